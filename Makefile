@@ -1,0 +1,60 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NOQT := .venv-noqt
+export QT_QPA_PLATFORM ?= offscreen
+export QTWEBENGINE_CHROMIUM_FLAGS ?= --no-sandbox --disable-gpu
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: venv demo test lint types contracts unit-noqt pytest unit integration gui e2e bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev,postgres]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	$(BIN)/python -m console demo
+
+test: venv lint types contracts unit-noqt pytest
+
+lint: venv
+	$(BIN)/ruff check console tests
+	$(BIN)/ruff format --check console tests
+
+types: venv
+	$(BIN)/mypy
+
+contracts: venv
+	$(BIN)/lint-imports --no-cache
+
+# The unit suite must run where Qt is not installed at all (the domain is pure).
+$(NOQT)/.installed: pyproject.toml
+	$(PY) -m venv $(NOQT)
+	$(NOQT)/bin/python -m pip install -q --upgrade pip
+	$(NOQT)/bin/python -m pip install -q "msgspec>=0.18" "pytest>=8" "pytest-timeout>=2.3" "hypothesis>=6.100"
+	touch $@
+
+unit-noqt: $(NOQT)/.installed
+	$(NOQT)/bin/python -c "import importlib.util as u; assert u.find_spec('PySide6') is None, 'PySide6 must be absent here'"
+	$(NOQT)/bin/python -m pytest -q -p no:qt tests/unit
+
+pytest: venv
+	$(BIN)/python -m pytest -q -ra tests
+
+unit: venv
+	$(BIN)/python -m pytest -q tests/unit
+
+integration: venv
+	$(BIN)/python -m pytest -q -m integration tests
+
+gui: venv
+	$(BIN)/python -m pytest -q tests/gui
+
+clean:
+	rm -rf $(VENV) $(NOQT) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The engine and its ports. No Qt, no SQLAlchemy, no MQTT client here."""

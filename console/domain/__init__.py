@@ -1,0 +1,1 @@
+"""Pure domain: standard library and msgspec only. No Qt, no IO, no clock reads."""

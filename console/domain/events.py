@@ -1,0 +1,234 @@
+"""The event vocabulary: everything that can change what the console believes.
+
+Every event carries ``at``: the console's own time (UTC, integer nanoseconds) at which the
+event was accepted. The domain never reads a clock; it only looks at ``at``.
+Events are msgspec tagged structs so the journal stores them in one canonical encoding.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import msgspec
+
+KINDS: Final = ("smoke", "co", "gas", "electric")
+EVTS: Final = (
+    "alarm",
+    "restore",
+    "fault",
+    "fault_clear",
+    "low_battery",
+    "battery_ok",
+    "tamper",
+    "tamper_clear",
+    "heartbeat",
+    "self_test",
+    "mute",
+    "end_of_life",
+)
+
+
+class Event(msgspec.Struct, frozen=True, tag_field="t", kw_only=True, omit_defaults=True):
+    at: int
+
+
+# --- bus -----------------------------------------------------------------------------------
+
+
+class DeviceEvent(Event, frozen=True, kw_only=True, tag="dev"):
+    """A decoded v1 device payload (ARCHITECTURE §4), with where it came from."""
+
+    district: str
+    township: str
+    dev: str
+    id: str
+    kind: str
+    evt: str
+    ts: int  # device time, UTC ns
+    seq: int | None = None
+    val: float | None = None
+    unit: str | None = None
+    lvl: int | None = None
+    code: int | None = None
+    bat: int | None = None
+    rssi: int | None = None
+    hb: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.dev}/{self.id}"
+
+
+class Beat(msgspec.Struct, frozen=True, array_like=True):
+    dev: str
+    ts: int
+    bat: int | None = None
+    rssi: int | None = None
+    hb: int | None = None
+
+
+class Heartbeats(Event, frozen=True, kw_only=True, tag="hb"):
+    """Heartbeats compacted per ingest batch: device health only needs the latest of each."""
+
+    township: str
+    beats: tuple[Beat, ...]
+
+
+class Quarantined(Event, frozen=True, kw_only=True, tag="quar"):
+    topic: str
+    reason: str
+    detail: str
+    head: bytes  # first 512 bytes of the payload
+
+
+class NotifyReceipt(Event, frozen=True, kw_only=True, tag="rcpt"):
+    req: str
+    status: str  # sent | delivered | answered | no_answer | failed
+    detail: str = ""
+
+
+# --- operator ------------------------------------------------------------------------------
+
+
+class Command(Event, frozen=True, kw_only=True):
+    operator: str
+    console: str
+    incident: int
+    expect_version: int | None = None
+
+
+class CompleteStep(Command, frozen=True, kw_only=True, tag="step"):
+    step: str
+    values: dict[str, str] = {}
+
+
+class Escalate(Command, frozen=True, kw_only=True, tag="esc"):
+    target: str  # district | fire_119 | ambulance_120 | power | gas
+
+
+class Reassign(Command, frozen=True, kw_only=True, tag="reassign"):
+    assignee: str
+
+
+class RevealContact(Event, frozen=True, kw_only=True, tag="reveal"):
+    operator: str
+    console: str
+    household: str
+    field: str  # e.g. "contact:C123:phone" or "resident:R1:id_number"
+
+
+class Login(Event, frozen=True, kw_only=True, tag="login"):
+    operator: str
+    console: str
+    role: str
+    scope: str  # township code or "*" for the district
+
+
+class Logout(Event, frozen=True, kw_only=True, tag="logout"):
+    operator: str
+    console: str
+
+
+class Handover(Event, frozen=True, kw_only=True, tag="handover"):
+    console: str
+    from_operator: str
+    to_operator: str
+    open_incidents: tuple[int, ...]
+    note: str = ""
+
+
+# --- timer / system ------------------------------------------------------------------------
+
+
+class Tick(Event, frozen=True, kw_only=True, tag="tick"):
+    """The clock reached a due time (a deadline, a retry, a device heartbeat grace)."""
+
+
+class BusStatus(Event, frozen=True, kw_only=True, tag="bus"):
+    state: str  # connected | reconnecting | blind
+    detail: str = ""
+
+
+class NotifyPublished(Event, frozen=True, kw_only=True, tag="npub"):
+    """The engine handed these notification requests to the bus."""
+
+    reqs: tuple[str, ...]
+
+
+class SystemNote(Event, frozen=True, kw_only=True, tag="sys"):
+    """Start-up, shutdown, journal trouble and recovery: for the record, no state change."""
+
+    what: str
+    detail: str = ""
+
+
+AnyEvent = (
+    DeviceEvent
+    | Heartbeats
+    | Quarantined
+    | NotifyReceipt
+    | CompleteStep
+    | Escalate
+    | Reassign
+    | RevealContact
+    | Login
+    | Logout
+    | Handover
+    | Tick
+    | BusStatus
+    | NotifyPublished
+    | SystemNote
+)
+
+SOURCE: Final[dict[type, str]] = {
+    DeviceEvent: "bus",
+    Heartbeats: "bus",
+    Quarantined: "bus",
+    NotifyReceipt: "bus",
+    CompleteStep: "operator",
+    Escalate: "operator",
+    Reassign: "operator",
+    RevealContact: "operator",
+    Login: "operator",
+    Logout: "operator",
+    Handover: "operator",
+    Tick: "timer",
+    BusStatus: "system",
+    NotifyPublished: "system",
+    SystemNote: "system",
+}
+
+_encoder = msgspec.json.Encoder(order="sorted")
+_decoder = msgspec.json.Decoder(AnyEvent)
+
+
+def encode(event: AnyEvent) -> bytes:
+    """Canonical encoding: sorted keys, no whitespace. The journal hashes these bytes."""
+    return _encoder.encode(event)
+
+
+def decode(data: bytes) -> AnyEvent:
+    return _decoder.decode(data)
+
+
+def source_of(event: AnyEvent) -> str:
+    return SOURCE[type(event)]
+
+
+def type_of(event: AnyEvent) -> str:
+    tag = type(event).__struct_config__.tag
+    assert isinstance(tag, str)
+    return tag
+
+
+def key_of(event: AnyEvent) -> str:
+    """A short key for the journal index: dedupe key, incident, household or request."""
+    if isinstance(event, DeviceEvent):
+        return event.key
+    if isinstance(event, Command):
+        return f"incident:{event.incident}"
+    if isinstance(event, NotifyReceipt):
+        return f"req:{event.req}"
+    if isinstance(event, RevealContact):
+        return f"household:{event.household}"
+    return ""

@@ -1,0 +1,1 @@
+"""Adapters to the outside world: bus, broker, store, notifications, register import."""

@@ -1,0 +1,1 @@
+"""Simulators that stand for the outside world: district register, devices, SMS gateway."""
