@@ -10,11 +10,16 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
-os.environ.setdefault("QT_LOGGING_RULES", "qt.webenginecontext.info=false")
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# Fixture plugins, one module per area (one writer each).
+pytest_plugins = [
+    "tests.fixtures.brokers",
+    "tests.fixtures.postgres",
+]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

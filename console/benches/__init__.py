@@ -1,0 +1,1 @@
+"""Benchmarks. Each module has ``run(argv: list[str]) -> dict`` returning one JSON-able dict."""
