@@ -25,7 +25,9 @@ class Record(msgspec.Struct, frozen=True, kw_only=True):
     hash: str
 
 
-def record_hash(prev: str, seq: int, at: int, source: str, type_: str, key: str, console: str, body: bytes) -> str:
+def record_hash(
+    prev: str, seq: int, at: int, source: str, type_: str, key: str, console: str, body: bytes
+) -> str:
     h = hashlib.sha256()
     h.update(prev.encode("ascii"))
     h.update(b"\x1f%d\x1f%d\x1f" % (seq, at))
@@ -41,7 +43,9 @@ def record_hash(prev: str, seq: int, at: int, source: str, type_: str, key: str,
     return h.hexdigest()
 
 
-def seal(prev: str, seq: int, at: int, source: str, type_: str, key: str, console: str, body: bytes) -> Record:
+def seal(
+    prev: str, seq: int, at: int, source: str, type_: str, key: str, console: str, body: bytes
+) -> Record:
     return Record(
         seq=seq,
         at=at,

@@ -186,3 +186,36 @@ def decode_receipt(payload: bytes) -> Receipt | Rejected:
     if r.status not in RECEIPT_STATUSES:
         return Rejected("bad_receipt_status", r.status[:64])
     return r
+
+
+class NotifyRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """Outgoing on ``guard/v1/notify/{district}/req``; the gateway answers with a Receipt."""
+
+    v: int = 1
+    req: str  # unique request id, e.g. "I12-guardian-voice-1"
+    incident: int
+    household: str
+    channel: str  # sms | voice
+    role: str  # elder | guardian | grid_worker | cadre | ...
+    to: str  # phone number
+    text: str
+    attempt: int = 1
+
+
+_notify_encoder = msgspec.json.Encoder()
+_notify_decoder = msgspec.json.Decoder(NotifyRequest)
+
+
+def encode_notify(req: NotifyRequest) -> bytes:
+    return _notify_encoder.encode(req)
+
+
+def decode_notify(payload: bytes) -> NotifyRequest | Rejected:
+    try:
+        return _notify_decoder.decode(payload)
+    except Exception as exc:  # noqa: BLE001
+        return Rejected("bad_json", repr(exc)[:200])
+
+
+def encode_receipt(r: Receipt) -> bytes:
+    return _notify_encoder.encode(r)
