@@ -106,7 +106,7 @@ def decode_device(topic: str, payload: bytes, at: int) -> DeviceEvent | Rejected
         return Rejected(reason, detail)
     except msgspec.DecodeError as exc:
         return Rejected("bad_json", str(exc)[:200])
-    except Exception as exc:  # noqa: BLE001 - the codec must never raise
+    except Exception as exc:
         return Rejected("bad_json", repr(exc)[:200])
     if p.v != 1:
         return Rejected("bad_version", str(p.v))
@@ -181,7 +181,7 @@ def decode_receipt(payload: bytes) -> Receipt | Rejected:
     except msgspec.ValidationError as exc:
         reason, detail = _validation_reason(str(exc))
         return Rejected(reason, detail)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return Rejected("bad_json", repr(exc)[:200])
     if r.status not in RECEIPT_STATUSES:
         return Rejected("bad_receipt_status", r.status[:64])
@@ -213,7 +213,7 @@ def encode_notify(req: NotifyRequest) -> bytes:
 def decode_notify(payload: bytes) -> NotifyRequest | Rejected:
     try:
         return _notify_decoder.decode(payload)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return Rejected("bad_json", repr(exc)[:200])
 
 

@@ -110,6 +110,14 @@ class Reassign(Command, frozen=True, kw_only=True, tag="reassign"):
     assignee: str
 
 
+class TicketAction(Event, frozen=True, kw_only=True, tag="ticket"):
+    operator: str
+    console: str
+    ticket: int
+    action: str  # ack | close
+    note: str = ""
+
+
 class RevealContact(Event, frozen=True, kw_only=True, tag="reveal"):
     operator: str
     console: str
@@ -170,6 +178,7 @@ AnyEvent = (
     | CompleteStep
     | Escalate
     | Reassign
+    | TicketAction
     | RevealContact
     | Login
     | Logout
@@ -188,6 +197,7 @@ SOURCE: Final[dict[type, str]] = {
     CompleteStep: "operator",
     Escalate: "operator",
     Reassign: "operator",
+    TicketAction: "operator",
     RevealContact: "operator",
     Login: "operator",
     Logout: "operator",
@@ -208,7 +218,8 @@ def encode(event: AnyEvent) -> bytes:
 
 
 def decode(data: bytes) -> AnyEvent:
-    return _decoder.decode(data)
+    event: AnyEvent = _decoder.decode(data)
+    return event
 
 
 def source_of(event: AnyEvent) -> str:
@@ -229,6 +240,8 @@ def key_of(event: AnyEvent) -> str:
         return f"incident:{event.incident}"
     if isinstance(event, NotifyReceipt):
         return f"req:{event.req}"
+    if isinstance(event, TicketAction):
+        return f"ticket:{event.ticket}"
     if isinstance(event, RevealContact):
         return f"household:{event.household}"
     return ""

@@ -1,0 +1,416 @@
+"""The engine: the single writer.
+
+Everything that changes state enters through one queue and is handled in one thread, in order:
+decode -> deduplicate -> journal (one transaction per batch) -> apply -> effects -> acknowledge.
+A bus batch is acknowledged (its ``done`` callback) only once it is durably journaled, so a
+console killed at any instant loses nothing the broker delivered. If the journal cannot be
+written the engine keeps applying (the officer keeps seeing alarms from memory), holds the
+unwritten events and their acknowledgements, says so in its status, and writes them once it can.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import statistics
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from typing import Any, Protocol, TypeVar
+
+import msgspec
+
+from console.app.ports import Clock, Journal, Publisher
+from console.domain import events as ev
+from console.domain.codec import (
+    Rejected,
+    beat_of,
+    decode_device,
+    decode_receipt,
+    encode_notify,
+    notify_req_topic,
+)
+from console.domain.deadlines import NS
+from console.domain.incident import Incident
+from console.domain.supervision import Ticket
+from console.domain.world import Alert, Effect, Notify, Refused, World
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+FLUSH_INTERVAL_NS = 50_000_000  # deltas to the UI at most 20 times a second
+IDLE_WAKE_S = 0.2
+
+
+class Message(Protocol):
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def payload(self) -> bytes: ...
+
+
+class Status(msgspec.Struct, kw_only=True):
+    now: int
+    bus: str
+    bus_since: int
+    journal: str  # ok | failing
+    journal_error: str = ""
+    pending: int = 0  # events applied but not yet journaled
+    received: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    quarantine: dict[str, int] = {}
+    unknown_heartbeats: int = 0
+    clock_offset_s: float | None = None  # console clock minus median device clock
+    open_incidents: int = 0
+    open_tickets: int = 0
+    last_seq: int = 0
+
+
+class Delta(msgspec.Struct, kw_only=True):
+    """What changed since the last delta. Copies: safe to hand to another thread."""
+
+    incidents: list[Incident] = []
+    tickets: list[Ticket] = []
+    bands: dict[str, str] = {}
+    alerts: list[Alert] = []
+    refusals: list[Refused] = []
+    status: Status | None = None
+
+
+class UiSink(Protocol):
+    def deliver(self, delta: Delta) -> None: ...
+
+
+def _copy(obj: T) -> T:
+    return msgspec.msgpack.decode(msgspec.msgpack.encode(obj), type=type(obj))
+
+
+class _Batch(msgspec.Struct):
+    messages: Sequence[Any]
+    done: Callable[[], None] | None
+
+
+class _Cmd(msgspec.Struct):
+    event: Any
+
+
+class _Query(msgspec.Struct):
+    fn: Callable[[World], Any]
+    fut: Future[Any]
+
+
+_STOP = object()
+_WAKE = object()
+
+
+class Engine:
+    def __init__(
+        self,
+        world: World,
+        journal: Journal,
+        clock: Clock,
+        console_id: str,
+        publisher: Publisher | None = None,
+        sink: UiSink | None = None,
+        effects: bool = True,
+        on_journaled: Callable[[list[ev.AnyEvent]], None] | None = None,
+    ) -> None:
+        self.world = world
+        self.journal = journal
+        self.clock = clock
+        self.console_id = console_id
+        self.publisher = publisher
+        self.sink = sink
+        self.effects = effects
+        self.on_journaled = on_journaled
+        self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._seen: set[str] = set()
+        self._last_at = 0
+        self._pending: list[ev.AnyEvent] = []  # applied, not yet journaled
+        self._pending_done: list[Callable[[], None]] = []
+        self._journal_error = ""
+        self._stats = {"received": 0, "duplicates": 0, "rejected": 0}
+        self._offsets: deque[float] = deque(maxlen=101)
+        self._last_flush = 0
+        self._delta_bands: dict[str, str] = {}
+        self._alerts: list[Alert] = []
+        self._refusals: list[Refused] = []
+        self._last_seq = 0
+        self.stopped = threading.Event()
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def recover(self, progress: Callable[[int], None] | None = None) -> int:
+        """Rebuild the world from the journal (before ``start``). Returns records applied."""
+        n = 0
+        for rec in self.journal.read(1):
+            e = ev.decode(rec.body)
+            if isinstance(e, ev.DeviceEvent):
+                self._seen.add(e.key)
+            self.world.apply(e)
+            self._last_at = max(self._last_at, rec.at)
+            self._last_seq = rec.seq
+            n += 1
+            if progress is not None and n % 50_000 == 0:
+                progress(n)
+        self.world.take_dirty()
+        return n
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="engine", daemon=True)
+        self._thread.start()
+        self.submit_system(ev.SystemNote(at=0, what="start", detail=self.console_id))
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._thread is None:
+            return
+        self._q.put(_STOP)
+        self._thread.join(timeout)
+        self._thread = None
+
+    # --- inputs (any thread) -----------------------------------------------------------------
+
+    def submit_bus(self, messages: Sequence[Message], done: Callable[[], None] | None = None) -> None:
+        self._q.put(_Batch(messages, done))
+
+    def submit_command(self, event: ev.AnyEvent) -> None:
+        """Operator commands and other journaled inputs; ``at`` is set by the engine."""
+        self._q.put(_Cmd(event))
+
+    submit_system = submit_command
+
+    def poke(self) -> None:
+        """Wake the engine (e.g. after a fake clock moved) so it checks what is due."""
+        self._q.put(_WAKE)
+
+    def query(self, fn: Callable[[World], T]) -> Future[T]:
+        """Run ``fn(world)`` in the engine thread; the result should be a copy."""
+        fut: Future[T] = Future()
+        self._q.put(_Query(fn, fut))
+        return fut
+
+    # --- the loop ----------------------------------------------------------------------------
+
+    def _now(self) -> int:
+        now = self.clock.now_ns()
+        if now <= self._last_at:
+            now = self._last_at + 1
+        self._last_at = now
+        return now
+
+    def _run(self) -> None:
+        try:
+            while True:
+                try:
+                    item = self._q.get(timeout=IDLE_WAKE_S)
+                except queue.Empty:
+                    item = _WAKE
+                if item is _STOP:
+                    self._drain_then_stop()
+                    return
+                self._handle(item)
+                # take whatever else is already waiting, then check timers and flush
+                while True:
+                    try:
+                        item = self._q.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is _STOP:
+                        self._drain_then_stop()
+                        return
+                    self._handle(item)
+                self._timers()
+                self._retry_journal()
+                self._flush()
+        except Exception:  # pragma: no cover - last resort: say it loudly
+            log.exception("engine thread crashed")
+            raise
+        finally:
+            self.stopped.set()
+
+    def _drain_then_stop(self) -> None:
+        self._timers()
+        self._retry_journal()
+        self._flush(force=True)
+
+    def _handle(self, item: Any) -> None:
+        if isinstance(item, _Batch):
+            self._bus_batch(item)
+        elif isinstance(item, _Cmd):
+            e = msgspec.structs.replace(item.event, at=self._now())
+            self._commit([e], None)
+        elif isinstance(item, _Query):
+            try:
+                item.fut.set_result(item.fn(self.world))
+            except Exception as exc:
+                item.fut.set_exception(exc)
+
+    def _bus_batch(self, b: _Batch) -> None:
+        out: list[ev.AnyEvent] = []
+        beats: dict[str, list[ev.Beat]] = {}
+        for m in b.messages:
+            self._stats["received"] += 1
+            at = self._now()
+            topic = m.topic
+            if topic.endswith("/receipt"):
+                r = decode_receipt(m.payload)
+                if isinstance(r, Rejected):
+                    out.append(self._quarantine(at, topic, r, m.payload))
+                else:
+                    out.append(ev.NotifyReceipt(at=at, req=r.req, status=r.status, detail=r.detail))
+                continue
+            d = decode_device(topic, m.payload, at)
+            if isinstance(d, Rejected):
+                out.append(self._quarantine(at, topic, d, m.payload))
+                continue
+            self._offsets.append((d.at - d.ts) / NS)
+            if d.evt == "heartbeat":
+                beats.setdefault(d.township, []).append(beat_of(d))
+                continue
+            if d.key in self._seen:
+                self._stats["duplicates"] += 1
+                continue
+            self._seen.add(d.key)
+            out.append(d)
+        if beats:
+            at = self._now()
+            for township, bl in sorted(beats.items()):
+                out.append(ev.Heartbeats(at=at, township=township, beats=tuple(bl)))
+        self._commit(out, b.done)
+
+    def _quarantine(self, at: int, topic: str, r: Rejected, payload: bytes) -> ev.Quarantined:
+        self._stats["rejected"] += 1
+        log.warning("rejected payload on %s: %s %s", topic, r.reason, r.detail)
+        return ev.Quarantined(
+            at=at, topic=topic[:256], reason=r.reason, detail=r.detail[:256], head=payload[:512]
+        )
+
+    def _commit(self, events: list[ev.AnyEvent], done: Callable[[], None] | None) -> None:
+        """Journal, then apply, then effects; acknowledge only what is durable."""
+        if events:
+            self._journal(events)
+            effects: list[Effect] = []
+            for e in events:
+                effects.extend(self.world.apply(e))
+            self._effects(effects)
+        if done is not None:
+            if self._pending:
+                self._pending_done.append(done)
+            else:
+                done()
+
+    def _journal(self, events: Iterable[ev.AnyEvent]) -> None:
+        rows = [(e.at, ev.source_of(e), ev.type_of(e), ev.key_of(e), ev.encode(e)) for e in events]
+        if self._pending:
+            # keep order: nothing new is written ahead of what is still held
+            self._pending.extend(ev.decode(r[4]) for r in rows)
+            return
+        try:
+            recs = self.journal.append(rows, self.console_id)
+            if recs:
+                self._last_seq = recs[-1].seq
+        except Exception as exc:
+            self._journal_error = f"{type(exc).__name__}: {exc}"[:300]
+            log.error("journal write failed, holding %d events in memory: %s", len(rows), exc)
+            self._pending.extend(ev.decode(r[4]) for r in rows)
+            return
+        if self.on_journaled is not None:
+            self.on_journaled([ev.decode(r[4]) for r in rows])
+
+    def _retry_journal(self) -> None:
+        if not self._pending:
+            return
+        held = self._pending
+        rows = [(e.at, ev.source_of(e), ev.type_of(e), ev.key_of(e), ev.encode(e)) for e in held]
+        try:
+            recs = self.journal.append(rows, self.console_id)
+        except Exception as exc:
+            self._journal_error = f"{type(exc).__name__}: {exc}"[:300]
+            return
+        if recs:
+            self._last_seq = recs[-1].seq
+        self._pending = []
+        self._journal_error = ""
+        note = ev.SystemNote(
+            at=self._now(), what="journal_recovered", detail=f"{len(held)} held events written"
+        )
+        self._journal([note])
+        for done in self._pending_done:
+            done()
+        self._pending_done = []
+
+    def _effects(self, effects: list[Effect]) -> None:
+        published: list[str] = []
+        for fx in effects:
+            if isinstance(fx, Notify):
+                if self.effects and self.publisher is not None:
+                    self.publisher.publish(notify_req_topic(fx.district), encode_notify(fx.request), 1)
+                    published.append(fx.request.req)
+            elif isinstance(fx, Alert):
+                self._alerts.append(fx)
+            elif isinstance(fx, Refused):
+                self._refusals.append(fx)
+        if published:
+            note = ev.NotifyPublished(at=self._now(), reqs=tuple(published))
+            self._journal([note])
+            self.world.apply(note)
+
+    def _timers(self) -> None:
+        due = self.world.next_due()
+        if due is None:
+            return
+        now = self.clock.now_ns()
+        if now >= due:
+            self._commit([ev.Tick(at=self._now())], None)
+
+    # --- out to the UI -----------------------------------------------------------------------
+
+    def status(self) -> Status:
+        w = self.world
+        offset = statistics.median(self._offsets) if len(self._offsets) >= 5 else None
+        return Status(
+            now=self.clock.now_ns(),
+            bus=w.bus_state,
+            bus_since=w.bus_since,
+            journal="failing" if self._pending or self._journal_error else "ok",
+            journal_error=self._journal_error,
+            pending=len(self._pending),
+            received=self._stats["received"],
+            duplicates=self._stats["duplicates"],
+            rejected=self._stats["rejected"],
+            quarantine=dict(w.quarantine),
+            unknown_heartbeats=w.counters.get("unknown_heartbeats", 0),
+            clock_offset_s=offset,
+            open_incidents=len(w.open_by_household),
+            open_tickets=len(w.open_ticket),
+            last_seq=self._last_seq,
+        )
+
+    def _flush(self, force: bool = False) -> None:
+        if self.sink is None:
+            self.world.take_dirty()
+            self._alerts.clear()
+            self._refusals.clear()
+            return
+        now = self.clock.now_ns()
+        urgent = bool(self._alerts or self._refusals)
+        if not force and not urgent and now - self._last_flush < FLUSH_INTERVAL_NS:
+            return
+        self._last_flush = now
+        incs, tickets, households = self.world.take_dirty()
+        w = self.world
+        bands = {code: w.band_of(code) for code in households if code in w.register.households}
+        delta = Delta(
+            incidents=[_copy(w.incidents[i]) for i in sorted(incs)],
+            tickets=[_copy(w.tickets[t]) for t in sorted(tickets)],
+            bands=bands,
+            alerts=self._alerts,
+            refusals=self._refusals,
+            status=self.status(),
+        )
+        self._alerts, self._refusals = [], []
+        self.sink.deliver(delta)

@@ -1,0 +1,586 @@
+"""The fold: everything the console believes, as a function of the events it has applied.
+
+``World.apply(event) -> effects`` is deterministic: the same events in the same order give the
+same state, whether live or replayed. The engine journals an event before applying it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from typing import Final
+
+import msgspec
+
+from console.domain import events as ev
+from console.domain.checklist import Template
+from console.domain.codec import NotifyRequest
+from console.domain.deadlines import NS, REIGNITION_WINDOW_S, TICKET_SLA_H
+from console.domain.incident import (
+    ESCALATION_TARGETS,
+    Incident,
+    Notification,
+    Refusal,
+    check_step,
+    complete_step,
+    evaluate_deadlines,
+    severity_of,
+)
+from console.domain.registry import Household, Register
+from console.domain.risk import Risk, Weights, assess
+from console.domain.supervision import TROUBLE, Health, Supervisor, Ticket
+
+KIND_ZH: Final = {"smoke": "烟感", "co": "一氧化碳", "gas": "燃气泄漏", "electric": "电气隐患"}
+DAY_NS: Final = 86_400 * NS
+
+
+# --- effects -------------------------------------------------------------------------------
+
+
+class Notify(msgspec.Struct, frozen=True):
+    district: str
+    request: NotifyRequest
+
+
+class Alert(msgspec.Struct, frozen=True):
+    kind: str  # new_incident | missed | reignition | bus_lost
+    incident: int = 0
+    detail: str = ""
+
+
+class Refused(msgspec.Struct, frozen=True):
+    console: str
+    operator: str
+    incident: int
+    code: str
+    detail: str = ""
+
+
+Effect = Notify | Alert | Refused
+
+
+class Session(msgspec.Struct, frozen=True):
+    operator: str
+    role: str  # township_officer | district_officer | admin
+    scope: str  # township code or "*"
+
+
+class Projection(msgspec.Struct, kw_only=True):
+    """What replay must reproduce byte for byte."""
+
+    incidents: list[Incident]
+    tickets: list[Ticket]
+    health: list[Health]
+    bands: dict[str, str]
+    quarantine: dict[str, int]
+    counters: dict[str, int]
+    bus: str
+
+
+class World:
+    def __init__(self, register: Register, templates: dict[str, Template], weights: Weights) -> None:
+        self.register = register
+        self.templates = templates
+        self.weights = weights
+        self.incidents: dict[int, Incident] = {}
+        self.open_by_household: dict[str, int] = {}
+        self.history: dict[str, list[int]] = {}  # household -> incident ids
+        self.last_restore: dict[str, int] = {}
+        self.supervisor = Supervisor()
+        self.tickets: dict[int, Ticket] = {}
+        self.open_ticket: dict[tuple[str, str], int] = {}
+        self.sessions: dict[str, Session] = {}
+        self.quarantine: Counter[str] = Counter()
+        self.counters: Counter[str] = Counter()
+        self.bus_state = "unknown"
+        self.bus_since = 0
+        self.now = 0
+        self.next_incident = 1
+        self.next_ticket = 1
+        self.handovers: list[ev.Handover] = []
+        self.reveals: list[ev.RevealContact] = []
+        self.dirty_incidents: set[int] = set()
+        self.dirty_tickets: set[int] = set()
+        self.dirty_households: set[str] = set()
+        self._started = False
+
+    # --- dispatch ----------------------------------------------------------------------------
+
+    def apply(self, e: ev.AnyEvent) -> list[Effect]:
+        if e.at > self.now:
+            self.now = e.at
+        if isinstance(e, ev.Heartbeats):
+            return self._heartbeats(e)
+        if isinstance(e, ev.DeviceEvent):
+            return self._device(e)
+        if isinstance(e, ev.Tick):
+            return self._tick(e.at)
+        if isinstance(e, ev.CompleteStep | ev.Escalate | ev.Reassign):
+            return self._command(e)
+        if isinstance(e, ev.NotifyReceipt):
+            return self._receipt(e)
+        if isinstance(e, ev.NotifyPublished):
+            return self._published(e)
+        if isinstance(e, ev.Quarantined):
+            self.quarantine[e.reason] += 1
+            return []
+        if isinstance(e, ev.Login):
+            self.sessions[e.console] = Session(e.operator, e.role, e.scope)
+            return []
+        if isinstance(e, ev.Logout):
+            self.sessions.pop(e.console, None)
+            return []
+        if isinstance(e, ev.TicketAction):
+            return self._ticket_action(e)
+        if isinstance(e, ev.Handover):
+            self.handovers.append(e)
+            return []
+        if isinstance(e, ev.RevealContact):
+            self.reveals.append(e)
+            return []
+        if isinstance(e, ev.BusStatus):
+            changed = e.state != self.bus_state
+            self.bus_state, self.bus_since = e.state, e.at
+            if changed and e.state == "blind":
+                return [Alert("bus_lost", 0, e.detail)]
+            return []
+        if isinstance(e, ev.SystemNote):
+            if e.what == "start":
+                self._start(e.at)
+            return []
+        return []
+
+    # --- device side -------------------------------------------------------------------------
+
+    def _start(self, at: int) -> None:
+        """Registered devices never heard from get a first heartbeat grace from console start."""
+        if self._started:
+            return
+        self._started = True
+        for h in self.register.households.values():
+            for d in h.devices:
+                if d.id not in self.supervisor.health:
+                    st = self.supervisor.track(d.id, d.kind, h.code)
+                    self.supervisor.seen(st, at, None, None, None)
+                    st.last_seen = 0
+
+    def _health_for(self, dev: str, kind: str) -> tuple[Health, Household | None]:
+        hh = self.register.household_of_device(dev)
+        return self.supervisor.track(dev, kind, hh.code if hh else f"?{dev}"), hh
+
+    def _heartbeats(self, e: ev.Heartbeats) -> list[Effect]:
+        for b in e.beats:
+            hh = self.register.household_of_device(b.dev)
+            if hh is None:
+                self.counters["unknown_heartbeats"] += 1
+                continue
+            st = self.supervisor.health.get(b.dev)
+            if st is None:
+                dev = self.register.device(b.dev)
+                st = self.supervisor.track(b.dev, dev.kind if dev else "smoke", hh.code)
+            if self.supervisor.seen(st, e.at, b.hb, b.bat, b.rssi):
+                self._close_ticket(b.dev, "offline", e.at, "back online")
+                self.dirty_households.add(hh.code)
+        self.counters["heartbeats"] += len(e.beats)
+        return []
+
+    def _device(self, e: ev.DeviceEvent) -> list[Effect]:
+        self.counters[f"evt:{e.evt}"] += 1
+        st, hh = self._health_for(e.dev, e.kind)
+        if self.supervisor.seen(st, e.at, e.hb, e.bat, e.rssi):
+            self._close_ticket(e.dev, "offline", e.at, "back online")
+        if hh is not None:
+            self.dirty_households.add(hh.code)
+        elif e.evt != "alarm":
+            self.counters["unknown_device_events"] += 1
+        if e.evt == "alarm":
+            return self._alarm(e, hh)
+        if e.evt == "restore":
+            return self._restore(e, hh)
+        if e.evt in TROUBLE:
+            kind, opens = TROUBLE[e.evt]
+            setattr(st, kind, opens)
+            if hh is not None:
+                if opens:
+                    self._open_ticket(e.dev, hh, kind, e.at)
+                else:
+                    self._close_ticket(e.dev, kind, e.at, e.evt)
+            return []
+        if e.evt == "mute":
+            inc = self._open_incident_of(hh.code if hh else f"?{e.dev}")
+            if inc is not None:
+                inc.note(e.at, "mute", e.dev)
+                self.dirty_incidents.add(inc.id)
+        return []
+
+    def _open_incident_of(self, household: str) -> Incident | None:
+        iid = self.open_by_household.get(household)
+        return self.incidents.get(iid) if iid is not None else None
+
+    def _alarm(self, e: ev.DeviceEvent, hh: Household | None) -> list[Effect]:
+        code = hh.code if hh else f"?{e.dev}"
+        effects: list[Effect] = []
+        inc = self._open_incident_of(code)
+        restored = self.last_restore.get(code)
+        reignition = restored is not None and e.at - restored <= REIGNITION_WINDOW_S * NS
+        detail = self._reading(e)
+        if inc is not None:
+            inc.alarms.append(e.key)
+            if e.kind not in inc.kinds:
+                inc.kinds.append(e.kind)
+                inc.severity = max(inc.severity, severity_of(e.kind, e.lvl)) + 1
+            if e.dev not in inc.devices:
+                inc.devices.append(e.dev)
+            inc.note(e.at, "alarm", f"{e.kind} {e.dev} {detail}".strip())
+            if reignition and not inc.reignition:
+                inc.reignition = True
+                inc.note(e.at, "reignition", e.dev)
+                effects.append(Alert("reignition", inc.id))
+            inc.version += 1
+            self.dirty_incidents.add(inc.id)
+            return effects
+        iid = self.next_incident
+        self.next_incident += 1
+        inc = Incident(
+            id=iid,
+            household=code,
+            district=e.district,
+            township=hh.township if hh else e.township,
+            kind=e.kind,
+            opened=e.at,
+            state="alerting",
+            severity=severity_of(e.kind, e.lvl),
+            unregistered=hh is None,
+            kinds=[e.kind],
+            devices=[e.dev],
+            alarms=[e.key],
+            reignition=reignition,
+        )
+        inc.note(e.at, "alarm", f"{e.kind} {e.dev} {detail}".strip())
+        if hh is None:
+            inc.note(e.at, "unregistered_device", e.dev)
+        self.incidents[iid] = inc
+        self.open_by_household[code] = iid
+        self.history.setdefault(code, []).append(iid)
+        self.dirty_incidents.add(iid)
+        self.dirty_households.add(code)
+        effects.append(Alert("new_incident", iid))
+        if reignition:
+            inc.note(e.at, "reignition", e.dev)
+            effects.append(Alert("reignition", iid))
+        effects.extend(self._notify_all(inc, hh, e.at))
+        return effects
+
+    @staticmethod
+    def _reading(e: ev.DeviceEvent) -> str:
+        parts = []
+        if e.val is not None:
+            parts.append(f"{e.val:g}{e.unit or ''}")
+        if e.lvl is not None:
+            parts.append(f"lvl{e.lvl}")
+        if e.code is not None:
+            parts.append(f"code{e.code}")
+        return " ".join(parts)
+
+    def _restore(self, e: ev.DeviceEvent, hh: Household | None) -> list[Effect]:
+        code = hh.code if hh else f"?{e.dev}"
+        self.last_restore[code] = e.at
+        inc = self._open_incident_of(code)
+        if inc is not None:
+            inc.last_restore = e.at
+            inc.note(e.at, "restore", f"{e.kind} {e.dev}")
+            inc.version += 1
+            self.dirty_incidents.add(inc.id)
+        return []
+
+    # --- notifications -----------------------------------------------------------------------
+
+    def _notify_all(self, inc: Incident, hh: Household | None, at: int) -> list[Effect]:
+        t = self.templates.get(inc.kind)
+        if hh is None or t is None:
+            inc.needs_alert = False
+            return []
+        out: list[Effect] = []
+        for rule in t.notify:
+            for role in rule.roles:
+                for c in hh.contacts_by_role(role):
+                    for channel in rule.channels:
+                        req = f"I{inc.id}-{c.id}-{channel}"
+                        n = Notification(
+                            req=f"{req}-1",
+                            role=role,
+                            channel=channel,
+                            to=c.phone,
+                            contact=c.id,
+                            at=at,
+                            retries_left=rule.retries,
+                            retry_after_s=rule.retry_after_s,
+                        )
+                        inc.notifications[n.req] = n
+                        out.append(self._request(inc, hh, n))
+        if not out:
+            inc.needs_alert = False
+        return out
+
+    def _request(self, inc: Incident, hh: Household, n: Notification) -> Notify:
+        kinds = "、".join(KIND_ZH.get(k, k) for k in inc.kinds)
+        text = f"【守护台】{hh.address}发生{kinds}报警，请立即确认老人安全。事件号{inc.id}"
+        return Notify(
+            inc.district,
+            NotifyRequest(
+                req=n.req,
+                incident=inc.id,
+                household=hh.code,
+                channel=n.channel,
+                role=n.role,
+                to=n.to,
+                text=text,
+                attempt=n.attempt,
+            ),
+        )
+
+    def _published(self, e: ev.NotifyPublished) -> list[Effect]:
+        for req in e.reqs:
+            inc = self._incident_of_req(req)
+            if inc is None:
+                continue
+            n = inc.notifications.get(req)
+            if n is not None and n.status == "requested":
+                n.status, n.at = "published", e.at
+            if inc.alert_out_at is None:
+                inc.alert_out_at = e.at
+                inc.note(e.at, "alert_out", str(len(e.reqs)))
+            self.dirty_incidents.add(inc.id)
+        return []
+
+    def _incident_of_req(self, req: str) -> Incident | None:
+        if not req.startswith("I"):
+            return None
+        head = req[1:].split("-", 1)[0]
+        if not head.isdigit():
+            return None
+        return self.incidents.get(int(head))
+
+    def _receipt(self, e: ev.NotifyReceipt) -> list[Effect]:
+        inc = self._incident_of_req(e.req)
+        n = inc.notifications.get(e.req) if inc else None
+        if inc is None or n is None:
+            self.counters["unknown_receipts"] += 1
+            return []
+        n.status, n.at = e.status, e.at
+        inc.note(e.at, f"notify:{n.role}:{n.channel}", e.status, n.to)
+        if e.status in ("failed", "no_answer") and n.retries_left > 0 and inc.resolved_at is None:
+            n.retry_at = e.at + n.retry_after_s * NS
+        self.dirty_incidents.add(inc.id)
+        return []
+
+    def _retries_due(self, now: int) -> list[Effect]:
+        out: list[Effect] = []
+        for iid in list(self.open_by_household.values()):
+            inc = self.incidents[iid]
+            hh = self.register.households.get(inc.household)
+            if hh is None:
+                continue
+            for n in list(inc.notifications.values()):
+                if n.retry_at is not None and n.retry_at <= now:
+                    n.retry_at = None
+                    base = n.req.rsplit("-", 1)[0]
+                    m = Notification(
+                        req=f"{base}-{n.attempt + 1}",
+                        role=n.role,
+                        channel=n.channel,
+                        to=n.to,
+                        contact=n.contact,
+                        attempt=n.attempt + 1,
+                        at=now,
+                        retries_left=n.retries_left - 1,
+                        retry_after_s=n.retry_after_s,
+                    )
+                    inc.notifications[m.req] = m
+                    inc.note(now, f"retry:{m.role}:{m.channel}", str(m.attempt))
+                    out.append(self._request(inc, hh, m))
+                    self.dirty_incidents.add(iid)
+        return out
+
+    # --- timer -------------------------------------------------------------------------------
+
+    def next_due(self) -> int | None:
+        times: list[int] = []
+        for iid in self.open_by_household.values():
+            inc = self.incidents[iid]
+            nd = inc.next_deadline()
+            if nd is not None:
+                times.append(nd[1])
+            times.extend(n.retry_at for n in inc.notifications.values() if n.retry_at is not None)
+        d = self.supervisor.next_due()
+        if d is not None:
+            times.append(d)
+        return min(times) if times else None
+
+    def _tick(self, now: int) -> list[Effect]:
+        effects: list[Effect] = []
+        for iid in list(self.open_by_household.values()):
+            inc = self.incidents[iid]
+            for minute in evaluate_deadlines(inc, now):
+                effects.append(Alert("missed", iid, str(minute)))
+                if "district" not in inc.escalations:
+                    inc.escalations.append("district")
+                    inc.note(now, "escalate:district", f"missed {minute} min", "system")
+                self.dirty_incidents.add(iid)
+        effects.extend(self._retries_due(now))
+        for h in self.supervisor.expire(now):
+            hh = self.register.households.get(h.household)
+            if hh is not None:
+                self._open_ticket(h.dev, hh, "offline", now)
+                self.dirty_households.add(hh.code)
+        return effects
+
+    # --- tickets -----------------------------------------------------------------------------
+
+    def _open_ticket(self, dev: str, hh: Household, kind: str, at: int) -> None:
+        if (dev, kind) in self.open_ticket:
+            return
+        tid = self.next_ticket
+        self.next_ticket += 1
+        self.tickets[tid] = Ticket(
+            id=tid,
+            dev=dev,
+            household=hh.code,
+            township=hh.township,
+            kind=kind,
+            opened=at,
+            due=at + TICKET_SLA_H.get(kind, 24) * 3600 * NS,
+        )
+        self.open_ticket[(dev, kind)] = tid
+        self.dirty_tickets.add(tid)
+
+    def _close_ticket(self, dev: str, kind: str, at: int, note: str) -> None:
+        tid = self.open_ticket.pop((dev, kind), None)
+        if tid is None:
+            return
+        t = self.tickets[tid]
+        t.closed, t.note = at, note
+        self.dirty_tickets.add(tid)
+        self.dirty_households.add(t.household)
+
+    def _ticket_action(self, e: ev.TicketAction) -> list[Effect]:
+        t = self.tickets.get(e.ticket)
+        if e.console not in self.sessions:
+            return [Refused(e.console, e.operator, 0, "not_logged_in")]
+        if t is None:
+            return [Refused(e.console, e.operator, 0, "unknown_ticket", str(e.ticket))]
+        if t.closed is not None:
+            return [Refused(e.console, e.operator, 0, "ticket_closed", str(e.ticket))]
+        if e.action == "ack":
+            t.acked_by = e.operator
+        elif e.action == "close":
+            self.open_ticket.pop((t.dev, t.kind), None)
+            t.closed, t.note = e.at, e.note
+            self.dirty_households.add(t.household)
+        else:
+            return [Refused(e.console, e.operator, 0, "bad_action", e.action)]
+        self.dirty_tickets.add(t.id)
+        return []
+
+    # --- operator commands -------------------------------------------------------------------
+
+    def _command(self, c: ev.CompleteStep | ev.Escalate | ev.Reassign) -> list[Effect]:
+        refusal = self._refuse(c)
+        if refusal is not None:
+            inc = self.incidents.get(c.incident)
+            if inc is not None:
+                inc.note(c.at, f"refused:{refusal.code}", refusal.detail, c.operator)
+                self.dirty_incidents.add(inc.id)
+            return [Refused(c.console, c.operator, c.incident, refusal.code, refusal.detail)]
+        inc = self.incidents[c.incident]
+        if isinstance(c, ev.CompleteStep):
+            t = self.templates[inc.kind]
+            was_open = inc.is_open
+            complete_step(inc, t, c.step, c.values, c.at, c.operator, c.console)
+            if was_open and not inc.is_open:
+                self.open_by_household.pop(inc.household, None)
+        elif isinstance(c, ev.Escalate):
+            inc.escalations.append(c.target)
+            inc.note(c.at, f"escalate:{c.target}", "", c.operator)
+            inc.version += 1
+        else:
+            inc.assignee = c.assignee
+            inc.note(c.at, "reassign", c.assignee, c.operator)
+            inc.version += 1
+        self.dirty_incidents.add(inc.id)
+        self.dirty_households.add(inc.household)
+        return []
+
+    def _refuse(self, c: ev.CompleteStep | ev.Escalate | ev.Reassign) -> Refusal | None:
+        session = self.sessions.get(c.console)
+        if session is None or session.operator != c.operator:
+            return Refusal("not_logged_in", c.operator)
+        inc = self.incidents.get(c.incident)
+        if inc is None:
+            return Refusal("unknown_incident", str(c.incident))
+        if session.scope != "*" and session.scope != inc.township:
+            return Refusal("out_of_scope", inc.township)
+        if c.expect_version is not None and c.expect_version != inc.version:
+            return Refusal("conflict", f"{c.expect_version}!={inc.version}")
+        if not inc.is_open:
+            return Refusal("incident_closed", str(inc.id))
+        if isinstance(c, ev.CompleteStep):
+            t = self.templates.get(inc.kind)
+            if t is None:
+                return Refusal("no_checklist", inc.kind)
+            return check_step(inc, t, c.step, c.values)
+        if isinstance(c, ev.Escalate):
+            if c.target not in ESCALATION_TARGETS:
+                return Refusal("bad_target", c.target)
+            if c.target in inc.escalations:
+                return Refusal("already_escalated", c.target)
+            if inc.resolved_at is not None:
+                return Refusal("not_escalatable", inc.state)
+            return None
+        if session.role not in ("district_officer", "admin"):
+            return Refusal("forbidden_role", session.role)
+        return None
+
+    # --- views -------------------------------------------------------------------------------
+
+    def risk_of(self, code: str) -> Risk | None:
+        hh = self.register.households.get(code)
+        if hh is None:
+            return None
+        past = [self.incidents[i] for i in self.history.get(code, ())]
+        recent = sum(1 for i in past if self.now - i.opened <= 90 * DAY_NS)
+        fires = sum(1 for i in past if i.cause == "real_fire" and self.now - i.opened <= 365 * DAY_NS)
+        health = {d.id: self.supervisor.health[d.id] for d in hh.devices if d.id in self.supervisor.health}
+        return assess(hh, self.weights, health, code in self.open_by_household, recent, fires)
+
+    def band_of(self, code: str) -> str:
+        r = self.risk_of(code)
+        return r.band if r else "critical"
+
+    def all_bands(self) -> dict[str, str]:
+        return {code: self.band_of(code) for code in self.register.households}
+
+    def take_dirty(self) -> tuple[set[int], set[int], set[str]]:
+        out = (self.dirty_incidents, self.dirty_tickets, self.dirty_households)
+        self.dirty_incidents, self.dirty_tickets, self.dirty_households = set(), set(), set()
+        return out
+
+    def open_incidents(self) -> list[Incident]:
+        return [self.incidents[i] for i in self.open_by_household.values()]
+
+    def projection(self) -> Projection:
+        return Projection(
+            incidents=[self.incidents[k] for k in sorted(self.incidents)],
+            tickets=[self.tickets[k] for k in sorted(self.tickets)],
+            health=[self.supervisor.health[k] for k in sorted(self.supervisor.health)],
+            bands=self.all_bands(),
+            quarantine=dict(sorted(self.quarantine.items())),
+            counters=dict(sorted(self.counters.items())),
+            bus=self.bus_state,
+        )
+
+    def projection_bytes(self) -> bytes:
+        return msgspec.json.encode(self.projection(), order="sorted")
+
+    def projection_hash(self) -> str:
+        return hashlib.sha256(self.projection_bytes()).hexdigest()

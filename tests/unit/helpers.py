@@ -1,0 +1,87 @@
+"""Small builders for unit tests: a hand-made register, the shipped templates, a world."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from console.app.data import load_templates, load_weights
+from console.domain import events as ev
+from console.domain.registry import Area, Contact, Device, Household, Register, Resident
+from console.domain.world import World
+
+ROOT = Path(__file__).resolve().parents[2]
+T0 = 1_795_831_200_000_000_000
+NS = 1_000_000_000
+
+
+def household(
+    code: str, township: str = "T1", devices: tuple[str, ...] = ("smoke", "co", "gas")
+) -> Household:
+    return Household(
+        code=code,
+        district="SIM",
+        township=township,
+        community="C1",
+        grid="G1",
+        address=f"示范路{code}号",
+        lat=29.5,
+        lon=106.5,
+        residents=(Resident(id=f"{code}-r1", name="测试老人", age=86, groups=("living_alone",)),),
+        contacts=(
+            Contact(id=f"{code}-e", role="elder", name="老人", phone="19900000001"),
+            Contact(id=f"{code}-g", role="guardian", name="监护人", phone="19900000002"),
+            Contact(id="GW1", role="grid_worker", name="网格员", phone="19900000003", lat=29.501, lon=106.5),
+            Contact(id="CA1", role="cadre", name="社区干部", phone="19900000004", lat=29.502, lon=106.5),
+        ),
+        devices=tuple(Device(id=f"{code}-{k}", kind=k, household=code) for k in devices),
+    )
+
+
+def register(n: int = 3) -> Register:
+    areas = [
+        Area(code="SIM", name="模拟区", level="district"),
+        Area(code="T1", name="示范街道一", level="street", parent="SIM"),
+        Area(code="T2", name="示范镇二", level="township", parent="SIM"),
+    ]
+    hs = [household(f"H{i}", "T1" if i % 2 else "T2") for i in range(1, n + 1)]
+    return Register(areas, hs, version="test")
+
+
+def world(n: int = 3) -> World:
+    return World(
+        register(n),
+        load_templates(ROOT / "resources" / "checklists"),
+        load_weights(ROOT / "resources" / "risk.toml"),
+    )
+
+
+def alarm(
+    dev: str, at: int, id_: str = "e1", kind: str = "smoke", evt: str = "alarm", township: str = "T1"
+) -> ev.DeviceEvent:
+    return ev.DeviceEvent(
+        at=at, district="SIM", township=township, dev=dev, id=id_, kind=kind, evt=evt, ts=at
+    )
+
+
+def login(
+    w: World,
+    at: int,
+    console: str = "c1",
+    operator: str = "op1",
+    role: str = "district_officer",
+    scope: str = "*",
+) -> None:
+    w.apply(ev.Login(at=at, operator=operator, console=console, role=role, scope=scope))
+
+
+def step(
+    incident: int,
+    step_id: str,
+    at: int,
+    values: dict[str, str] | None = None,
+    operator: str = "op1",
+    console: str = "c1",
+) -> ev.CompleteStep:
+    return ev.CompleteStep(
+        at=at, operator=operator, console=console, incident=incident, step=step_id, values=values or {}
+    )
