@@ -7,8 +7,8 @@ import importlib
 import sys
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("console.ui.launch", "run the console against the configured broker"),
-    "demo": ("console.ui.launch", "embedded broker + simulated district + console"),
+    "run": ("console.launch", "run the console against the configured broker"),
+    "demo": ("console.launch", "embedded broker + simulated district + console"),
     "simulate": ("console.sim.cli", "publish a synthetic district's traffic to a broker"),
     "gateway": ("console.sim.gateway", "notification-gateway simulator (SMS / voice receipts)"),
     "broker": ("console.io.broker", "run the embedded (demo/training) broker on loopback"),

@@ -284,7 +284,7 @@ class Engine:
 
     def _quarantine(self, at: int, topic: str, r: Rejected, payload: bytes) -> ev.Quarantined:
         self._stats["rejected"] += 1
-        log.warning("rejected payload on %s: %s %s", topic, r.reason, r.detail)
+        log.debug("rejected payload on %s: %s %s", topic, r.reason, r.detail)
         return ev.Quarantined(
             at=at, topic=topic[:256], reason=r.reason, detail=r.detail[:256], head=payload[:512]
         )

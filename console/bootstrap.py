@@ -1,0 +1,118 @@
+"""The one place that wires clock, store, bus, engine and UI together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from console.app.clock import SystemClock
+from console.app.data import load_templates, load_weights
+from console.app.engine import Engine
+from console.app.ports import Clock
+from console.config import Settings
+from console.domain import events as ev
+from console.domain.checklist import Template
+from console.domain.registry import Register
+from console.domain.world import World
+from console.paths import resource
+
+log = logging.getLogger(__name__)
+
+
+def templates() -> dict[str, Template]:
+    return load_templates(resource("checklists"))
+
+
+def make_world(register: Register) -> World:
+    return World(register, templates(), load_weights(resource("risk.toml")))
+
+
+@dataclass
+class Core:
+    """Everything below the UI: store, world, engine, bus."""
+
+    settings: Settings
+    store: Any
+    world: World
+    engine: Engine
+    bus: Any = None
+    extra_stops: list[Callable[[], None]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for fn in reversed(self.extra_stops):
+            try:
+                fn()
+            except Exception:  # noqa: BLE001
+                log.exception("stopping")
+        if self.bus is not None:
+            self.bus.stop()
+        self.engine.submit_system(ev.SystemNote(at=0, what="stop", detail=self.settings.console_id))
+        self.engine.stop()
+        self.store.close()
+
+
+def open_store(settings: Settings) -> Any:
+    from console.io.store.store import SqlStore
+
+    return SqlStore(settings.journal_url())
+
+
+def build_core(
+    settings: Settings,
+    register: Register | None = None,
+    clock: Clock | None = None,
+    sink: Any = None,
+    connect_bus: bool = True,
+    store: Any = None,
+    progress: Callable[[int], None] | None = None,
+) -> Core:
+    """Open the store, rebuild the world from the journal, start the engine and the bus."""
+    from console.io.bus import BusClient, BusConfig
+
+    clock = clock or SystemClock()
+    store = store if store is not None else open_store(settings)
+    if register is None:
+        register = store.load_register() or Register([], [], version="empty")
+    elif store.load_register() is None:
+        store.save_register(register)
+    world = make_world(register)
+
+    def on_journaled(events: list[ev.AnyEvent]) -> None:
+        rows = [(e.at, e.topic, e.reason, e.detail, e.head) for e in events if isinstance(e, ev.Quarantined)]
+        if rows:
+            try:
+                store.add_quarantine(rows)
+            except Exception:  # noqa: BLE001 - the journal already holds them
+                log.exception("quarantine table write failed")
+
+    engine = Engine(world, store.journal, clock, settings.console_id, sink=sink, on_journaled=on_journaled)
+    engine.recover(progress)
+    core = Core(settings, store, world, engine)
+    if connect_bus:
+        cfg = BusConfig(
+            host=settings.broker_host,
+            port=settings.broker_port,
+            district=settings.district,
+            township=settings.township,
+            console_id=settings.console_id,
+            username=settings.broker_username,
+            password=settings.broker_password,
+            ca_file=settings.broker_ca_file,
+            cert_file=settings.broker_cert_file,
+            key_file=settings.broker_key_file,
+            protocol="v5" if settings.mqtt_protocol == "v5" else "v311",
+            blind_after_s=settings.blind_after_s,
+        )
+
+        def on_status(state: str, detail: str) -> None:
+            engine.submit_system(ev.BusStatus(at=0, state=state, detail=detail[:200]))
+
+        bus = BusClient(cfg, on_batch=lambda batch, done: engine.submit_bus(batch, done), on_status=on_status, clock=clock)
+        engine.publisher = bus
+        core.bus = bus
+    engine.start()
+    if core.bus is not None:
+        core.bus.start()
+    return core

@@ -1,0 +1,106 @@
+"""Settings: defaults < TOML file < environment (GUARDIAN_*) < command-line flags."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from console.paths import data_dir
+
+
+@dataclass
+class Settings:
+    broker_host: str = "127.0.0.1"
+    broker_port: int = 1883
+    broker_username: str | None = None
+    broker_password: str | None = None
+    broker_ca_file: str | None = None
+    broker_cert_file: str | None = None
+    broker_key_file: str | None = None
+    mqtt_protocol: str = "v311"
+    district: str = "SIM"
+    township: str | None = None  # None: the whole district (a district console)
+    console_id: str = field(default_factory=lambda: socket.gethostname().split(".")[0] or "console")
+    db_url: str = ""  # empty: SQLite journal in the per-user data dir
+    locale: str = "zh_CN"
+    ntp_server: str | None = None
+    training: bool = False
+    map_base: str = "vector"  # vector | xyz | mbtiles
+    map_xyz_url: str | None = None
+    map_mbtiles: str | None = None
+    register_file: str | None = None
+    blind_after_s: float = 10.0
+
+    def journal_url(self) -> str:
+        if self.db_url:
+            return self.db_url
+        name = "training.sqlite" if self.training else "journal.sqlite"
+        return f"sqlite:///{data_dir() / name}"
+
+
+def _coerce(name: str, value: Any) -> Any:
+    f = {f.name: f for f in fields(Settings)}[name]
+    t = str(f.type)
+    if value is None:
+        return None
+    if "int" in t and "str" not in t:
+        return int(value)
+    if "float" in t:
+        return float(value)
+    if "bool" in t:
+        return str(value).lower() in ("1", "true", "yes", "on")
+    return str(value)
+
+
+def config_path() -> Path:
+    env = os.environ.get("GUARDIAN_CONFIG")
+    return Path(env) if env else data_dir() / "console.toml"
+
+
+def load(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+    s = Settings()
+    names = {f.name for f in fields(Settings)}
+    p = path or config_path()
+    if p.exists():
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        flat: dict[str, Any] = {}
+        for k, v in raw.items():
+            if isinstance(v, dict):  # [broker] host = ... -> broker_host
+                flat.update({f"{k}_{kk}": vv for kk, vv in v.items()})
+            else:
+                flat[k] = v
+        for k, v in flat.items():
+            if k in names:
+                setattr(s, k, _coerce(k, v))
+    for name in names:
+        env = os.environ.get(f"GUARDIAN_{name.upper()}")
+        if env is not None:
+            setattr(s, name, _coerce(name, env))
+    for k, v in (overrides or {}).items():
+        if v is not None and k in names:
+            setattr(s, k, _coerce(k, v))
+    return s
+
+
+def add_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, help="settings file (TOML)")
+    p.add_argument("--broker-host", dest="broker_host")
+    p.add_argument("--broker-port", dest="broker_port", type=int)
+    p.add_argument("--broker-username", dest="broker_username")
+    p.add_argument("--broker-password", dest="broker_password")
+    p.add_argument("--district")
+    p.add_argument("--township", help="township code; omit for a district console")
+    p.add_argument("--console-id", dest="console_id")
+    p.add_argument("--db", dest="db_url", help="database URL (default: SQLite in the user data dir)")
+    p.add_argument("--locale", choices=["zh_CN", "en"])
+    p.add_argument("--training", action="store_true", default=None)
+
+
+def from_args(ns: argparse.Namespace) -> Settings:
+    keys = [f.name for f in fields(Settings)]
+    return load(getattr(ns, "config", None), {k: getattr(ns, k, None) for k in keys})

@@ -1,0 +1,203 @@
+"""``python -m console run`` and ``python -m console demo``: start the officer's console."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from console.config import Settings, add_flags, from_args
+
+log = logging.getLogger("console")
+
+
+def _child(args: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+    out = open(log_path, "wb")  # noqa: SIM115 - lives as long as the child
+    return subprocess.Popen([sys.executable, "-m", "console", *args], stdout=out, stderr=subprocess.STDOUT)
+
+
+def _start_broker(workdir: Path) -> tuple[subprocess.Popen[bytes], str, int]:
+    """The embedded broker in its own process (it stands for the district's broker)."""
+    logp = workdir / "broker.log"
+    proc = _child(["broker", "--port", "0", "--data-dir", str(workdir / "broker")], logp)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        text = logp.read_text(errors="replace") if logp.exists() else ""
+        m = re.search(r"listening on ([\d.]+):(\d+)", text)
+        if m:
+            return proc, m.group(1), int(m.group(2))
+        if proc.poll() is not None:
+            raise RuntimeError(f"embedded broker failed: {text[-500:]}")
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("embedded broker did not start within 30 s")
+
+
+def run_window(core: Any, sink: Any, operator: Any, settings: Settings, mode: str, duration: float | None, screenshot: Path | None) -> int:
+    import qasync
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from console.bootstrap import templates
+    from console.ui.main_window import MainWindow
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    map_view = None
+    try:
+        from console.ui.map.widget import MapView
+
+        map_view = MapView()
+        bands = core.engine.query(lambda w: w.all_bands()).result(30)
+        map_view.load(core.world.register, bands, operator.scope)
+    except ImportError:
+        log.warning("map pane not available in this build")
+    window = MainWindow(core.engine, sink, templates(), operator, settings.console_id, mode=mode, map_view=map_view)
+    window.show()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    if duration:
+
+        def finish() -> None:
+            if screenshot is not None:
+                window.grab().save(str(screenshot))
+                print(f"screenshot saved: {screenshot}", flush=True)
+            app.quit()
+
+        QTimer.singleShot(int(duration * 1000), finish)
+    with loop:
+        loop.run_forever()
+    return 0
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic", "amqtt", "transitions"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _login_event(core: Any, op: Any, console_id: str) -> None:
+    from console.domain import events as ev
+
+    core.engine.submit_command(ev.Login(at=0, operator=op.id, console=console_id, role=op.role, scope=op.scope))
+
+
+def main_run(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m console run", description="the officer's console")
+    add_flags(p)
+    args = p.parse_args(argv)
+    settings = from_args(args)
+    _logging()
+    from console.bootstrap import build_core, open_store
+    from console.ui.app import create_app
+    from console.ui.login import LoginDialog
+    from console.ui.main_window import Operator
+    from console.ui.qtsink import QtSink
+
+    app = create_app(settings.locale)
+    try:
+        store = open_store(settings)
+    except Exception as exc:  # noqa: BLE001
+        print(f"cannot open the journal: {exc}", file=sys.stderr)
+        return 1
+    if not store.list_operators():
+        print("no operator accounts yet: python -m console operators add ID --name NAME --role district_officer --scope '*'", file=sys.stderr)
+        return 2
+    dlg = LoginDialog(store.check_login)
+    if dlg.exec() != LoginDialog.DialogCode.Accepted:
+        return 1
+    acct = dlg.result_operator
+    op = Operator(acct.id, acct.role, acct.scope, acct.name)
+    if op.scope != "*":
+        settings.township = settings.township or op.scope
+    sink = QtSink()
+    core = build_core(settings, sink=sink, store=store)
+    _login_event(core, op, settings.console_id)
+    try:
+        return run_window(core, sink, op, settings, "training" if settings.training else "live", None, None)
+    finally:
+        del app
+        core.stop()
+
+
+def main_demo(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m console demo", description="embedded broker + simulated district + console")
+    p.add_argument("--duration", type=float, help="run this many seconds, then exit 0")
+    p.add_argument("--screenshot", type=Path, help="save a screenshot of the main window at the end")
+    p.add_argument("--households", type=int, default=30_000)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--rate", type=float, default=6.0, help="alarm stories per minute")
+    p.add_argument("--storm", type=int, default=0)
+    p.add_argument("--locale", default="zh_CN", choices=["zh_CN", "en"])
+    p.add_argument("--workdir", type=Path, help="keep the demo journal here (default: a fresh temp dir)")
+    args = p.parse_args(argv)
+    _logging()
+    from console.bootstrap import build_core
+    from console.sim.district import generate
+    from console.ui.app import create_app
+    from console.ui.main_window import Operator
+    from console.ui.qtsink import QtSink
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="guardian-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"demo: working in {workdir}", flush=True)
+    children: list[subprocess.Popen[bytes]] = []
+    core = None
+    try:
+        broker, host, port = _start_broker(workdir)
+        children.append(broker)
+        from console.io.broker import DEMO_PASSWORD, DEMO_USERNAME
+
+        creds = ["--username", DEMO_USERNAME, "--password", DEMO_PASSWORD]
+        settings = Settings(
+            broker_host=host,
+            broker_port=port,
+            broker_username=DEMO_USERNAME,
+            broker_password=DEMO_PASSWORD,
+            district="SIM",
+            console_id="demo",
+            db_url=f"sqlite:///{workdir / 'journal.sqlite'}",
+            locale=args.locale,
+        )
+        app = create_app(settings.locale)
+        register = generate(seed=args.seed, households=args.households)
+        sink = QtSink()
+        core = build_core(settings, register=register, sink=sink)
+        if core.store.check_login("demo", "demo-officer") is None:
+            core.store.add_operator("demo", "演示值班员", "district_officer", "*", "demo-officer")
+        op = Operator("demo", "district_officer", "*", "演示值班员")
+        _login_event(core, op, settings.console_id)
+        common = ["--host", host, "--port", str(port), *creds, "--district", "SIM"]
+        children.append(_child(["gateway", *common, "--speed", "4"], workdir / "gateway.log"))
+        sim = ["simulate", *common, "--households", str(args.households), "--seed", str(args.seed)]
+        sim += ["--rate", str(args.rate), "--heartbeats-per-s", "200", "--bad-ratio", "0.01", "--dup-ratio", "0.01", "--quiet"]
+        sim += ["--storm", str(args.storm or 12), "--storm-window", "8"]
+        children.append(_child(sim, workdir / "simulate.log"))
+        rc = run_window(core, sink, op, settings, "live", args.duration, args.screenshot)
+        del app
+        return rc
+    finally:
+        for c in reversed(children):
+            if c.poll() is None:
+                c.terminate()
+                try:
+                    c.wait(10)
+                except subprocess.TimeoutExpired:
+                    c.kill()
+        if core is not None:
+            core.stop()
+        if os.environ.get("GUARDIAN_DEMO_KEEP") is None and args.workdir is None:
+            pass  # the temp dir is left for inspection of logs; it is small
+
+
+main = main_run

@@ -1,0 +1,75 @@
+"""QApplication set-up: environment, URL schemes for the map, translations, fonts."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from PySide6.QtCore import QLocale, QTranslator
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication
+
+from console.paths import resource
+
+_translators: list[QTranslator] = []
+
+
+def prepare_environment() -> None:
+    if os.name != "nt" and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
+        if "--no-sandbox" not in flags:
+            os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = (flags + " --no-sandbox").strip()
+
+
+def register_schemes() -> None:
+    """Custom URL schemes must be registered before the QApplication exists."""
+    try:
+        from console.ui.map import widget
+    except ImportError:
+        return
+    fn = getattr(widget, "register_schemes", None)
+    if fn is not None:
+        fn()
+
+
+def install_translations(app: QApplication, locale: str) -> bool:
+    for t in _translators:
+        app.removeTranslator(t)
+    _translators.clear()
+    if locale.startswith("en"):
+        QLocale.setDefault(QLocale(QLocale.Language.English))
+        return True
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+    t = QTranslator(app)
+    ok = t.load(str(resource("i18n", f"guardian_{locale}.qm")))
+    if ok:
+        app.installTranslator(t)
+        _translators.append(t)
+    return ok
+
+
+def pick_font(app: QApplication) -> None:
+    families = set(QFontDatabase.families())
+    for name in ("Microsoft YaHei UI", "Microsoft YaHei", "WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC"):
+        if name in families:
+            f = QFont(name)
+            f.setPointSize(10)
+            app.setFont(f)
+            return
+
+
+def create_app(locale: str = "zh_CN") -> QApplication:
+    prepare_environment()
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
+        register_schemes()
+        app = QApplication(sys.argv[:1])
+    app.setApplicationName("Guardian Console")
+    app.setOrganizationName("Guardian")
+    install_translations(app, locale)
+    pick_font(app)
+    return app

@@ -1,0 +1,267 @@
+"""The incident view: checklist, actions, notifications with live receipts, timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.domain import events as ev
+from console.domain.checklist import Step, Template
+from console.domain.incident import ESCALATION_TARGETS, Incident
+from console.domain.registry import Register
+from console.ui import words
+from console.ui.dialogs import DispatchDialog, ValuesDialog
+
+
+def hhmmss(ns: int | None) -> str:
+    if not ns:
+        return ""
+    return datetime.fromtimestamp(ns / 1e9).strftime("%H:%M:%S")
+
+
+def mask_phone(p: str) -> str:
+    return p[:3] + "****" + p[-4:] if len(p) >= 7 else "****"
+
+
+class IncidentPanel(QWidget):
+    householdRequested = Signal(str)
+
+    def __init__(
+        self,
+        register: Register,
+        templates: dict[str, Template],
+        send: Callable[[ev.AnyEvent], None],
+        operator: Callable[[], tuple[str, str]],
+        read_only: bool = False,
+    ) -> None:
+        super().__init__()
+        self.register = register
+        self.templates = templates
+        self.send = send
+        self.operator = operator
+        self.read_only = read_only
+        self.incident: Incident | None = None
+        self.active_dialog: QDialog | None = None
+
+        self.header = QLabel(self.tr("No incident selected"))
+        self.header.setObjectName("incidentHeader")
+        self.header.setWordWrap(True)
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.refusal = QLabel("")
+        self.refusal.setObjectName("refusal")
+        self.refusal.setStyleSheet("color: white; background: #c62828; padding: 4px; font-weight: bold;")
+        self.refusal.setWordWrap(True)
+        self.refusal.hide()
+
+        self.steps = QTableWidget(0, 5)
+        self.steps.setObjectName("checklist")
+        self.steps.setHorizontalHeaderLabels(
+            [self.tr("Stage"), self.tr("Step"), self.tr("Who"), self.tr("Required"), self.tr("Done")]
+        )
+        self.steps.horizontalHeader().setStretchLastSection(True)
+        self.steps.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.steps.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.steps.cellDoubleClicked.connect(lambda r, _c: self.complete_row(r))
+
+        buttons = QHBoxLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for action, text in (
+            ("acknowledge", self.tr("Acknowledge (A)")),
+            ("dispatch", self.tr("Dispatch (D)")),
+            ("on_site", self.tr("On site (O)")),
+            ("resolve", self.tr("Resolve (R)")),
+            ("close", self.tr("Close (C)")),
+        ):
+            b = QPushButton(text)
+            b.setObjectName(f"btn_{action}")
+            b.clicked.connect(lambda _=False, a=action: self.do_action(a))
+            buttons.addWidget(b)
+            self.buttons[action] = b
+        esc = QPushButton(self.tr("Escalate (E)"))
+        esc.setObjectName("btn_escalate")
+        esc.clicked.connect(self.escalate_menu)
+        buttons.addWidget(esc)
+        self.buttons["escalate"] = esc
+        hhb = QPushButton(self.tr("Household file (H)"))
+        hhb.clicked.connect(self.open_household)
+        buttons.addWidget(hhb)
+        for b in self.buttons.values():
+            b.setEnabled(not read_only)
+
+        self.notes = QTableWidget(0, 5)
+        self.notes.setObjectName("notifications")
+        self.notes.setHorizontalHeaderLabels(
+            [self.tr("Role"), self.tr("Channel"), self.tr("To"), self.tr("Status"), self.tr("Attempt")]
+        )
+        self.notes.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.notes.horizontalHeader().setStretchLastSection(True)
+        self.timeline = QTableWidget(0, 4)
+        self.timeline.setObjectName("timeline")
+        self.timeline.setHorizontalHeaderLabels([self.tr("Time"), self.tr("What"), self.tr("Detail"), self.tr("Who")])
+        self.timeline.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.timeline.horizontalHeader().setStretchLastSection(True)
+        tabs = QTabWidget()
+        tabs.addTab(self.notes, self.tr("Notifications"))
+        tabs.addTab(self.timeline, self.tr("Timeline"))
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.steps)
+        split.addWidget(tabs)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.header)
+        lay.addWidget(self.refusal)
+        lay.addLayout(buttons)
+        lay.addWidget(split, 1)
+
+    # --- showing -----------------------------------------------------------------------------
+
+    def template(self) -> Template | None:
+        return self.templates.get(self.incident.kind) if self.incident else None
+
+    def show_incident(self, inc: Incident | None) -> None:
+        if inc is not None and self.incident is not None and inc.id != self.incident.id:
+            self.refusal.hide()
+        self.incident = inc
+        if inc is None:
+            self.header.setText(self.tr("No incident selected"))
+            self.steps.setRowCount(0)
+            self.notes.setRowCount(0)
+            self.timeline.setRowCount(0)
+            return
+        hh = self.register.households.get(inc.household)
+        addr = hh.address if hh else self.tr("unregistered device %s") % ", ".join(inc.devices)
+        missed = f" <b style='color:#c62828'>{self.tr('missed')}: {'/'.join(map(str, inc.missed))}′</b>" if inc.missed else ""
+        self.header.setText(
+            f"<b>#{inc.id} {inc.household}</b> — {addr}<br>"
+            f"{' + '.join(words.kind(k) for k in inc.kinds)} · {words.state(inc.state)} · T0 {hhmmss(inc.opened)}{missed}"
+        )
+        t = self.template()
+        steps = t.steps if t else ()
+        self.steps.setRowCount(len(steps))
+        for r, s in enumerate(steps):
+            done = inc.steps.get(s.id)
+            status = (
+                f"✔ {hhmmss(done.at)} {done.operator}"
+                if done
+                else (self.tr("waived") if s.id in inc.waived else "")
+            )
+            cells = [f"{s.stage}′", f"{s.title_zh} / {s.title_en}" + (f" [{s.key}]" if s.key else ""), words.role(s.who), "●" if s.required else "", status]
+            for c, text in enumerate(cells):
+                self.steps.setItem(r, c, QTableWidgetItem(text))
+        notes = list(inc.notifications.values())
+        self.notes.setRowCount(len(notes))
+        for r, n in enumerate(notes):
+            for c, text in enumerate([words.role(n.role), n.channel, mask_phone(n.to), n.status, str(n.attempt)]):
+                self.notes.setItem(r, c, QTableWidgetItem(text))
+        tl = inc.timeline[-200:]
+        self.timeline.setRowCount(len(tl))
+        for r, e in enumerate(reversed(tl)):
+            for c, text in enumerate([hhmmss(e.at), e.what, e.detail, e.who]):
+                self.timeline.setItem(r, c, QTableWidgetItem(text))
+
+    def show_refusal(self, text: str) -> None:
+        self.refusal.setText(text)
+        self.refusal.show()
+
+    # --- acting ------------------------------------------------------------------------------
+
+    def _send_step(self, step: Step, values: dict[str, str]) -> None:
+        assert self.incident is not None
+        op, console = self.operator()
+        self.refusal.hide()
+        self.send(
+            ev.CompleteStep(
+                at=0,
+                operator=op,
+                console=console,
+                incident=self.incident.id,
+                step=step.id,
+                values=values,
+                expect_version=self.incident.version,
+            )
+        )
+
+    def complete(self, step: Step) -> None:
+        if self.incident is None or self.read_only:
+            return
+        if step.action == "dispatch":
+            dlg: QDialog = DispatchDialog(self.register.households.get(self.incident.household), self)
+            d = dlg
+
+            def accepted() -> None:
+                assert isinstance(d, DispatchDialog)
+                self._send_step(step, {"responder": d.responder()})
+
+        elif step.records:
+            dlg = ValuesDialog(f"{step.title_zh} / {step.title_en}", step.records, self)
+            v = dlg
+
+            def accepted() -> None:
+                assert isinstance(v, ValuesDialog)
+                self._send_step(step, v.values())
+
+        else:
+            self._send_step(step, {})
+            return
+        dlg.accepted.connect(accepted)
+        dlg.finished.connect(lambda _r: setattr(self, "active_dialog", None))
+        self.active_dialog = dlg
+        dlg.open()
+
+    def complete_row(self, row: int) -> None:
+        t = self.template()
+        if t is not None and 0 <= row < len(t.steps):
+            self.complete(t.steps[row])
+
+    def do_action(self, action: str) -> None:
+        t = self.template()
+        s = t.action_step(action) if t else None
+        if s is not None:
+            self.complete(s)
+
+    def do_key(self, key: str) -> bool:
+        t = self.template()
+        if t is None:
+            return False
+        for s in t.steps:
+            if s.key.upper() == key.upper():
+                self.complete(s)
+                return True
+        return False
+
+    def escalate(self, target: str) -> None:
+        if self.incident is None or self.read_only:
+            return
+        op, console = self.operator()
+        self.send(
+            ev.Escalate(
+                at=0, operator=op, console=console, incident=self.incident.id, target=target, expect_version=self.incident.version
+            )
+        )
+
+    def escalate_menu(self) -> None:
+        menu = QMenu(self)
+        t = self.template()
+        first = t.escalate_to if t else ()
+        for target in list(first) + [x for x in ESCALATION_TARGETS if x not in first]:
+            menu.addAction(words.target(target), lambda tg=target: self.escalate(tg))
+        menu.popup(self.buttons["escalate"].mapToGlobal(self.buttons["escalate"].rect().bottomLeft()))
+
+    def open_household(self) -> None:
+        if self.incident is not None:
+            self.householdRequested.emit(self.incident.household)

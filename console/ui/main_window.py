@@ -1,0 +1,333 @@
+"""The officer's main window: banner, alarm queue, maintenance tickets, incident view, map."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.app.engine import Delta, Engine, Status
+from console.domain import events as ev
+from console.domain.checklist import Template
+from console.domain.incident import Incident
+from console.domain.supervision import Ticket
+from console.domain.world import World
+from console.ui import words
+from console.ui.household_view import HouseholdFile
+from console.ui.incident_panel import IncidentPanel, hhmmss
+from console.ui.qtsink import QtSink
+from console.ui.queue_model import QueueModel
+from console.ui.sound import AlertSound
+
+CLOCK_OFF_S = 5.0
+
+
+@dataclass
+class Operator:
+    id: str
+    role: str  # township_officer | district_officer | admin
+    scope: str  # township code or "*"
+    name: str = ""
+
+
+class _Results(QObject):
+    """Engine query results back on the UI thread."""
+
+    ready = Signal(object, object)
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        engine: Engine,
+        sink: QtSink,
+        templates: dict[str, Template],
+        operator: Operator,
+        console_id: str,
+        mode: str = "live",  # live | training | replay
+        map_view: QWidget | None = None,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.register = engine.world.register
+        self.templates = templates
+        self.op = operator
+        self.console_id = console_id
+        self.mode = mode
+        self.clock = engine.clock
+        self.status: Status | None = None
+        self.tickets: dict[int, Ticket] = {}
+        self.refusals_shown = 0
+        self.house_file: HouseholdFile | None = None
+        self._results = _Results()
+        self._results.ready.connect(lambda cb, value: cb(value))
+
+        title = self.tr("Guardian Console 守护台")
+        if mode == "training":
+            title += " — " + self.tr("TRAINING")
+        elif mode == "replay":
+            title += " — " + self.tr("REPLAY")
+        self.setWindowTitle(f"{title} — {operator.name or operator.id}")
+
+        self.banner = QLabel("")
+        self.banner.setObjectName("banner")
+        self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.banner.setStyleSheet("background:#b71c1c;color:white;font-size:18px;font-weight:bold;padding:8px;")
+        self.banner.hide()
+        self.mode_mark = QLabel(self.tr("TRAINING — no real SMS or calls") if mode == "training" else self.tr("REPLAY — read only") if mode == "replay" else "")
+        self.mode_mark.setObjectName("modeMark")
+        self.mode_mark.setStyleSheet("background:#1565c0;color:white;font-weight:bold;padding:4px;")
+        self.mode_mark.setVisible(mode != "live")
+
+        self.queue = QueueModel(self.register, self.clock.now_ns, operator.scope)
+        self.table = QTableView()
+        self.table.setObjectName("queue")
+        self.table.setModel(self.queue)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().hide()
+        self.table.clicked.connect(lambda idx: self.select(self.queue.rows[idx.row()].id))
+        self.selected: int | None = None
+
+        self.ticket_table = QTableWidget(0, 6)
+        self.ticket_table.setObjectName("tickets")
+        self.ticket_table.setHorizontalHeaderLabels(
+            [self.tr("Ticket"), self.tr("Household"), self.tr("Device"), self.tr("Trouble"), self.tr("Opened"), self.tr("Due")]
+        )
+        self.ticket_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.ticket_table.horizontalHeader().setStretchLastSection(True)
+
+        left = QTabWidget()
+        left.setObjectName("leftTabs")
+        left.addTab(self.table, self.tr("Alarm queue"))
+        left.addTab(self.ticket_table, self.tr("Maintenance"))
+        self.left_tabs = left
+
+        self.panel = IncidentPanel(
+            self.register, templates, self.send, lambda: (self.op.id, self.console_id), read_only=(mode == "replay")
+        )
+        self.panel.householdRequested.connect(self.open_household)
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.panel)
+        self.map_view = map_view
+        if map_view is not None:
+            right.addWidget(map_view)
+            clicked = getattr(map_view, "householdClicked", None)
+            if clicked is not None:
+                clicked.connect(self.open_household)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 4)
+
+        central = QWidget()
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.mode_mark)
+        lay.addWidget(self.banner)
+        lay.addWidget(split, 1)
+        self.setCentralWidget(central)
+        self.counters = QLabel("")
+        self.counters.setObjectName("counters")
+        self.statusBar().addPermanentWidget(self.counters)
+
+        self.sound = AlertSound(self)
+        self._shortcuts()
+        sink.delta.connect(self.on_delta)
+        self.timer = QTimer(self)
+        self.timer.setInterval(1000)
+        self.timer.timeout.connect(self.on_second)
+        self.timer.start()
+        self.resize(1366, 768)
+
+    # --- keyboard ----------------------------------------------------------------------------
+
+    def _shortcuts(self) -> None:
+        def key(seq: str, fn: Callable[[], Any]) -> None:
+            s = QShortcut(QKeySequence(seq), self)
+            s.setContext(Qt.ShortcutContext.WindowShortcut)
+            s.activated.connect(fn)
+
+        key("N", self.next_incident)
+        key("A", lambda: self.panel.do_action("acknowledge"))
+        key("D", lambda: self.panel.do_action("dispatch"))
+        key("O", lambda: self.panel.do_action("on_site"))
+        key("R", lambda: self.panel.do_action("resolve"))
+        key("C", lambda: self.panel.do_action("close"))
+        key("I", lambda: self.panel.do_key("I"))
+        key("V", lambda: self.panel.do_key("V"))
+        key("1", lambda: self.panel.do_key("1"))
+        key("E", self.panel.escalate_menu)
+        key("H", self.panel.open_household)
+        key("M", lambda: self.left_tabs.setCurrentIndex(1 - self.left_tabs.currentIndex()))
+
+    # --- commands ----------------------------------------------------------------------------
+
+    def send(self, event: ev.AnyEvent) -> None:
+        if self.mode == "replay":
+            return
+        self.engine.submit_command(event)
+
+    def select(self, incident_id: int | None) -> None:
+        self.selected = incident_id
+        inc = self.queue.incidents.get(incident_id) if incident_id is not None else None
+        self.panel.show_incident(inc)
+        row = self.queue.row_of(incident_id) if incident_id is not None else -1
+        if row >= 0:
+            self.table.selectRow(row)
+        if inc is not None and self.map_view is not None and hasattr(self.map_view, "center_on"):
+            self.map_view.center_on(inc.household)
+
+    def next_incident(self) -> None:
+        if not self.queue.rows:
+            return
+        ids = [i.id for i in self.queue.rows]
+        if self.selected in ids:
+            self.select(ids[(ids.index(self.selected) + 1) % len(ids)])
+        else:
+            self.select(ids[0])
+
+    def query(self, fn: Callable[[World], Any], then: Callable[[Any], None]) -> None:
+        fut = self.engine.query(fn)
+        fut.add_done_callback(lambda f: self._results.ready.emit(then, f.result()))
+
+    def open_household(self, code: str) -> None:
+        hh = self.register.households.get(code)
+        if hh is None:
+            self.statusBar().showMessage(self.tr("No safety file: unregistered device"), 5000)
+            return
+
+        def facts(w: World) -> dict[str, Any]:
+            from console.app.engine import _copy
+
+            return {
+                "risk": w.risk_of(code),
+                "health": {d.id: _copy(w.supervisor.health[d.id]) for d in hh.devices if d.id in w.supervisor.health},
+                "incidents": [_copy(w.incidents[i]) for i in w.history.get(code, [])],
+            }
+
+        def show(f: dict[str, Any]) -> None:
+            self.house_file = HouseholdFile(hh, f, self.send, lambda: (self.op.id, self.console_id), self)
+            self.house_file.show()
+
+        self.query(facts, show)
+
+    # --- deltas ------------------------------------------------------------------------------
+
+    def on_delta(self, d: Delta) -> None:
+        if d.incidents:
+            self.queue.update(d.incidents)
+            if self.selected is not None:
+                cur = next((i for i in d.incidents if i.id == self.selected), None)
+                if cur is not None:
+                    self.panel.show_incident(cur if cur.is_open else cur)
+            if self.selected is None and self.queue.rows:
+                self.select(self.queue.rows[0].id)
+        if d.tickets:
+            self.update_tickets(d.tickets)
+        if d.bands and self.map_view is not None and hasattr(self.map_view, "set_bands"):
+            self.map_view.set_bands(d.bands)
+        for r in d.refusals:
+            if r.console == self.console_id:
+                self.refusals_shown += 1
+                text = words.refusal(r.code, r.detail)
+                self.panel.show_refusal(text)
+                self.statusBar().showMessage(text, 8000)
+        for a in d.alerts:
+            inc = self.queue.incidents.get(a.incident)
+            if a.kind in ("new_incident", "missed", "reignition") and inc is not None:
+                self.sound.trigger(a.kind)
+                self.notify_desktop(inc, a.kind)
+            elif a.kind == "bus_lost":
+                self.sound.trigger(a.kind)
+        if d.status is not None:
+            self.status = d.status
+            self.update_banner()
+
+    def update_tickets(self, tickets: list[Ticket]) -> None:
+        for t in tickets:
+            if t.closed is None and (self.op.scope == "*" or t.township == self.op.scope):
+                self.tickets[t.id] = t
+            else:
+                self.tickets.pop(t.id, None)
+        rows = sorted(self.tickets.values(), key=lambda t: t.due)
+        self.ticket_table.setRowCount(len(rows))
+        for r, t in enumerate(rows):
+            cells = [f"#{t.id}", t.household, t.dev, words.ticket(t.kind), hhmmss(t.opened), hhmmss(t.due)]
+            for c, text in enumerate(cells):
+                self.ticket_table.setItem(r, c, QTableWidgetItem(text))
+        self.left_tabs.setTabText(1, self.tr("Maintenance (%n)", "", len(rows)))
+
+    def blind_reasons(self) -> list[str]:
+        s = self.status
+        if s is None:
+            return []
+        out: list[str] = []
+        if s.bus in ("reconnecting", "blind", "unknown") and self.mode == "live":
+            out.append(self.tr("ALARM BUS LOST — this console may not hear alarms (%s)") % s.bus)
+        if s.journal != "ok":
+            out.append(self.tr("JOURNAL NOT WRITABLE — %n event(s) held in memory", "", s.pending) + f" ({s.journal_error})")
+        if s.clock_offset_s is not None and abs(s.clock_offset_s) > CLOCK_OFF_S:
+            out.append(self.tr("CLOCK OFF by %s s — check the time source") % f"{s.clock_offset_s:+.0f}")
+        return out
+
+    def update_banner(self) -> None:
+        reasons = self.blind_reasons()
+        if reasons:
+            self.banner.setText("\n".join(reasons))
+            self.banner.show()
+        else:
+            self.banner.hide()
+        s = self.status
+        if s is not None:
+            q = ", ".join(f"{words.reason(k)} {v}" for k, v in sorted(s.quarantine.items())) or "0"
+            self.counters.setText(
+                self.tr("received %1 · duplicates %2 · rejected %3 [%4] · unknown heartbeats %5 · open %6 · tickets %7 · journal #%8")
+                .replace("%1", str(s.received))
+                .replace("%2", str(s.duplicates))
+                .replace("%3", str(s.rejected))
+                .replace("%4", q)
+                .replace("%5", str(s.unknown_heartbeats))
+                .replace("%6", str(s.open_incidents))
+                .replace("%7", str(s.open_tickets))
+                .replace("%8", str(s.last_seq))
+            )
+
+    def on_second(self) -> None:
+        self.queue.tick()
+        unacked = any(i.ack_at is None for i in self.queue.rows)
+        self.sound.repeat_if(unacked or bool(self.blind_reasons()))
+
+    def notify_desktop(self, inc: Incident, kind: str) -> None:
+        if self.isActiveWindow():
+            return
+        from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            tray = getattr(self, "_tray", None)
+            if tray is None:
+                tray = QSystemTrayIcon(self.windowIcon(), self)
+                tray.show()
+                self._tray = tray
+            tray.showMessage(self.tr("New alarm"), f"{inc.household} {words.kind(inc.kind)}")
+        else:
+            QApplication.alert(self)

@@ -1,0 +1,140 @@
+"""Codes from the domain -> words for the officer, through Qt's translation system.
+
+Source strings are English; resources/i18n/guardian_zh_CN.qm gives the Chinese (the default).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication
+
+
+def _t(text: str) -> str:
+    return QCoreApplication.translate("words", text)
+
+
+def state(code: str) -> str:
+    return {
+        "new": _t("New"),
+        "alerting": _t("Alerting"),
+        "acknowledged": _t("Acknowledged"),
+        "dispatched": _t("Dispatched"),
+        "on_site": _t("On site"),
+        "resolved": _t("Resolved"),
+        "closed": _t("Closed"),
+    }.get(code, code)
+
+
+def kind(code: str) -> str:
+    return {
+        "smoke": _t("Smoke"),
+        "co": _t("CO"),
+        "gas": _t("Gas"),
+        "electric": _t("Electrical"),
+        "device": _t("Device"),
+    }.get(code, code)
+
+
+def role(code: str) -> str:
+    return {
+        "elder": _t("Elder"),
+        "guardian": _t("Guardian"),
+        "grid_worker": _t("Grid worker"),
+        "cadre": _t("Community cadre"),
+        "courtyard_head": _t("Courtyard head"),
+        "neighbour": _t("Neighbour"),
+        "officer": _t("Officer"),
+        "responder": _t("Responder"),
+        "system": _t("System"),
+    }.get(code, code)
+
+
+def cause(code: str) -> str:
+    return {
+        "real_fire": _t("Real fire"),
+        "cooking_smoke": _t("Cooking smoke"),
+        "gas_leak": _t("Gas leak"),
+        "co_poisoning": _t("CO poisoning"),
+        "electrical_fault": _t("Electrical fault"),
+        "false_alarm": _t("False alarm"),
+        "device_fault": _t("Device fault"),
+        "test": _t("Test"),
+    }.get(code, code)
+
+
+def target(code: str) -> str:
+    return {
+        "district": _t("District center"),
+        "fire_119": _t("Fire 119"),
+        "ambulance_120": _t("Ambulance 120"),
+        "power": _t("Power company"),
+        "gas": _t("Gas company"),
+    }.get(code, code)
+
+
+def refusal(code: str, detail: str = "") -> str:
+    text = {
+        "conflict": _t("Another workstation changed this incident first; the view is refreshed, check and try again."),
+        "not_logged_in": _t("You are not logged in on this console."),
+        "out_of_scope": _t("This incident belongs to another township."),
+        "unknown_incident": _t("Unknown incident."),
+        "incident_closed": _t("The incident is already closed."),
+        "unknown_step": _t("This checklist has no such step."),
+        "already_done": _t("This step is already done."),
+        "out_of_order": _t("Do these steps first:"),
+        "missing_field": _t("A required field is empty:"),
+        "bad_cause": _t("Choose a cause from the list."),
+        "required_steps_open": _t("Required steps are still open:"),
+        "forbidden_role": _t("Your role may not do this."),
+        "bad_target": _t("Unknown escalation target."),
+        "already_escalated": _t("Already escalated to that target."),
+        "not_escalatable": _t("A resolved incident cannot be escalated."),
+        "no_checklist": _t("No checklist for this kind of incident."),
+    }.get(code, code)
+    return f"{text} {detail}".strip()
+
+
+def reason(code: str) -> str:
+    return {
+        "too_large": _t("payload too large"),
+        "bad_topic": _t("bad topic"),
+        "bad_json": _t("malformed JSON"),
+        "not_object": _t("not a JSON object"),
+        "missing_field": _t("missing field"),
+        "bad_type": _t("wrong field type"),
+        "bad_version": _t("unknown schema version"),
+        "unknown_kind": _t("unknown sensor kind"),
+        "unknown_evt": _t("unknown event"),
+        "bad_ts": _t("bad timestamp"),
+        "id_too_long": _t("event id too long"),
+        "dev_too_long": _t("device id too long"),
+        "dev_mismatch": _t("device id differs from topic"),
+    }.get(code, code)
+
+
+def ticket(code: str) -> str:
+    return {
+        "offline": _t("Offline"),
+        "fault": _t("Fault"),
+        "low_battery": _t("Low battery"),
+        "tamper": _t("Tamper"),
+        "end_of_life": _t("End of life"),
+    }.get(code, code)
+
+
+def group(code: str) -> str:
+    return {
+        "severely_disabled": _t("Severely disabled"),
+        "disabled_dementia": _t("Disabled / dementia"),
+        "state_supported": _t("State-supported"),
+        "living_alone": _t("Living alone / empty nest"),
+    }.get(code, code)
+
+
+def band(code: str) -> str:
+    return {
+        "critical": _t("Critical"),
+        "unprotected": _t("Unprotected"),
+        "high": _t("High"),
+        "medium": _t("Medium"),
+        "low": _t("Low"),
+    }.get(code, code)
