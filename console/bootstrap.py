@@ -109,7 +109,9 @@ def build_core(
         def on_status(state: str, detail: str) -> None:
             engine.submit_system(ev.BusStatus(at=0, state=state, detail=detail[:200]))
 
-        bus = BusClient(cfg, on_batch=lambda batch, done: engine.submit_bus(batch, done), on_status=on_status, clock=clock)
+        bus = BusClient(
+            cfg, on_batch=lambda batch, done: engine.submit_bus(batch, done), on_status=on_status, clock=clock
+        )
         engine.publisher = bus
         core.bus = bus
     engine.start()

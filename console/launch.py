@@ -42,7 +42,15 @@ def _start_broker(workdir: Path) -> tuple[subprocess.Popen[bytes], str, int]:
     raise RuntimeError("embedded broker did not start within 30 s")
 
 
-def run_window(core: Any, sink: Any, operator: Any, settings: Settings, mode: str, duration: float | None, screenshot: Path | None) -> int:
+def run_window(
+    core: Any,
+    sink: Any,
+    operator: Any,
+    settings: Settings,
+    mode: str,
+    duration: float | None,
+    screenshot: Path | None,
+) -> int:
     import qasync
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -61,7 +69,9 @@ def run_window(core: Any, sink: Any, operator: Any, settings: Settings, mode: st
         map_view.load(core.world.register, bands, operator.scope)
     except ImportError:
         log.warning("map pane not available in this build")
-    window = MainWindow(core.engine, sink, templates(), operator, settings.console_id, mode=mode, map_view=map_view)
+    window = MainWindow(
+        core.engine, sink, templates(), operator, settings.console_id, mode=mode, map_view=map_view
+    )
     window.show()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
@@ -89,7 +99,9 @@ def _logging() -> None:
 def _login_event(core: Any, op: Any, console_id: str) -> None:
     from console.domain import events as ev
 
-    core.engine.submit_command(ev.Login(at=0, operator=op.id, console=console_id, role=op.role, scope=op.scope))
+    core.engine.submit_command(
+        ev.Login(at=0, operator=op.id, console=console_id, role=op.role, scope=op.scope)
+    )
 
 
 def main_run(argv: list[str]) -> int:
@@ -111,7 +123,10 @@ def main_run(argv: list[str]) -> int:
         print(f"cannot open the journal: {exc}", file=sys.stderr)
         return 1
     if not store.list_operators():
-        print("no operator accounts yet: python -m console operators add ID --name NAME --role district_officer --scope '*'", file=sys.stderr)
+        print(
+            "no operator accounts yet: python -m console operators add ID --name NAME --role district_officer --scope '*'",
+            file=sys.stderr,
+        )
         return 2
     dlg = LoginDialog(store.check_login)
     if dlg.exec() != LoginDialog.DialogCode.Accepted:
@@ -131,7 +146,9 @@ def main_run(argv: list[str]) -> int:
 
 
 def main_demo(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m console demo", description="embedded broker + simulated district + console")
+    p = argparse.ArgumentParser(
+        prog="python -m console demo", description="embedded broker + simulated district + console"
+    )
     p.add_argument("--duration", type=float, help="run this many seconds, then exit 0")
     p.add_argument("--screenshot", type=Path, help="save a screenshot of the main window at the end")
     p.add_argument("--households", type=int, default=30_000)
@@ -180,7 +197,17 @@ def main_demo(argv: list[str]) -> int:
         common = ["--host", host, "--port", str(port), *creds, "--district", "SIM"]
         children.append(_child(["gateway", *common, "--speed", "4"], workdir / "gateway.log"))
         sim = ["simulate", *common, "--households", str(args.households), "--seed", str(args.seed)]
-        sim += ["--rate", str(args.rate), "--heartbeats-per-s", "200", "--bad-ratio", "0.01", "--dup-ratio", "0.01", "--quiet"]
+        sim += [
+            "--rate",
+            str(args.rate),
+            "--heartbeats-per-s",
+            "200",
+            "--bad-ratio",
+            "0.01",
+            "--dup-ratio",
+            "0.01",
+            "--quiet",
+        ]
         sim += ["--storm", str(args.storm or 12), "--storm-window", "8"]
         children.append(_child(sim, workdir / "simulate.log"))
         rc = run_window(core, sink, op, settings, "live", args.duration, args.screenshot)

@@ -14,6 +14,7 @@ import logging
 import queue
 import statistics
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
@@ -396,7 +397,7 @@ class Engine:
             self._alerts.clear()
             self._refusals.clear()
             return
-        now = self.clock.now_ns()
+        now = time.monotonic_ns()  # a UI rate limit, not domain time: real time even under a fake clock
         urgent = bool(self._alerts or self._refusals)
         if not force and not urgent and now - self._last_flush < FLUSH_INTERVAL_NS:
             return

@@ -52,7 +52,13 @@ def install_translations(app: QApplication, locale: str) -> bool:
 
 def pick_font(app: QApplication) -> None:
     families = set(QFontDatabase.families())
-    for name in ("Microsoft YaHei UI", "Microsoft YaHei", "WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC"):
+    for name in (
+        "Microsoft YaHei UI",
+        "Microsoft YaHei",
+        "WenQuanYi Micro Hei",
+        "Noto Sans CJK SC",
+        "Source Han Sans SC",
+    ):
         if name in families:
             f = QFont(name)
             f.setPointSize(10)

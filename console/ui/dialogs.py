@@ -101,6 +101,8 @@ class ValuesDialog(QDialog):
         bb.accepted.connect(self.accept)
         bb.rejected.connect(self.reject)
         form.addRow(bb)
+        if self.fields:
+            next(iter(self.fields.values())).setFocus()
 
     def label(self, name: str) -> str:
         return {

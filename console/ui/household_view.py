@@ -45,14 +45,25 @@ class HouseholdFile(QDialog):
         lay.addWidget(QLabel(f"<b>{hh.code}</b> {hh.address}"))
         if risk is not None:
             reasons = ", ".join(risk.reasons) or "—"
-            lay.addWidget(QLabel(self.tr("Risk: %1 (score %2) — %3").replace("%1", words.band(risk.band)).replace("%2", str(risk.score)).replace("%3", reasons)))
+            lay.addWidget(
+                QLabel(
+                    self.tr("Risk: %1 (score %2) — %3")
+                    .replace("%1", words.band(risk.band))
+                    .replace("%2", str(risk.score))
+                    .replace("%3", reasons)
+                )
+            )
 
         self.people = QTableWidget(0, 4)
         self.people.setObjectName("residents")
-        self.people.setHorizontalHeaderLabels([self.tr("Name"), self.tr("Age"), self.tr("Groups"), self.tr("ID number")])
+        self.people.setHorizontalHeaderLabels(
+            [self.tr("Name"), self.tr("Age"), self.tr("Groups"), self.tr("ID number")]
+        )
         self.people.setRowCount(len(hh.residents))
         for r, p in enumerate(hh.residents):
-            for c, text in enumerate([p.name, str(p.age), ", ".join(words.group(g) for g in p.groups), mask_id(p.id_number)]):
+            for c, text in enumerate(
+                [p.name, str(p.age), ", ".join(words.group(g) for g in p.groups), mask_id(p.id_number)]
+            ):
                 self.people.setItem(r, c, QTableWidgetItem(text))
         lay.addWidget(self.people)
 
@@ -75,12 +86,24 @@ class HouseholdFile(QDialog):
         health = facts.get("health", {})
         self.devices = QTableWidget(0, 5)
         self.devices.setObjectName("devices")
-        self.devices.setHorizontalHeaderLabels([self.tr("Device"), self.tr("Kind"), self.tr("Online"), self.tr("Battery"), self.tr("Trouble")])
+        self.devices.setHorizontalHeaderLabels(
+            [self.tr("Device"), self.tr("Kind"), self.tr("Online"), self.tr("Battery"), self.tr("Trouble")]
+        )
         self.devices.setRowCount(len(hh.devices))
         for r, d in enumerate(hh.devices):
             h = health.get(d.id)
-            trouble = ", ".join(k for k in ("fault", "low_battery", "tamper", "end_of_life") if h is not None and getattr(h, k))
-            cells = [d.id, words.kind(d.kind), "?" if h is None else ("✔" if h.online else "✘"), "" if h is None or h.bat is None else f"{h.bat}%", trouble]
+            trouble = ", ".join(
+                k
+                for k in ("fault", "low_battery", "tamper", "end_of_life")
+                if h is not None and getattr(h, k)
+            )
+            cells = [
+                d.id,
+                words.kind(d.kind),
+                "?" if h is None else ("✔" if h.online else "✘"),
+                "" if h is None or h.bat is None else f"{h.bat}%",
+                trouble,
+            ]
             for c, text in enumerate(cells):
                 self.devices.setItem(r, c, QTableWidgetItem(text))
         lay.addWidget(self.devices)
@@ -88,9 +111,13 @@ class HouseholdFile(QDialog):
         past = facts.get("incidents", [])
         self.past = QTableWidget(len(past), 4)
         self.past.setObjectName("past")
-        self.past.setHorizontalHeaderLabels([self.tr("Incident"), self.tr("Opened"), self.tr("State"), self.tr("Cause")])
+        self.past.setHorizontalHeaderLabels(
+            [self.tr("Incident"), self.tr("Opened"), self.tr("State"), self.tr("Cause")]
+        )
         for r, i in enumerate(past):
-            for c, text in enumerate([f"#{i.id}", hhmmss(i.opened), words.state(i.state), words.cause(i.cause)]):
+            for c, text in enumerate(
+                [f"#{i.id}", hhmmss(i.opened), words.state(i.state), words.cause(i.cause)]
+            ):
                 self.past.setItem(r, c, QTableWidgetItem(text))
         lay.addWidget(self.past)
         self.resize(720, 560)
@@ -98,5 +125,9 @@ class HouseholdFile(QDialog):
     def reveal(self, row: int) -> None:
         c = self.hh.contacts[row]
         op, console = self.operator()
-        self.send(ev.RevealContact(at=0, operator=op, console=console, household=self.hh.code, field=f"contact:{c.id}:phone"))
+        self.send(
+            ev.RevealContact(
+                at=0, operator=op, console=console, household=self.hh.code, field=f"contact:{c.id}:phone"
+            )
+        )
         self.contacts.setItem(row, 2, QTableWidgetItem(c.phone))

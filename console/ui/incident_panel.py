@@ -112,7 +112,9 @@ class IncidentPanel(QWidget):
         self.notes.horizontalHeader().setStretchLastSection(True)
         self.timeline = QTableWidget(0, 4)
         self.timeline.setObjectName("timeline")
-        self.timeline.setHorizontalHeaderLabels([self.tr("Time"), self.tr("What"), self.tr("Detail"), self.tr("Who")])
+        self.timeline.setHorizontalHeaderLabels(
+            [self.tr("Time"), self.tr("What"), self.tr("Detail"), self.tr("Who")]
+        )
         self.timeline.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.timeline.horizontalHeader().setStretchLastSection(True)
         tabs = QTabWidget()
@@ -145,7 +147,11 @@ class IncidentPanel(QWidget):
             return
         hh = self.register.households.get(inc.household)
         addr = hh.address if hh else self.tr("unregistered device %s") % ", ".join(inc.devices)
-        missed = f" <b style='color:#c62828'>{self.tr('missed')}: {'/'.join(map(str, inc.missed))}′</b>" if inc.missed else ""
+        missed = (
+            f" <b style='color:#c62828'>{self.tr('missed')}: {'/'.join(map(str, inc.missed))}′</b>"
+            if inc.missed
+            else ""
+        )
         self.header.setText(
             f"<b>#{inc.id} {inc.household}</b> — {addr}<br>"
             f"{' + '.join(words.kind(k) for k in inc.kinds)} · {words.state(inc.state)} · T0 {hhmmss(inc.opened)}{missed}"
@@ -160,13 +166,21 @@ class IncidentPanel(QWidget):
                 if done
                 else (self.tr("waived") if s.id in inc.waived else "")
             )
-            cells = [f"{s.stage}′", f"{s.title_zh} / {s.title_en}" + (f" [{s.key}]" if s.key else ""), words.role(s.who), "●" if s.required else "", status]
+            cells = [
+                f"{s.stage}′",
+                f"{s.title_zh} / {s.title_en}" + (f" [{s.key}]" if s.key else ""),
+                words.role(s.who),
+                "●" if s.required else "",
+                status,
+            ]
             for c, text in enumerate(cells):
                 self.steps.setItem(r, c, QTableWidgetItem(text))
         notes = list(inc.notifications.values())
         self.notes.setRowCount(len(notes))
         for r, n in enumerate(notes):
-            for c, text in enumerate([words.role(n.role), n.channel, mask_phone(n.to), n.status, str(n.attempt)]):
+            for c, text in enumerate(
+                [words.role(n.role), n.channel, mask_phone(n.to), n.status, str(n.attempt)]
+            ):
                 self.notes.setItem(r, c, QTableWidgetItem(text))
         tl = inc.timeline[-200:]
         self.timeline.setRowCount(len(tl))
@@ -250,7 +264,12 @@ class IncidentPanel(QWidget):
         op, console = self.operator()
         self.send(
             ev.Escalate(
-                at=0, operator=op, console=console, incident=self.incident.id, target=target, expect_version=self.incident.version
+                at=0,
+                operator=op,
+                console=console,
+                incident=self.incident.id,
+                target=target,
+                expect_version=self.incident.version,
             )
         )
 

@@ -87,9 +87,17 @@ class MainWindow(QMainWindow):
         self.banner = QLabel("")
         self.banner.setObjectName("banner")
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.banner.setStyleSheet("background:#b71c1c;color:white;font-size:18px;font-weight:bold;padding:8px;")
+        self.banner.setStyleSheet(
+            "background:#b71c1c;color:white;font-size:18px;font-weight:bold;padding:8px;"
+        )
         self.banner.hide()
-        self.mode_mark = QLabel(self.tr("TRAINING — no real SMS or calls") if mode == "training" else self.tr("REPLAY — read only") if mode == "replay" else "")
+        self.mode_mark = QLabel(
+            self.tr("TRAINING — no real SMS or calls")
+            if mode == "training"
+            else self.tr("REPLAY — read only")
+            if mode == "replay"
+            else ""
+        )
         self.mode_mark.setObjectName("modeMark")
         self.mode_mark.setStyleSheet("background:#1565c0;color:white;font-weight:bold;padding:4px;")
         self.mode_mark.setVisible(mode != "live")
@@ -108,7 +116,14 @@ class MainWindow(QMainWindow):
         self.ticket_table = QTableWidget(0, 6)
         self.ticket_table.setObjectName("tickets")
         self.ticket_table.setHorizontalHeaderLabels(
-            [self.tr("Ticket"), self.tr("Household"), self.tr("Device"), self.tr("Trouble"), self.tr("Opened"), self.tr("Due")]
+            [
+                self.tr("Ticket"),
+                self.tr("Household"),
+                self.tr("Device"),
+                self.tr("Trouble"),
+                self.tr("Opened"),
+                self.tr("Due"),
+            ]
         )
         self.ticket_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.ticket_table.horizontalHeader().setStretchLastSection(True)
@@ -120,24 +135,31 @@ class MainWindow(QMainWindow):
         self.left_tabs = left
 
         self.panel = IncidentPanel(
-            self.register, templates, self.send, lambda: (self.op.id, self.console_id), read_only=(mode == "replay")
+            self.register,
+            templates,
+            self.send,
+            lambda: (self.op.id, self.console_id),
+            read_only=(mode == "replay"),
         )
         self.panel.householdRequested.connect(self.open_household)
 
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.panel)
+        left_split = QSplitter(Qt.Orientation.Vertical)
+        left_split.addWidget(left)
         self.map_view = map_view
         if map_view is not None:
-            right.addWidget(map_view)
+            left_split.addWidget(map_view)
+            left_split.setStretchFactor(0, 2)
+            left_split.setStretchFactor(1, 3)
             clicked = getattr(map_view, "householdClicked", None)
             if clicked is not None:
                 clicked.connect(self.open_household)
 
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(right)
-        split.setStretchFactor(0, 3)
+        split.addWidget(left_split)
+        split.addWidget(self.panel)
+        split.setStretchFactor(0, 5)
         split.setStretchFactor(1, 4)
+        split.setSizes([760, 600])
 
         central = QWidget()
         lay = QVBoxLayout(central)
@@ -221,7 +243,9 @@ class MainWindow(QMainWindow):
 
             return {
                 "risk": w.risk_of(code),
-                "health": {d.id: _copy(w.supervisor.health[d.id]) for d in hh.devices if d.id in w.supervisor.health},
+                "health": {
+                    d.id: _copy(w.supervisor.health[d.id]) for d in hh.devices if d.id in w.supervisor.health
+                },
                 "incidents": [_copy(w.incidents[i]) for i in w.history.get(code, [])],
             }
 
@@ -285,7 +309,10 @@ class MainWindow(QMainWindow):
         if s.bus in ("reconnecting", "blind", "unknown") and self.mode == "live":
             out.append(self.tr("ALARM BUS LOST — this console may not hear alarms (%s)") % s.bus)
         if s.journal != "ok":
-            out.append(self.tr("JOURNAL NOT WRITABLE — %n event(s) held in memory", "", s.pending) + f" ({s.journal_error})")
+            out.append(
+                self.tr("JOURNAL NOT WRITABLE — %n event(s) held in memory", "", s.pending)
+                + f" ({s.journal_error})"
+            )
         if s.clock_offset_s is not None and abs(s.clock_offset_s) > CLOCK_OFF_S:
             out.append(self.tr("CLOCK OFF by %s s — check the time source") % f"{s.clock_offset_s:+.0f}")
         return out
@@ -301,7 +328,9 @@ class MainWindow(QMainWindow):
         if s is not None:
             q = ", ".join(f"{words.reason(k)} {v}" for k, v in sorted(s.quarantine.items())) or "0"
             self.counters.setText(
-                self.tr("received %1 · duplicates %2 · rejected %3 [%4] · unknown heartbeats %5 · open %6 · tickets %7 · journal #%8")
+                self.tr(
+                    "received %1 · duplicates %2 · rejected %3 [%4] · unknown heartbeats %5 · open %6 · tickets %7 · journal #%8"
+                )
                 .replace("%1", str(s.received))
                 .replace("%2", str(s.duplicates))
                 .replace("%3", str(s.rejected))

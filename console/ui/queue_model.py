@@ -47,7 +47,7 @@ def countdown(inc: Incident, now: int) -> tuple[str, QColor]:
 
 
 class QueueModel(QAbstractTableModel):
-    COLUMNS = ("code", "address", "kind", "state", "countdown", "responder", "flags")
+    COLUMNS = ("countdown", "kind", "state", "code", "address", "responder", "flags")
 
     def __init__(self, register: Register, now: Callable[[], int], scope: str = "*") -> None:
         super().__init__()
@@ -59,11 +59,11 @@ class QueueModel(QAbstractTableModel):
 
     def headers(self) -> list[str]:
         return [
-            self.tr("Household"),
-            self.tr("Address"),
+            self.tr("Deadline"),
             self.tr("Kind"),
             self.tr("State"),
-            self.tr("Deadline"),
+            self.tr("Household"),
+            self.tr("Address"),
             self.tr("Responder"),
             self.tr("Flags"),
         ]
@@ -94,7 +94,7 @@ class QueueModel(QAbstractTableModel):
         if [i.id for i in order] != [i.id for i in self.rows]:
             self.resort()
             return
-        self.dataChanged.emit(self.index(0, 4), self.index(len(self.rows) - 1, 4))
+        self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, 0))
 
     def row_of(self, incident_id: int) -> int:
         for r, inc in enumerate(self.rows):
@@ -108,7 +108,9 @@ class QueueModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.headers()[section]
         return None

@@ -73,7 +73,9 @@ def target(code: str) -> str:
 
 def refusal(code: str, detail: str = "") -> str:
     text = {
-        "conflict": _t("Another workstation changed this incident first; the view is refreshed, check and try again."),
+        "conflict": _t(
+            "Another workstation changed this incident first; the view is refreshed, check and try again."
+        ),
         "not_logged_in": _t("You are not logged in on this console."),
         "out_of_scope": _t("This incident belongs to another township."),
         "unknown_incident": _t("Unknown incident."),

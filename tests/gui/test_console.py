@@ -1,0 +1,254 @@
+"""The officer's window driven for real: Mosquitto, SQLite journal, engine thread, offscreen Qt."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from console.app.clock import FakeClock
+from console.bootstrap import build_core, templates
+from console.config import Settings
+from console.domain import events as ev
+from console.domain.codec import device_topic
+from console.sim.district import generate
+from console.sim.traffic import payload
+from console.ui.dialogs import DispatchDialog, ValuesDialog
+from console.ui.main_window import MainWindow, Operator
+from console.ui.qtsink import QtSink
+from tests.fixtures.brokers import publish_paho
+
+NS = 1_000_000_000
+_ids = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def register() -> Any:
+    return generate(seed=7, households=300)
+
+
+class Rig:
+    def __init__(self, tmp: Path, broker: Any, register: Any, qtbot: Any, operator: Operator) -> None:
+        import time
+
+        self.broker = broker
+        self.register = register
+        self.clock = FakeClock(time.time_ns())
+        self.settings = Settings(
+            broker_host=broker.host,
+            broker_port=broker.port,
+            broker_username=broker.username,
+            broker_password=broker.password,
+            district="SIM",
+            console_id=f"gui{next(_ids)}",
+            db_url=f"sqlite:///{tmp / 'journal.sqlite'}",
+            blind_after_s=0.5,
+        )
+        self.sink = QtSink()
+        self.core = build_core(self.settings, register=register, clock=self.clock, sink=self.sink)
+        self.core.bus.config.__class__  # noqa: B018 - built
+        self.op = operator
+        self.core.engine.submit_command(
+            ev.Login(
+                at=0,
+                operator=operator.id,
+                console=self.settings.console_id,
+                role=operator.role,
+                scope=operator.scope,
+            )
+        )
+        self.window = MainWindow(self.core.engine, self.sink, templates(), operator, self.settings.console_id)
+        qtbot.addWidget(self.window)
+        self.window.show()
+        qtbot.waitExposed(self.window)
+        self.window.activateWindow()
+        self.qtbot = qtbot
+        qtbot.waitUntil(
+            lambda: self.window.status is not None and self.window.status.bus == "connected", timeout=15000
+        )
+
+    def household(self, township: str | None = None) -> Any:
+        for hh in self.register.households.values():
+            if township is None or hh.township == township:
+                if any(d.kind == "smoke" for d in hh.devices):
+                    return hh
+        raise AssertionError("no household")
+
+    def alarm(self, hh: Any, kind: str = "smoke") -> None:
+        dev = next(d for d in hh.devices if d.kind == kind)
+        body = payload(dev.id, kind, "alarm", self.clock.now_ns(), f"t{next(_ids)}")
+        publish_paho(self.broker, [(device_topic("SIM", hh.township, dev.id), body)])
+
+    def row_for(self, code: str) -> int:
+        return next((r for r, inc in enumerate(self.window.queue.rows) if inc.household == code), -1)
+
+    def incident(self, code: str) -> Any:
+        return next(i for i in self.window.queue.incidents.values() if i.household == code)
+
+    def journal_types(self) -> list[str]:
+        return [r.type for r in self.core.store.journal.read(1)]
+
+    def key(self, k: Any) -> None:
+        modal = QApplication.activeModalWidget()
+        if modal is None:
+            # offscreen has no window manager to hand activation back after a dialog closes
+            self.window.activateWindow()
+            self.qtbot.waitUntil(lambda: QApplication.activeWindow() is self.window, timeout=2000)
+        target = (modal.focusWidget() or modal) if modal is not None else self.window
+        self.qtbot.keyClick(target, k)
+
+    def close(self) -> None:
+        self.window.timer.stop()
+        self.window.close()
+        self.core.stop()
+
+
+@pytest.fixture
+def rig(tmp_path: Path, mosquitto: Any, register: Any, qtbot: Any) -> Iterator[Rig]:
+    r = Rig(tmp_path, mosquitto, register, qtbot, Operator("op1", "district_officer", "*", "值班员甲"))
+    yield r
+    r.close()
+
+
+def test_alarm_on_the_bus_appears_in_the_queue(rig: Rig) -> None:
+    hh = rig.household()
+    rig.alarm(hh)
+    rig.qtbot.waitUntil(lambda: rig.row_for(hh.code) >= 0, timeout=10000)
+    model = rig.window.queue
+    row = rig.row_for(hh.code)
+    assert model.data(model.index(row, model.COLUMNS.index("address"))) == hh.address
+    assert model.data(model.index(row, model.COLUMNS.index("kind"))) == "Smoke"
+    assert "dev" in rig.journal_types()
+
+
+def test_false_kitchen_smoke_alarm_closed_by_keyboard_in_eight_actions(rig: Rig) -> None:
+    hh = rig.household()
+    rig.alarm(hh)
+    rig.qtbot.waitUntil(lambda: rig.row_for(hh.code) >= 0, timeout=10000)
+    actions = 0
+
+    def press(k: Any) -> None:
+        nonlocal actions
+        actions += 1
+        rig.key(k)
+
+    rig.window.selected = None
+    press(Qt.Key.Key_N)  # select the incident
+    assert rig.window.selected == rig.incident(hh.code).id
+    press(Qt.Key.Key_A)  # acknowledge
+    rig.qtbot.waitUntil(lambda: rig.incident(hh.code).state == "acknowledged", timeout=5000)
+    press(Qt.Key.Key_R)  # resolve: the cause dialog opens
+    rig.qtbot.waitUntil(lambda: isinstance(rig.window.panel.active_dialog, ValuesDialog))
+    press(Qt.Key.Key_Down)  # real fire -> cooking smoke
+    press(Qt.Key.Key_Return)
+    rig.qtbot.waitUntil(lambda: rig.incident(hh.code).state == "resolved", timeout=5000)
+    inc = rig.incident(hh.code)
+    assert inc.cause == "cooking_smoke"
+    assert set(inc.waived) == {"dispatch", "on_site"}
+    press(Qt.Key.Key_I)  # elder and guardian informed
+    rig.qtbot.waitUntil(lambda: "inform" in rig.incident(hh.code).steps, timeout=5000)
+    press(Qt.Key.Key_C)  # close: feedback dialog
+    rig.qtbot.waitUntil(lambda: isinstance(rig.window.panel.active_dialog, ValuesDialog))
+    press(Qt.Key.Key_Return)
+    rig.qtbot.waitUntil(lambda: rig.row_for(hh.code) < 0, timeout=5000)  # closed: leaves the queue
+    assert actions <= 8
+    closed = rig.core.engine.query(lambda w: w.incidents[inc.id].state).result(5)
+    assert closed == "closed"
+
+
+def test_dispatch_proposes_nearest_responder(rig: Rig) -> None:
+    hh = rig.household()
+    rig.alarm(hh)
+    rig.qtbot.waitUntil(lambda: rig.row_for(hh.code) >= 0, timeout=10000)
+    rig.window.select(rig.incident(hh.code).id)
+    rig.key(Qt.Key.Key_A)
+    rig.qtbot.waitUntil(lambda: rig.incident(hh.code).state == "acknowledged", timeout=5000)
+    rig.key(Qt.Key.Key_D)
+    rig.qtbot.waitUntil(lambda: isinstance(rig.window.panel.active_dialog, DispatchDialog))
+    dlg = rig.window.panel.active_dialog
+    assert isinstance(dlg, DispatchDialog)
+    assert dlg.list.count() >= 1
+    rig.key(Qt.Key.Key_Return)
+    rig.qtbot.waitUntil(lambda: rig.incident(hh.code).state == "dispatched", timeout=5000)
+    assert rig.incident(hh.code).responder
+
+
+def test_missed_five_minutes_turns_the_row_red_and_escalates(rig: Rig) -> None:
+    hh = rig.household()
+    rig.alarm(hh)
+    rig.qtbot.waitUntil(lambda: rig.row_for(hh.code) >= 0, timeout=10000)
+    rig.window.select(rig.incident(hh.code).id)
+    rig.key(Qt.Key.Key_A)
+    rig.qtbot.waitUntil(lambda: rig.incident(hh.code).state == "acknowledged", timeout=5000)
+    assert not rig.incident(hh.code).missed
+    rig.clock.advance(5 * 60 + 1)
+    rig.core.engine.poke()
+    rig.qtbot.waitUntil(lambda: 5 in rig.incident(hh.code).missed, timeout=5000)
+    inc = rig.incident(hh.code)
+    assert "district" in inc.escalations
+    model = rig.window.queue
+    row = rig.row_for(hh.code)
+    assert row == 0  # missed deadlines first
+    brush = model.data(model.index(row, 0), Qt.ItemDataRole.BackgroundRole)
+    assert brush is not None and brush.color().red() > 200
+    assert "escalated" in model.data(model.index(row, model.COLUMNS.index("flags")))
+    assert "tick" in rig.journal_types()
+
+
+def test_revealing_a_masked_number_is_journaled(rig: Rig) -> None:
+    hh = rig.household()
+    rig.window.open_household(hh.code)
+    rig.qtbot.waitUntil(lambda: rig.window.house_file is not None, timeout=5000)
+    f = rig.window.house_file
+    assert f is not None
+    masked = f.contacts.item(0, 2).text()
+    assert "****" in masked and masked != hh.contacts[0].phone
+    f.reveal_buttons[0].click()
+    assert f.contacts.item(0, 2).text() == hh.contacts[0].phone
+    rig.qtbot.waitUntil(lambda: "reveal" in rig.journal_types(), timeout=5000)
+    rec = next(r for r in rig.core.store.journal.read(1) if r.type == "reveal")
+    body = ev.decode(rec.body)
+    assert isinstance(body, ev.RevealContact) and body.operator == "op1" and hh.contacts[0].id in body.field
+
+
+def test_township_officer_sees_only_their_township(
+    tmp_path: Path, mosquitto: Any, register: Any, qtbot: Any
+) -> None:
+    townships = sorted({h.township for h in register.households.values()})
+    mine, other = townships[0], townships[1]
+    rig = Rig(tmp_path, mosquitto, register, qtbot, Operator("op2", "township_officer", mine, "镇街值班员"))
+    try:
+        a, b = rig.household(mine), rig.household(other)
+        rig.alarm(b)
+        rig.alarm(a)
+        rig.qtbot.waitUntil(lambda: rig.row_for(a.code) >= 0, timeout=10000)
+        rig.qtbot.waitUntil(
+            lambda: rig.core.engine.query(lambda w: len(w.open_by_household)).result(5) == 2, timeout=10000
+        )
+        assert rig.row_for(b.code) < 0
+        # and the domain refuses a command on the other township's incident
+        other_id = rig.core.engine.query(lambda w: w.open_by_household[b.code]).result(5)
+        rig.window.send(
+            ev.CompleteStep(
+                at=0, operator="op2", console=rig.settings.console_id, incident=other_id, step="ack"
+            )
+        )
+        rig.qtbot.waitUntil(lambda: rig.window.refusals_shown == 1, timeout=5000)
+        assert rig.window.panel.refusal.isVisible() or rig.window.panel.refusal.text()
+        assert "township" in rig.window.panel.refusal.text()
+    finally:
+        rig.close()
+
+
+def test_banner_appears_when_the_broker_stops(rig: Rig) -> None:
+    assert not rig.window.banner.isVisible()
+    rig.broker.stop()
+    rig.qtbot.waitUntil(lambda: rig.window.banner.isVisible(), timeout=15000)
+    assert "BUS" in rig.window.banner.text()
+    rig.broker.start()
+    rig.qtbot.waitUntil(lambda: not rig.window.banner.isVisible(), timeout=20000)
