@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -78,7 +79,7 @@ class DispatchDialog(QDialog):
 class ValuesDialog(QDialog):
     """Asks for the values a checklist step records (cause gets a list; others free text)."""
 
-    DEFAULTS = {"feedback": "已电话回访老人及监护人，确认安全"}
+    DEFAULTS: ClassVar[dict[str, str]] = {"feedback": "已电话回访老人及监护人，确认安全"}
 
     def __init__(self, title: str, names: tuple[str, ...], parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -263,7 +263,7 @@ class MainWindow(QMainWindow):
             if self.selected is not None:
                 cur = next((i for i in d.incidents if i.id == self.selected), None)
                 if cur is not None:
-                    self.panel.show_incident(cur if cur.is_open else cur)
+                    self.panel.show_incident(cur)
             if self.selected is None and self.queue.rows:
                 self.select(self.queue.rows[0].id)
         if d.tickets:
