@@ -9,6 +9,7 @@ import sys
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "run": ("console.launch", "run the console against the configured broker"),
     "demo": ("console.launch", "embedded broker + simulated district + console"),
+    "headless": ("console.headless", "the console core (bus, engine, journal) without a window"),
     "simulate": ("console.sim.cli", "publish a synthetic district's traffic to a broker"),
     "gateway": ("console.sim.gateway", "notification-gateway simulator (SMS / voice receipts)"),
     "broker": ("console.io.broker", "run the embedded (demo/training) broker on loopback"),

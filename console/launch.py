@@ -21,8 +21,10 @@ log = logging.getLogger("console")
 
 
 def _child(args: list[str], log_path: Path) -> subprocess.Popen[bytes]:
-    out = open(log_path, "wb")  # noqa: SIM115 - lives as long as the child
-    return subprocess.Popen([sys.executable, "-m", "console", *args], stdout=out, stderr=subprocess.STDOUT)
+    with open(log_path, "wb") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "console", *args], stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 def _start_broker(workdir: Path) -> tuple[subprocess.Popen[bytes], str, int]:
