@@ -1,0 +1,306 @@
+"""``python -m console audit verify|export|tail|archive`` — the journal for auditors.
+
+Exit codes: 0 fine, 1 the chain is broken, 2 usage or store error (message on stderr).
+Reading commands open the store read-only and never migrate or write it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import json
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, TextIO
+
+import msgspec
+
+from console.domain import events
+from console.domain.chain import Record
+from console.io.store.archive import ArchiveRefused, archive, file_sha256, month_start_ns, verify_archive_file
+from console.io.store.db import redact
+from console.io.store.errors import JournalError
+from console.io.store.store import SqlStore
+from console.io.store.verify import verify_engine
+
+REASONS: Final = {
+    "gap": "a record is missing (sequence gap)",
+    "reordered": "records are out of order",
+    "bad_prev": "the record does not chain onto the one before it (edited, removed or moved)",
+    "bad_hash": "the record's contents do not match its hash (edited)",
+    "bad_row": "the record has values of the wrong type (edited outside the console)",
+    "bad_archive_mark": "archive marks do not chain onto each other",
+    "checkpoint_mismatch": "a saved checkpoint disagrees with the journal (rewritten history)",
+    "truncated": "records after a saved checkpoint are missing (the end was cut off)",
+    "archive_incomplete": "the archive file does not end where its header says",
+}
+PROGRESS_EVERY_S: Final = 1.0
+
+
+def _iso(ns: int) -> str:
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def parse_when(text: str) -> int:
+    """ISO 8601 -> UTC ns. A time without an offset is taken as this machine's local time."""
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"not an ISO 8601 time: {text!r}") from exc
+    if dt.tzinfo is None:
+        dt = dt.astimezone()
+    return int(dt.timestamp()) * 1_000_000_000 + dt.microsecond * 1000
+
+
+def body_json(body: bytes) -> Any:
+    """The event as plain JSON data; undecodable bodies come back as base64 so nothing is lost."""
+    try:
+        return msgspec.to_builtins(events.decode(body))
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        pass
+    try:
+        return msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return {"_undecodable_base64": base64.b64encode(body).decode("ascii")}
+
+
+def _open(url: str | None, readonly: bool = True) -> SqlStore:
+    return SqlStore(url, readonly=readonly)
+
+
+# --- verify ------------------------------------------------------------------------------------
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    store = _open(args.db)
+    try:
+        last = [time.monotonic()]
+
+        def progress(n: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= PROGRESS_EVERY_S:
+                last[0] = now
+                print(f"  verified {n:,} records ...", file=sys.stderr)
+
+        result = verify_engine(store.engine, progress)
+        for note in result.notes:
+            print(f"  {note}", file=sys.stderr)
+        if args.archives:
+            _check_archive_files(store, result)
+    finally:
+        store.close()
+    rate = f"{result.records:,} records in {result.seconds:.2f} s ({result.rate:,.0f} records/s)"
+    if result.broken is None:
+        print(f"OK {result.records} records, head {result.head_hash}")
+        print(rate)
+        return 0
+    b = result.broken
+    print(f"BROKEN at seq {b.seq}: {b.reason} - {REASONS.get(b.reason, b.reason)}")
+    print(rate)
+    return 1
+
+
+def _check_archive_files(store: SqlStore, result: Any) -> None:
+    from sqlalchemy import select
+
+    from console.io.store import schema
+
+    m = schema.archive_marks
+    with store.engine.connect() as conn:
+        marks = conn.execute(select(m.c.first_seq, m.c.last_seq, m.c.file_name, m.c.file_sha256)).all()
+    for first, last, name, sha in marks:
+        path = Path(name)
+        if not path.exists():
+            print(f"  archive seq {first}..{last}: {name} not found (not checked)", file=sys.stderr)
+            continue
+        if file_sha256(path) != sha:
+            print(f"  archive seq {first}..{last}: {name} sha256 differs from the mark", file=sys.stderr)
+            if result.broken is None:
+                from console.domain.chain import Break
+
+                result.broken = Break(first, "bad_archive_mark")
+            continue
+        check = verify_archive_file(path)
+        status = "ok" if check.ok else f"BROKEN at seq {check.broken.seq if check.broken else '?'}"
+        print(f"  archive seq {first}..{last}: {name} {status}", file=sys.stderr)
+
+
+# --- export ------------------------------------------------------------------------------------
+
+
+def _rows(store: SqlStore, from_ns: int, to_ns: int) -> Iterator[dict[str, Any]]:
+    for r in store.journal.read_time(from_ns, to_ns):
+        yield {
+            "seq": r.seq,
+            "at": _iso(r.at),
+            "at_ns": r.at,
+            "source": r.source,
+            "type": r.type,
+            "key": r.key,
+            "console": r.console,
+            "body": body_json(r.body),
+            "prev": r.prev,
+            "hash": r.hash,
+        }
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from_ns, to_ns = parse_when(args.from_), parse_when(args.to)
+    if to_ns <= from_ns:
+        print("export: --to must be after --from", file=sys.stderr)
+        return 2
+    store = _open(args.db)
+    try:
+        total = store.journal.count_time(from_ns, to_ns)
+        out_path = Path(args.out)
+        # utf-8-sig for CSV: Excel on Windows needs the BOM to read Chinese text correctly.
+        encoding = "utf-8-sig" if args.format == "csv" else "utf-8"
+        with out_path.open("w", encoding=encoding, newline="") as f:
+            n = _write(f, args.format, _rows(store, from_ns, to_ns), total)
+    finally:
+        store.close()
+    print(f"exported {n} records ({_iso(from_ns)} .. {_iso(to_ns)}) to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _write(f: TextIO, fmt: str, rows: Iterator[dict[str, Any]], total: int) -> int:
+    n = 0
+    step = max(1000, total // 20)
+    writer = None
+    for row in rows:
+        if fmt == "jsonl":
+            f.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+        else:
+            if writer is None:
+                writer = csv.DictWriter(f, fieldnames=list(row))
+                writer.writeheader()
+            writer.writerow(
+                {**row, "body": json.dumps(row["body"], ensure_ascii=False, separators=(",", ":"))}
+            )
+        n += 1
+        if total >= 10_000 and n % step == 0:
+            print(f"  exported {n:,}/{total:,} ({100 * n // total}%)", file=sys.stderr)
+    if fmt == "csv" and writer is None:
+        csv.writer(f).writerow(
+            ["seq", "at", "at_ns", "source", "type", "key", "console", "body", "prev", "hash"]
+        )
+    return n
+
+
+# --- tail --------------------------------------------------------------------------------------
+
+
+def _line(r: Record) -> str:
+    body = json.dumps(body_json(r.body), ensure_ascii=False, separators=(",", ":"))
+    if len(body) > 160:
+        body = body[:157] + "..."
+    return f"{r.seq:>8}  {_iso(r.at)}  {r.source:<8} {r.type:<8} {r.key:<28} {r.console:<10} {body}"
+
+
+def cmd_tail(args: argparse.Namespace) -> int:
+    store = _open(args.db)
+    try:
+        last = store.journal.last()
+        head = last.seq if last else 0
+        for r in store.journal.read(max(1, head - args.n + 1)):
+            print(_line(r), flush=True)
+            head = r.seq
+        while args.follow:
+            time.sleep(args.interval)  # production polling; the journal has no change feed
+            for r in store.journal.read(head + 1):
+                print(_line(r), flush=True)
+                head = r.seq
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        store.close()
+    return 0
+
+
+# --- archive -----------------------------------------------------------------------------------
+
+
+def cmd_archive(args: argparse.Namespace) -> int:
+    before_ns = month_start_ns(args.before)
+    store = _open(args.db, readonly=False)
+    try:
+        last = [time.monotonic()]
+
+        def progress(n: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= PROGRESS_EVERY_S or n == total:
+                last[0] = now
+                print(f"  copied {n:,}/{total:,} records", file=sys.stderr)
+
+        result = archive(
+            store.engine,
+            before_ns,
+            Path(args.out),
+            force_younger=args.force_younger,
+            source_name=redact(store.url),
+            progress=progress,
+        )
+    except ArchiveRefused as exc:
+        print(f"archive: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    if result is None:
+        print(f"archive: nothing before {args.before} to archive")
+        return 0
+    print(
+        f"archived seq {result.first_seq}..{result.last_seq} ({result.rows} records) to {result.file}"
+        f" sha256 {result.sha256}; live chain continues from {result.last_hash}"
+    )
+    return 0
+
+
+# --- entry -------------------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="database URL or SQLite path (default: the per-user journal)")
+    p = argparse.ArgumentParser(prog="python -m console audit", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("verify", parents=[common], help="verify the hash chain")
+    v.add_argument("--archives", action="store_true", help="also check archive files named in the marks")
+    v.set_defaults(func=cmd_verify)
+    e = sub.add_parser("export", parents=[common], help="export a time range as CSV or JSON lines")
+    e.add_argument("--from", dest="from_", required=True, help="ISO time (local if no offset)")
+    e.add_argument("--to", required=True, help="ISO time, exclusive")
+    e.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    e.add_argument("--out", required=True)
+    e.set_defaults(func=cmd_export)
+    t = sub.add_parser("tail", parents=[common], help="show the last records")
+    t.add_argument("-n", type=int, default=20)
+    t.add_argument("--follow", "-f", action="store_true")
+    t.add_argument("--interval", type=float, default=1.0, help="poll interval in seconds for --follow")
+    t.set_defaults(func=cmd_tail)
+    a = sub.add_parser("archive", parents=[common], help="move months before YYYY-MM to an archive file")
+    a.add_argument("--before", required=True, help="YYYY-MM: archive records before this month")
+    a.add_argument("--out", required=True, help="new SQLite file for the archived records")
+    a.add_argument(
+        "--force-younger", action="store_true", help="allow archiving records younger than 365 days"
+    )
+    a.set_defaults(func=cmd_archive)
+    return p
+
+
+def main(argv: list[str]) -> int:
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    try:
+        return int(args.func(args))
+    except JournalError as exc:
+        print(f"audit {args.command}: journal error ({exc.kind}): {exc.message}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"audit {args.command}: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,165 @@
+"""Engines: URL handling, SQLite pragmas and transaction mode, the corrupt-file check.
+
+SQLite runs with pysqlite's own transaction handling switched off so that we emit ``BEGIN``
+ourselves: ``BEGIN IMMEDIATE`` for the journal writer (take the write lock *before* reading the
+chain head), plain ``BEGIN`` for everything else. See the SQLAlchemy "pysqlite serializable" recipe.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import quote
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import QueuePool
+
+from console.io.store.errors import JournalError
+
+SQLITE_HEADER: Final = b"SQLite format 3\x00"
+DEFAULT_BUSY_MS: Final = 5000
+BEGIN_OPTION: Final = "guardian_sqlite_begin"  # execution option: "IMMEDIATE" for writers
+
+
+def default_path() -> Path:
+    from console.paths import data_dir
+
+    return data_dir() / "journal.sqlite"
+
+
+def resolve(url: str | Path | None) -> tuple[str, Path | None]:
+    """(URL, SQLite file or None). None -> the per-user journal; a bare path is a SQLite file
+    (kept as a Path: '#' or '?' in a folder name must not be read as URL syntax)."""
+    if url is None:
+        path = default_path()
+    elif isinstance(url, Path) or "://" not in url:
+        path = Path(url).expanduser().resolve()
+    else:
+        return url, sqlite_path(url)
+    return f"sqlite:///{path}", path
+
+
+def normalise_url(url: str | Path | None) -> str:
+    return resolve(url)[0]
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL (None for other databases and in-memory SQLite)."""
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite":
+        return None
+    db = u.database or ""
+    if not db or db == ":memory:" or db.startswith("file::memory:"):
+        return None
+    if db.startswith("file:"):
+        db = db[5:].split("?", 1)[0]
+    return Path(db)
+
+
+def sqlite_uri(path: Path, mode: str = "") -> str:
+    """``file:`` URI for ``path`` (also right for Windows drive paths: ``file:C:/...``)."""
+    uri = "file:" + quote(Path(path).as_posix(), safe="/:")
+    return f"{uri}?mode={mode}" if mode else uri
+
+
+def redact(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def check_sqlite_file(path: Path) -> None:
+    """Raise JournalError('corrupt') if ``path`` is not a healthy SQLite database.
+
+    Read-only by construction: a header read, then ``PRAGMA quick_check`` on a ``mode=ro``
+    connection, so a damaged journal is left byte for byte as it was found (it is evidence).
+    """
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise JournalError("io", f"cannot stat {path}: {exc}") from exc
+    if size == 0:
+        return
+    try:
+        with path.open("rb") as f:
+            head = f.read(100)
+    except OSError as exc:
+        raise JournalError("io", f"cannot read {path}: {exc}") from exc
+    if len(head) < 100 or not head.startswith(SQLITE_HEADER):
+        raise JournalError("corrupt", f"{path} is not a SQLite database (bad header); left untouched")
+    uri = sqlite_uri(path, "ro")
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+    except sqlite3.Error:
+        return  # cannot even open read-only (e.g. permissions): let the real open report it
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as exc:
+        name = getattr(exc, "sqlite_errorname", "")
+        if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+            raise JournalError("corrupt", f"{path}: {exc}; left untouched") from exc
+        return
+    finally:
+        conn.close()
+    if rows != [("ok",)]:
+        first = "; ".join(str(r[0]) for r in rows[:3])
+        raise JournalError("corrupt", f"{path} failed quick_check: {first}; left untouched")
+
+
+def make_engine(
+    target: str | Path | None,
+    *,
+    readonly: bool = False,
+    busy_timeout_ms: int = DEFAULT_BUSY_MS,
+    pragmas: Mapping[str, str | int] | None = None,
+) -> Engine:
+    """An engine for ``url``. SQLite: WAL, synchronous=FULL, busy_timeout, foreign keys."""
+    url, path = resolve(target)
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite":
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if readonly:
+            kwargs["connect_args"] = {"options": "-c default_transaction_read_only=on"}
+        return create_engine(url, **kwargs)
+    if path is None:
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+    else:
+        if not readonly:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        # Connect through our own file: URI rather than SQLAlchemy's URL parsing, which
+        # unquotes '#', '?' and '%' in paths (a '#' in a folder name silently moved the file).
+        uri = sqlite_uri(path, "ro" if readonly else "rwc")
+        timeout = busy_timeout_ms / 1000
+
+        def _connect() -> sqlite3.Connection:
+            return sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
+
+        engine = create_engine("sqlite://", creator=_connect, poolclass=QueuePool)
+    extra = dict(pragmas or {})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            if not readonly:
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            for name, value in extra.items():
+                if not name.replace("_", "").isalnum():
+                    raise ValueError(f"bad pragma name {name!r}")
+                cur.execute(f"PRAGMA {name}={int(value) if isinstance(value, int) else value}")
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get(BEGIN_OPTION, "")
+        conn.exec_driver_sql(f"BEGIN {mode}" if mode in ("IMMEDIATE", "EXCLUSIVE") else "BEGIN")
+
+    return engine

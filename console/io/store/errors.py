@@ -1,0 +1,94 @@
+"""Journal failures sorted into the few kinds an officer (and the engine) can act on."""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+from typing import Final
+
+KINDS: Final = ("disk_full", "read_only", "locked", "corrupt", "io")
+
+_SQLITE: Final[dict[str, str]] = {
+    "SQLITE_FULL": "disk_full",
+    "SQLITE_READONLY": "read_only",
+    "SQLITE_BUSY": "locked",
+    "SQLITE_LOCKED": "locked",
+    "SQLITE_CORRUPT": "corrupt",
+    "SQLITE_NOTADB": "corrupt",
+    "SQLITE_PERM": "read_only",
+    "SQLITE_AUTH": "read_only",
+}
+
+# PostgreSQL SQLSTATE (class or full code) -> kind.
+_PG: Final[dict[str, str]] = {
+    "53100": "disk_full",  # disk_full
+    "53200": "disk_full",  # out_of_memory: the server cannot take more either way
+    "25006": "read_only",  # read_only_sql_transaction (a standby, default_transaction_read_only)
+    "42501": "read_only",  # insufficient_privilege
+    "55P03": "locked",  # lock_not_available
+    "40P01": "locked",  # deadlock_detected
+    "57014": "locked",  # query_canceled (statement / lock timeout)
+    "XX001": "corrupt",  # data_corrupted
+    "XX002": "corrupt",  # index_corrupted
+}
+
+_ERRNO: Final[dict[int, str]] = {
+    errno.ENOSPC: "disk_full",
+    errno.EDQUOT: "disk_full",
+    errno.EROFS: "read_only",
+    errno.EACCES: "read_only",
+    errno.EPERM: "read_only",
+}
+
+
+class JournalError(Exception):
+    """A store failure with a ``kind`` from KINDS; the message is for the log and the officer."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"unknown journal error kind {kind!r}")
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+        self.message = message
+
+
+def _sqlite_kind(exc: sqlite3.Error) -> str | None:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    base = name.split("_")[0:2]
+    key = "_".join(base) if len(base) == 2 else name
+    kind = _SQLITE.get(name) or _SQLITE.get(key)
+    if kind:
+        return kind
+    text = str(exc).lower()
+    if "disk is full" in text or "database or disk is full" in text:
+        return "disk_full"
+    if "readonly" in text or "read-only" in text:
+        return "read_only"
+    if "locked" in text or "busy" in text:
+        return "locked"
+    if "malformed" in text or "not a database" in text:
+        return "corrupt"
+    return None
+
+
+def _pg_kind(exc: BaseException) -> str | None:
+    code = getattr(exc, "pgcode", None)
+    if not isinstance(code, str):
+        return None
+    return _PG.get(code) or ("io" if code.startswith("08") or code.startswith("58") else None)
+
+
+def classify(exc: BaseException) -> JournalError:
+    """Turn a driver / SQLAlchemy / OS exception into a JournalError (``io`` when unknown)."""
+    if isinstance(exc, JournalError):
+        return exc
+    orig: BaseException = getattr(exc, "orig", None) or exc
+    kind: str | None = None
+    if isinstance(orig, sqlite3.Error):
+        kind = _sqlite_kind(orig)
+    elif isinstance(orig, OSError) and orig.errno is not None:
+        kind = _ERRNO.get(orig.errno)
+    else:
+        kind = _pg_kind(orig)
+    message = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    return JournalError(kind or "io", message)

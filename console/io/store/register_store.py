@@ -1,0 +1,116 @@
+"""The household register in five tables, saved and loaded in bulk (30,000 households in seconds).
+
+Saving replaces the whole register in one transaction: the register is imported as a whole
+from the cross-department file, so there is no partial state worth keeping.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+import msgspec
+from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy.exc import DBAPIError
+
+from console.domain.registry import Area, Contact, Device, Household, Register, Resident
+from console.io.store import schema
+from console.io.store.bulk import insert_rows
+from console.io.store.errors import classify
+
+_HH_COLS = ("code", "district", "township", "community", "grid", "address", "lat", "lon", "crs", "fuel")
+_RES_COLS = ("household", "pos", "id", "name", "age", "groups", "id_number")
+_CON_COLS = ("household", "pos", "id", "role", "name", "phone", "lat", "lon")
+_DEV_COLS = ("household", "pos", "id", "kind", "location")
+_CHILDREN = (schema.residents, schema.contacts, schema.devices)
+
+
+def _clear(conn: Connection) -> None:
+    for table in (*_CHILDREN, schema.households, schema.areas, schema.register_meta):
+        conn.execute(delete(table))
+
+
+def save_register(engine: Engine, register: Register) -> None:
+    hh_rows, res_rows, con_rows, dev_rows = [], [], [], []
+    enc = msgspec.json.encode
+    for h in register.households.values():
+        hh_rows.append(
+            (h.code, h.district, h.township, h.community, h.grid, h.address, h.lat, h.lon, h.crs, h.fuel)
+        )
+        for i, r in enumerate(h.residents):
+            res_rows.append((h.code, i, r.id, r.name, r.age, enc(list(r.groups)).decode(), r.id_number))
+        for i, c in enumerate(h.contacts):
+            con_rows.append((h.code, i, c.id, c.role, c.name, c.phone, c.lat, c.lon))
+        for i, d in enumerate(h.devices):
+            dev_rows.append((h.code, i, d.id, d.kind, d.location))
+    area_rows = [(a.code, a.name, a.level, a.parent) for a in register.areas.values()]
+    meta = [("version", register.version), ("saved_ns", str(time.time_ns()))]
+    try:
+        with engine.begin() as conn:
+            _clear(conn)
+            insert_rows(conn, schema.register_meta, ("key", "value"), meta)
+            insert_rows(conn, schema.areas, ("code", "name", "level", "parent"), area_rows)
+            insert_rows(conn, schema.households, _HH_COLS, hh_rows)
+            insert_rows(conn, schema.residents, _RES_COLS, res_rows)
+            insert_rows(conn, schema.contacts, _CON_COLS, con_rows)
+            insert_rows(conn, schema.devices, _DEV_COLS, dev_rows)
+    except (DBAPIError, OSError) as exc:
+        raise classify(exc) from exc
+
+
+def load_register(engine: Engine) -> Register | None:
+    """The saved register, or None if none was ever saved."""
+    try:
+        with engine.connect() as conn:
+            meta = dict(conn.execute(select(schema.register_meta.c.key, schema.register_meta.c.value)).all())
+            if "version" not in meta:
+                return None
+            areas = [
+                Area(code=c, name=n, level=lv, parent=p) for c, n, lv, p in conn.execute(select(schema.areas))
+            ]
+            residents: dict[str, list[Resident]] = defaultdict(list)
+            r = schema.residents
+            for hh, rid, name, age, groups, idn in conn.execute(
+                select(r.c.household, r.c.id, r.c.name, r.c.age, r.c.groups, r.c.id_number).order_by(
+                    r.c.household, r.c.pos
+                )
+            ):
+                g = tuple(msgspec.json.decode(groups, type=list[str]))
+                residents[hh].append(Resident(id=rid, name=name, age=age, groups=g, id_number=idn))
+            contacts: dict[str, list[Contact]] = defaultdict(list)
+            c = schema.contacts
+            for hh, cid, role, name, phone, lat, lon in conn.execute(
+                select(c.c.household, c.c.id, c.c.role, c.c.name, c.c.phone, c.c.lat, c.c.lon).order_by(
+                    c.c.household, c.c.pos
+                )
+            ):
+                contacts[hh].append(Contact(id=cid, role=role, name=name, phone=phone, lat=lat, lon=lon))
+            devices: dict[str, list[Device]] = defaultdict(list)
+            d = schema.devices
+            for hh, did, kind, loc in conn.execute(
+                select(d.c.household, d.c.id, d.c.kind, d.c.location).order_by(d.c.household, d.c.pos)
+            ):
+                devices[hh].append(Device(id=did, kind=kind, household=hh, location=loc))
+            households = [
+                Household(
+                    code=code,
+                    district=district,
+                    township=township,
+                    community=community,
+                    grid=grid,
+                    address=address,
+                    lat=lat,
+                    lon=lon,
+                    crs=crs,
+                    fuel=fuel,
+                    residents=tuple(residents.get(code, ())),
+                    contacts=tuple(contacts.get(code, ())),
+                    devices=tuple(devices.get(code, ())),
+                )
+                for code, district, township, community, grid, address, lat, lon, crs, fuel in conn.execute(
+                    select(*[schema.households.c[n] for n in _HH_COLS])
+                )
+            ]
+    except (DBAPIError, OSError) as exc:
+        raise classify(exc) from exc
+    return Register(areas, households, meta["version"])

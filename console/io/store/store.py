@@ -1,0 +1,151 @@
+"""``SqlStore``: one database (SQLite file by default, PostgreSQL by URL) holding the journal,
+checkpoints, quarantine, operators, the register and projection snapshots.
+
+Opening checks a SQLite file for corruption *before* anything writes to it, then migrates to the
+latest schema, then proves the store is writable, so a read-only or damaged journal is reported
+at start-up rather than at the first alarm.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from console.domain.registry import Register
+from console.io.store import checkpoints, migrate, operators, projection, quarantine, register_store
+from console.io.store.db import (
+    DEFAULT_BUSY_MS,
+    check_sqlite_file,
+    make_engine,
+    redact,
+    resolve,
+)
+from console.io.store.errors import JournalError, classify
+from console.io.store.journal import SqlJournal
+from console.io.store.operators import Operator
+from console.io.store.quarantine import QuarantineRow
+
+log = logging.getLogger(__name__)
+
+
+class SqlStore:
+    def __init__(
+        self,
+        url: str | Path | None = None,
+        *,
+        readonly: bool = False,
+        busy_timeout_ms: int = DEFAULT_BUSY_MS,
+        pragmas: Mapping[str, str | int] | None = None,
+        upgrade: bool = True,
+    ) -> None:
+        """Open (creating and migrating unless ``readonly``). Raises JournalError on failure."""
+        self.url, self.path = resolve(url)
+        self.readonly = readonly
+        if self.path is not None:
+            check_sqlite_file(self.path)
+            if readonly and not self.path.exists():
+                raise JournalError("io", f"no journal at {self.path}")
+        self.engine: Engine = make_engine(
+            self.path or self.url, readonly=readonly, busy_timeout_ms=busy_timeout_ms, pragmas=pragmas
+        )
+        try:
+            if upgrade and not readonly:
+                migrate.upgrade(self.engine)
+                self._probe_writable()
+        except JournalError:
+            self.engine.dispose()
+            raise
+        except (DBAPIError, OSError) as exc:
+            self.engine.dispose()
+            raise classify(exc) from exc
+        self.journal = SqlJournal(self.engine)
+        log.info("store open: %s%s", redact(self.url), " (read-only)" if readonly else "")
+
+    @classmethod
+    def open(cls, url: str | Path | None = None, **kwargs: Any) -> SqlStore:
+        return cls(url, **kwargs)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def _probe_writable(self) -> None:
+        """A real (no-op) write, so a read-only file or server fails here, clearly, at open."""
+        with self.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+
+    def revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return migrate.current_revision(conn)
+
+    # --- checkpoints ---------------------------------------------------------------------
+
+    def save_checkpoint(self, seq: int, hash_: str, blob: bytes) -> None:
+        checkpoints.save_checkpoint(self.engine, seq, hash_, blob)
+
+    def latest_checkpoint(self) -> tuple[int, str, bytes] | None:
+        return checkpoints.latest_checkpoint(self.engine)
+
+    # --- quarantine ----------------------------------------------------------------------
+
+    def add_quarantine(self, rows: Sequence[tuple[int, str, str, str, bytes]]) -> None:
+        quarantine.add_quarantine(self.engine, rows)
+
+    def quarantine_counts(self) -> dict[str, int]:
+        return quarantine.quarantine_counts(self.engine)
+
+    def recent_quarantine(self, limit: int = 100) -> list[QuarantineRow]:
+        return quarantine.recent_quarantine(self.engine, limit)
+
+    # --- operators -----------------------------------------------------------------------
+
+    def add_operator(self, id_: str, name: str, role: str, scope: str, password: str) -> Operator:
+        return operators.add_operator(self.engine, id_, name, role, scope, password)
+
+    def check_login(self, id_: str, password: str) -> Operator | None:
+        return operators.check_login(self.engine, id_, password)
+
+    def list_operators(self) -> list[Operator]:
+        return operators.list_operators(self.engine)
+
+    def set_operator_active(self, id_: str, active: bool) -> bool:
+        return operators.set_active(self.engine, id_, active)
+
+    # --- register and projections --------------------------------------------------------
+
+    def save_register(self, register: Register) -> None:
+        register_store.save_register(self.engine, register)
+
+    def load_register(self) -> Register | None:
+        return register_store.load_register(self.engine)
+
+    def write_projection(
+        self,
+        incidents: Sequence[Mapping[str, Any]],
+        tickets: Sequence[Mapping[str, Any]],
+        *,
+        checklist: Sequence[Mapping[str, Any]] | None = None,
+        notifications: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
+        projection.write_projection(
+            self.engine, incidents, tickets, checklist=checklist, notifications=notifications
+        )
+
+    def read_projection(self) -> dict[str, list[dict[str, Any]]]:
+        return projection.read_projection(self.engine)
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
