@@ -1,0 +1,94 @@
+"""GUI-only set-up: custom URL schemes before the QApplication, and map helpers.
+
+Registering ``mbtiles://`` has to happen before pytest-qt creates the QApplication, so it is
+done here at import time. QtWebEngine on a headless box (no GPU, no OpenGL) reports its GPU
+probe failures as Qt warnings once per process; those exact messages are not failures of the
+code under test, so they are ignored for tests under tests/gui (everything else still fails).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from console.ui.map import register_schemes
+
+register_schemes()
+
+HEADLESS_WEBENGINE_NOISE = (
+    r"QRhiGles2: Failed to create (temporary )?context",
+    r"Failed to create RHI for backend: .*",
+    r"GPUInfo not initialized on GpuInfoUpdate",
+    r"Unable to detect GPU vendor for device: .*",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.qt_log_ignore(*HEADLESS_WEBENGINE_NOISE))
+
+
+@pytest.fixture(scope="session")
+def sim_register() -> Any:
+    """The synthetic district (2,000 households) shared by the map tests; read-only."""
+    from console.sim.district import generate
+
+    return generate(seed=7, households=2000)
+
+
+@pytest.fixture
+def map_factory(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """Make shown MapViews writing their pages under this test's tmp dir."""
+    from console.ui.map.widget import MapView
+
+    made: list[Any] = []
+
+    def make(**kwargs: Any) -> Any:
+        kwargs.setdefault("out_dir", tmp_path / "map")
+        view = MapView(**kwargs)
+        view.resize(900, 700)
+        view.show()
+        made.append(view)
+        return view
+
+    yield make
+    # Delete the views now (page before profile), not at interpreter exit in arbitrary order.
+    gone: list[object] = []
+    for view in made:
+        view.destroyed.connect(lambda *_: gone.append(True))
+        view.close()
+        view.deleteLater()
+    qtbot.waitUntil(lambda: len(gone) == len(made), timeout=10_000)
+
+
+@pytest.fixture
+def load_map(qtbot: Any) -> Callable[..., None]:
+    """``load_map(view, register, bands, scope="*")``: load and wait until the page has painted."""
+
+    def load(view: Any, register: Any, bands: dict[str, str], scope: str = "*") -> None:
+        with qtbot.waitSignal(view.rendered, timeout=30_000):
+            view.load(register, bands, scope)
+
+    return load
+
+
+@pytest.fixture
+def run_js(qtbot: Any) -> Callable[..., Any]:
+    """``run_js(view, script)``: evaluate in the page; JSON strings come back decoded."""
+    import json
+
+    def run(view: Any, script: str, timeout: int = 10_000) -> Any:
+        box: list[Any] = []
+        view.evaluate(script, box.append)
+        qtbot.waitUntil(lambda: bool(box), timeout=timeout)
+        value = box[0]
+        if isinstance(value, str) and (value[:1] in "[{" or value == "null"):
+            return json.loads(value)
+        return value
+
+    return run
