@@ -42,7 +42,7 @@ $(NOQT)/.installed: pyproject.toml
 
 unit-noqt: $(NOQT)/.installed
 	$(NOQT)/bin/python -c "import importlib.util as u; assert u.find_spec('PySide6') is None, 'PySide6 must be absent here'"
-	$(NOQT)/bin/python -m pytest -q -p no:qt tests/unit
+	$(NOQT)/bin/python -m pytest -q -p no:qt -W ignore::pytest.PytestConfigWarning tests/unit
 
 pytest: venv
 	$(BIN)/python -m pytest -q -ra tests

@@ -336,6 +336,8 @@ class Engine:
             self._last_seq = recs[-1].seq
         self._pending = []
         self._journal_error = ""
+        if self.on_journaled is not None:
+            self.on_journaled(held)
         note = ev.SystemNote(
             at=self._now(), what="journal_recovered", detail=f"{len(held)} held events written"
         )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Final
+from datetime import UTC, datetime
+from typing import Annotated, Final
 
 import msgspec
 
@@ -13,6 +13,12 @@ MAX_PAYLOAD: Final = 4096
 MAX_ID: Final = 64
 MAX_DEV: Final = 32
 TOPIC_PREFIX: Final = "guard/v1/evt/"
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_I64_MIN: Final = -(2**63)
+_I64_MAX: Final = 2**63 - 1
+
+# Every integer must fit the journal's and the store's 64-bit columns.
+I64 = Annotated[int, msgspec.Meta(ge=_I64_MIN, le=_I64_MAX)]
 
 # Reason codes; the UI turns them into words.
 REASONS: Final = (
@@ -40,20 +46,20 @@ class Rejected(msgspec.Struct, frozen=True):
 class _Payload(msgspec.Struct, frozen=True):
     # Unknown extra fields are tolerated on purpose: a vendor adding a field must never
     # make a real alarm disappear into quarantine.
-    v: int
+    v: I64
     id: str
     dev: str
     kind: str
     evt: str
     ts: str
-    seq: int | None = None
+    seq: I64 | None = None
     val: float | None = None
     unit: str | None = None
-    lvl: int | None = None
-    code: int | None = None
-    bat: int | None = None
-    rssi: int | None = None
-    hb: int | None = None
+    lvl: I64 | None = None
+    code: I64 | None = None
+    bat: I64 | None = None
+    rssi: I64 | None = None
+    hb: I64 | None = None
 
 
 _decoder = msgspec.json.Decoder(_Payload)
@@ -72,14 +78,17 @@ def parse_topic(topic: str) -> tuple[str, str, str] | None:
 
 
 def parse_ts(text: str) -> int | None:
-    """RFC 3339 with an offset -> UTC ns; None when there is no offset or it does not parse."""
+    """RFC 3339 with an offset -> UTC ns; None when there is no offset, it does not parse, or it
+    does not fit 64-bit nanoseconds. Exact integer arithmetic: no float rounding, none near 1970."""
     try:
         dt = datetime.fromisoformat(text)
     except ValueError:
         return None
     if dt.tzinfo is None or dt.utcoffset() is None:
         return None
-    return int(dt.timestamp()) * 1_000_000_000 + dt.microsecond * 1000
+    d = dt - _EPOCH
+    ns = (d.days * 86_400 + d.seconds) * 1_000_000_000 + d.microseconds * 1000
+    return ns if _I64_MIN <= ns <= _I64_MAX else None
 
 
 def _validation_reason(message: str) -> tuple[str, str]:
@@ -87,7 +96,7 @@ def _validation_reason(message: str) -> tuple[str, str]:
         return "missing_field", message
     if message.startswith("Expected `object`"):
         return "not_object", message
-    if message.startswith("Expected") or "Integer value out of range" in message:
+    if message.startswith("Expected") or "out of range" in message:
         return "bad_type", message
     return "bad_json", message
 

@@ -57,6 +57,7 @@ class Supervisor:
     def __init__(self) -> None:
         self.health: dict[str, Health] = {}
         self._due: list[tuple[int, str]] = []
+        self._since: dict[str, int] = {}  # devices never heard from: when their watch began
 
     def period_s(self, h: Health) -> int:
         return h.hb_s or DEFAULT_HB_S.get(h.kind, 3600)
@@ -68,6 +69,15 @@ class Supervisor:
             self.health[dev] = h
         return h
 
+    def _grace_end(self, h: Health, base: int) -> int:
+        return base + int(self.period_s(h) * OFFLINE_GRACE * NS)
+
+    def watch(self, h: Health, since: int) -> None:
+        """A device never heard from: its first heartbeat grace runs from ``since`` (console start),
+        while ``last_seen`` stays 0 so the screen does not claim a message that never came."""
+        self._since[h.dev] = since
+        heapq.heappush(self._due, (self._grace_end(h, since), h.dev))
+
     def seen(self, h: Health, at: int, hb: int | None, bat: int | None, rssi: int | None) -> bool:
         """Record a sign of life; True when the device came back online."""
         h.last_seen = at
@@ -77,7 +87,7 @@ class Supervisor:
             h.bat = bat
         if rssi is not None:
             h.rssi = rssi
-        heapq.heappush(self._due, (at + int(self.period_s(h) * OFFLINE_GRACE * NS), h.dev))
+        heapq.heappush(self._due, (self._grace_end(h, at), h.dev))
         back = not h.online
         h.online = True
         return back
@@ -86,7 +96,7 @@ class Supervisor:
         while self._due:
             due, dev = self._due[0]
             h = self.health.get(dev)
-            if h is None or not h.online or due != h.last_seen + int(self.period_s(h) * OFFLINE_GRACE * NS):
+            if h is None or not h.online or due != self._grace_end(h, h.last_seen or self._since.get(dev, 0)):
                 heapq.heappop(self._due)
                 continue
             return due

@@ -161,8 +161,7 @@ class World:
             for d in h.devices:
                 if d.id not in self.supervisor.health:
                     st = self.supervisor.track(d.id, d.kind, h.code)
-                    self.supervisor.seen(st, at, None, None, None)
-                    st.last_seen = 0
+                    self.supervisor.watch(st, at)
 
     def _health_for(self, dev: str, kind: str) -> tuple[Health, Household | None]:
         hh = self.register.household_of_device(dev)
@@ -226,9 +225,12 @@ class World:
         detail = self._reading(e)
         if inc is not None:
             inc.alarms.append(e.key)
+            sev = severity_of(e.kind, e.lvl)
             if e.kind not in inc.kinds:
                 inc.kinds.append(e.kind)
-                inc.severity = max(inc.severity, severity_of(e.kind, e.lvl)) + 1
+                inc.severity = max(inc.severity, sev) + 1
+            else:
+                inc.severity = max(inc.severity, sev)  # e.g. gas level 1 -> level 2
             if e.dev not in inc.devices:
                 inc.devices.append(e.dev)
             inc.note(e.at, "alarm", f"{e.kind} {e.dev} {detail}".strip())
@@ -369,8 +371,11 @@ class World:
             return []
         n.status, n.at = e.status, e.at
         inc.note(e.at, f"notify:{n.role}:{n.channel}", e.status, n.to)
+        retried = f"{n.req.rsplit('-', 1)[0]}-{n.attempt + 1}" in inc.notifications
         if e.status in ("failed", "no_answer") and n.retries_left > 0 and inc.resolved_at is None:
-            n.retry_at = e.at + n.retry_after_s * NS
+            # QoS 1 may deliver a receipt twice: one failure buys one retry, not one per copy.
+            if not retried:
+                n.retry_at = e.at + n.retry_after_s * NS
         self.dirty_incidents.add(inc.id)
         return []
 
@@ -417,16 +422,20 @@ class World:
             times.append(d)
         return min(times) if times else None
 
+    def _deadlines(self, inc: Incident, now: int) -> list[Effect]:
+        effects: list[Effect] = []
+        for minute in evaluate_deadlines(inc, now):
+            effects.append(Alert("missed", inc.id, str(minute)))
+            if "district" not in inc.escalations:
+                inc.escalations.append("district")
+                inc.note(now, "escalate:district", f"missed {minute} min", "system")
+            self.dirty_incidents.add(inc.id)
+        return effects
+
     def _tick(self, now: int) -> list[Effect]:
         effects: list[Effect] = []
         for iid in list(self.open_by_household.values()):
-            inc = self.incidents[iid]
-            for minute in evaluate_deadlines(inc, now):
-                effects.append(Alert("missed", iid, str(minute)))
-                if "district" not in inc.escalations:
-                    inc.escalations.append("district")
-                    inc.note(now, "escalate:district", f"missed {minute} min", "system")
-                self.dirty_incidents.add(iid)
+            effects.extend(self._deadlines(self.incidents[iid], now))
         effects.extend(self._retries_due(now))
         for h in self.supervisor.expire(now):
             hh = self.register.households.get(h.household)
@@ -493,6 +502,9 @@ class World:
                 self.dirty_incidents.add(inc.id)
             return [Refused(c.console, c.operator, c.incident, refusal.code, refusal.detail)]
         inc = self.incidents[c.incident]
+        # A mark already past due is missed before the step lands: a step that arrives a moment
+        # after a deadline, before its Tick, must not hide the miss (or close the incident over it).
+        effects = self._deadlines(inc, c.at)
         if isinstance(c, ev.CompleteStep):
             t = self.templates[inc.kind]
             was_open = inc.is_open
@@ -500,7 +512,8 @@ class World:
             if was_open and not inc.is_open:
                 self.open_by_household.pop(inc.household, None)
         elif isinstance(c, ev.Escalate):
-            inc.escalations.append(c.target)
+            if c.target not in inc.escalations:  # a miss just above may have raised it already
+                inc.escalations.append(c.target)
             inc.note(c.at, f"escalate:{c.target}", "", c.operator)
             inc.version += 1
         else:
@@ -509,7 +522,7 @@ class World:
             inc.version += 1
         self.dirty_incidents.add(inc.id)
         self.dirty_households.add(inc.household)
-        return []
+        return effects
 
     def _refuse(self, c: ev.CompleteStep | ev.Escalate | ev.Reassign) -> Refusal | None:
         session = self.sessions.get(c.console)

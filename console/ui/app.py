@@ -25,13 +25,9 @@ def prepare_environment() -> None:
 
 def register_schemes() -> None:
     """Custom URL schemes must be registered before the QApplication exists."""
-    try:
-        from console.ui.map import widget
-    except ImportError:
-        return
-    fn = getattr(widget, "register_schemes", None)
-    if fn is not None:
-        fn()
+    from console.ui.map import register_schemes as register_map_schemes
+
+    register_map_schemes()
 
 
 def install_translations(app: QApplication, locale: str) -> bool:

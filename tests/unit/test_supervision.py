@@ -1,0 +1,199 @@
+"""Device health and maintenance tickets: troubles open tickets with their own service levels,
+silence past the heartbeat grace means offline, and none of it is a 1-5-30 incident."""
+
+from __future__ import annotations
+
+import pytest
+
+from console.domain import events as ev
+from console.domain.deadlines import DEFAULT_HB_S, OFFLINE_GRACE, TICKET_SLA_H
+from console.domain.supervision import Supervisor
+from console.domain.world import World
+from tests.unit.helpers import NS, T0, alarm, login, refused, world
+
+SMOKE_GRACE = int(DEFAULT_HB_S["smoke"] * OFFLINE_GRACE) * NS  # 10 h
+
+
+def dev_evt(w: World, dev: str, evt: str, at: int, id_: str | None = None, **kw: int) -> list[object]:
+    kind = dev.split("-")[-1] if "-" in dev else "smoke"
+    e = ev.DeviceEvent(
+        at=at,
+        district="SIM",
+        township="T1",
+        dev=dev,
+        id=id_ or f"{evt}@{at}",
+        kind=kind,
+        evt=evt,
+        ts=at,
+        **kw,
+    )
+    return list(w.apply(e))
+
+
+def open_tickets(w: World) -> dict[tuple[str, str], int]:
+    return dict(w.open_ticket)
+
+
+# --- the supervisor alone ------------------------------------------------------------------
+
+
+def test_supervisor_expires_after_grace_and_comes_back() -> None:
+    s = Supervisor()
+    h = s.track("D1", "smoke", "H1")
+    assert s.seen(h, T0, None, 80, -70) is False
+    assert (h.last_seen, h.bat, h.rssi, h.online) == (T0, 80, -70, True)
+    assert s.next_due() == T0 + SMOKE_GRACE
+    assert s.expire(T0 + SMOKE_GRACE - 1) == []
+    assert [x.dev for x in s.expire(T0 + SMOKE_GRACE)] == ["D1"]
+    assert not h.online and s.next_due() is None
+    assert s.seen(h, T0 + SMOKE_GRACE + NS, None, None, None) is True
+    assert h.online and h.bat == 80  # a beat without battery keeps the last reading
+
+
+def test_newer_sign_of_life_supersedes_the_older_due_time() -> None:
+    s = Supervisor()
+    h = s.track("D1", "gas", "H1")
+    s.seen(h, T0, None, None, None)
+    s.seen(h, T0 + 100 * NS, None, None, None)
+    grace = int(DEFAULT_HB_S["gas"] * OFFLINE_GRACE) * NS
+    assert s.next_due() == T0 + 100 * NS + grace
+    assert s.expire(T0 + grace) == []
+
+
+def test_payload_heartbeat_period_overrides_the_default() -> None:
+    s = Supervisor()
+    h = s.track("D1", "smoke", "H1")
+    s.seen(h, T0, 60, None, None)
+    assert h.hb_s == 60 and s.next_due() == T0 + 150 * NS
+
+
+def test_watch_starts_a_grace_without_claiming_a_message() -> None:
+    s = Supervisor()
+    h = s.track("D1", "electric", "H1")
+    s.watch(h, T0)
+    assert h.last_seen == 0
+    grace = int(DEFAULT_HB_S["electric"] * OFFLINE_GRACE) * NS
+    assert s.next_due() == T0 + grace
+    assert [x.dev for x in s.expire(T0 + grace)] == ["D1"]
+
+
+# --- tickets in the world ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("opens", "closes", "kind"),
+    [
+        ("fault", "fault_clear", "fault"),
+        ("low_battery", "battery_ok", "low_battery"),
+        ("tamper", "tamper_clear", "tamper"),
+    ],
+)
+def test_trouble_opens_and_clear_closes_a_ticket(opens: str, closes: str, kind: str) -> None:
+    w = world()
+    assert dev_evt(w, "H1-smoke", opens, T0) == []
+    assert w.incidents == {}  # never a 1-5-30 incident
+    tid = w.open_ticket[("H1-smoke", kind)]
+    t = w.tickets[tid]
+    assert (t.kind, t.household, t.township, t.opened) == (kind, "H1", "T1", T0)
+    assert t.due == T0 + TICKET_SLA_H[kind] * 3600 * NS
+    assert getattr(w.supervisor.health["H1-smoke"], kind) is True
+    dev_evt(w, "H1-smoke", opens, T0 + NS)  # repeated trouble: still one ticket
+    assert len(w.tickets) == 1
+    dev_evt(w, "H1-smoke", closes, T0 + 2 * NS)
+    assert open_tickets(w) == {} and w.tickets[tid].closed == T0 + 2 * NS and w.tickets[tid].note == closes
+    assert getattr(w.supervisor.health["H1-smoke"], kind) is False
+
+
+def test_end_of_life_opens_a_ticket_closed_only_by_an_officer() -> None:
+    w = world()
+    login(w, T0)
+    dev_evt(w, "H1-co", "end_of_life", T0)
+    tid = w.open_ticket[("H1-co", "end_of_life")]
+    assert w.tickets[tid].due == T0 + 168 * 3600 * NS
+    assert w.supervisor.health["H1-co"].end_of_life
+    w.apply(ev.TicketAction(at=T0 + NS, operator="op1", console="c1", ticket=tid, action="ack"))
+    assert w.tickets[tid].acked_by == "op1" and w.tickets[tid].closed is None
+    w.apply(
+        ev.TicketAction(
+            at=T0 + 2 * NS, operator="op1", console="c1", ticket=tid, action="close", note="replaced"
+        )
+    )
+    assert w.tickets[tid].closed == T0 + 2 * NS and w.tickets[tid].note == "replaced"
+    assert open_tickets(w) == {}
+
+
+def test_trouble_of_an_unregistered_device_is_counted_not_ticketed() -> None:
+    w = world()
+    dev_evt(w, "GHOST", "fault", T0)
+    assert w.tickets == {} and w.counters["unknown_device_events"] == 1
+
+
+def test_offline_after_heartbeat_grace_then_back_online_closes_the_ticket() -> None:
+    w = world(1)
+    hb = ev.Heartbeats(at=T0, township="T1", beats=(ev.Beat("H1-smoke", T0, 90, -60, None),))
+    w.apply(hb)
+    assert w.supervisor.health["H1-smoke"].bat == 90
+    w.apply(ev.Tick(at=T0 + SMOKE_GRACE - NS))
+    assert open_tickets(w) == {}
+    w.apply(ev.Tick(at=T0 + SMOKE_GRACE))
+    tid = w.open_ticket[("H1-smoke", "offline")]
+    assert not w.supervisor.health["H1-smoke"].online
+    assert w.band_of("H1") == "unprotected"
+    back = T0 + SMOKE_GRACE + 5 * NS
+    w.apply(ev.Heartbeats(at=back, township="T1", beats=(ev.Beat("H1-smoke", back),)))
+    assert open_tickets(w) == {} and w.tickets[tid].closed == back and w.tickets[tid].note == "back online"
+    assert w.supervisor.health["H1-smoke"].online
+
+
+def test_any_device_message_counts_as_a_sign_of_life() -> None:
+    w = world(1)
+    w.apply(ev.Heartbeats(at=T0, township="T1", beats=(ev.Beat("H1-smoke", T0),)))
+    w.apply(ev.Tick(at=T0 + SMOKE_GRACE))
+    assert ("H1-smoke", "offline") in w.open_ticket
+    dev_evt(w, "H1-smoke", "self_test", T0 + SMOKE_GRACE + NS)
+    assert ("H1-smoke", "offline") not in w.open_ticket
+
+
+def test_registered_devices_never_heard_from_go_offline_after_grace_from_start() -> None:
+    w = world(1)
+    w.apply(ev.SystemNote(at=T0, what="start"))
+    assert all(h.last_seen == 0 and h.online for h in w.supervisor.health.values())
+    gas_grace = int(DEFAULT_HB_S["gas"] * OFFLINE_GRACE) * NS
+    assert w.next_due() == T0 + gas_grace
+    w.apply(ev.Tick(at=T0 + gas_grace))
+    assert set(w.open_ticket) == {("H1-gas", "offline")}
+    w.apply(ev.Tick(at=T0 + SMOKE_GRACE))
+    assert set(w.open_ticket) == {("H1-gas", "offline"), ("H1-smoke", "offline"), ("H1-co", "offline")}
+    w.apply(ev.SystemNote(at=T0 + SMOKE_GRACE, what="start"))  # a second start changes nothing
+    assert len(w.tickets) == 3
+
+
+def test_unknown_heartbeats_are_counted() -> None:
+    w = world(1)
+    w.apply(ev.Heartbeats(at=T0, township="T1", beats=(ev.Beat("GHOST", T0), ev.Beat("H1-co", T0))))
+    assert w.counters["unknown_heartbeats"] == 1
+    assert w.counters["heartbeats"] == 2
+    assert "GHOST" not in w.supervisor.health and "H1-co" in w.supervisor.health
+
+
+def test_ticket_action_refusals() -> None:
+    w = world()
+    dev_evt(w, "H1-smoke", "fault", T0)
+    act = ev.TicketAction(at=T0 + NS, operator="op1", console="c1", ticket=1, action="close")
+    assert [r.code for r in refused(w.apply(act))] == ["not_logged_in"]
+    login(w, T0 + NS)
+    bad = ev.TicketAction(at=T0 + NS, operator="op1", console="c1", ticket=1, action="burn")
+    assert [r.code for r in refused(w.apply(bad))] == ["bad_action"]
+    unknown = ev.TicketAction(at=T0 + NS, operator="op1", console="c1", ticket=7, action="ack")
+    assert [r.code for r in refused(w.apply(unknown))] == ["unknown_ticket"]
+    assert w.apply(act) == []
+    assert [r.code for r in refused(w.apply(act))] == ["ticket_closed"]
+    # after an officer closes it, the same trouble opens a fresh ticket
+    dev_evt(w, "H1-smoke", "fault", T0 + 3 * NS)
+    assert w.open_ticket[("H1-smoke", "fault")] == 2
+
+
+def test_alarm_is_not_a_ticket_and_a_ticket_is_not_an_alarm() -> None:
+    w = world()
+    w.apply(alarm("H1-smoke", T0))
+    assert w.tickets == {} and len(w.incidents) == 1
