@@ -42,6 +42,7 @@ T = TypeVar("T")
 
 FLUSH_INTERVAL_NS = 50_000_000  # deltas to the UI at most 20 times a second
 IDLE_WAKE_S = 0.2
+POLL_OTHERS_NS = 300_000_000  # how often to look for records other workstations wrote
 
 
 class Message(Protocol):
@@ -140,7 +141,9 @@ class Engine:
         self._delta_bands: dict[str, str] = {}
         self._alerts: list[Alert] = []
         self._refusals: list[Refused] = []
-        self._last_seq = 0
+        self._last_seq = 0  # the last journal record applied to the world
+        self._last_poll = 0
+        self._others = 0  # records applied that other workstations wrote
         self.stopped = threading.Event()
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -226,6 +229,7 @@ class Engine:
                     self._handle(item)
                 self._timers()
                 self._retry_journal()
+                self._poll_others()
                 self._flush()
         except Exception:  # pragma: no cover - last resort: say it loudly
             log.exception("engine thread crashed")
@@ -304,23 +308,55 @@ class Engine:
             else:
                 done()
 
-    def _journal(self, events: Iterable[ev.AnyEvent]) -> None:
+    def _journal(self, events: Iterable[ev.AnyEvent]) -> bool:
+        """Append; True when durable. Records other workstations wrote first are applied first."""
         rows = [(e.at, ev.source_of(e), ev.type_of(e), ev.key_of(e), ev.encode(e)) for e in events]
         if self._pending:
             # keep order: nothing new is written ahead of what is still held
             self._pending.extend(ev.decode(r[4]) for r in rows)
-            return
+            return False
         try:
             recs = self.journal.append(rows, self.console_id)
-            if recs:
-                self._last_seq = recs[-1].seq
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any store failure: hold and shout
             self._journal_error = f"{type(exc).__name__}: {exc}"[:300]
             log.error("journal write failed, holding %d events in memory: %s", len(rows), exc)
             self._pending.extend(ev.decode(r[4]) for r in rows)
-            return
+            return False
+        if recs:
+            self._catch_up(recs[0].seq - 1)
+            self._last_seq = recs[-1].seq
         if self.on_journaled is not None:
             self.on_journaled([ev.decode(r[4]) for r in rows])
+        return True
+
+    def _catch_up(self, upto: int | None = None) -> None:
+        """Apply records other workstations sharing this store wrote since we last looked.
+
+        The journal's order is the one truth: each console folds every record in seq order;
+        effects (notifications) belong to the console that wrote the record.
+        """
+        if upto is not None and upto <= self._last_seq:
+            return
+        effects: list[Effect] = []
+        for rec in self.journal.read(self._last_seq + 1, upto):
+            fx = self.world.apply(ev.decode(rec.body))
+            effects.extend(f for f in fx if isinstance(f, Alert))
+            self._last_seq = rec.seq
+            self._others += 1
+        self._effects(effects)
+
+    def _poll_others(self) -> None:
+        now = time.monotonic_ns()
+        if now - self._last_poll < POLL_OTHERS_NS or self._pending:
+            return
+        self._last_poll = now
+        try:
+            last = self.journal.last()
+        except Exception as exc:  # noqa: BLE001
+            self._journal_error = f"{type(exc).__name__}: {exc}"[:300]
+            return
+        if last is not None and last.seq > self._last_seq:
+            self._catch_up(last.seq)
 
     def _retry_journal(self) -> None:
         if not self._pending:
@@ -333,6 +369,7 @@ class Engine:
             self._journal_error = f"{type(exc).__name__}: {exc}"[:300]
             return
         if recs:
+            # held events were applied when they arrived; what others wrote meanwhile follows
             self._last_seq = recs[-1].seq
         self._pending = []
         self._journal_error = ""

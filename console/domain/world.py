@@ -103,6 +103,7 @@ class World:
         self.dirty_tickets: set[int] = set()
         self.dirty_households: set[str] = set()
         self._started = False
+        self.seen_keys: set[str] = set()  # (dev, id) of every device event applied
 
     # --- dispatch ----------------------------------------------------------------------------
 
@@ -184,6 +185,11 @@ class World:
         return []
 
     def _device(self, e: ev.DeviceEvent) -> list[Effect]:
+        if e.key in self.seen_keys:
+            # Workstations sharing one store each journal what they hear; the first record wins.
+            self.counters["duplicates_in_journal"] += 1
+            return []
+        self.seen_keys.add(e.key)
         self.counters[f"evt:{e.evt}"] += 1
         st, hh = self._health_for(e.dev, e.kind)
         if self.supervisor.seen(st, e.at, e.hb, e.bat, e.rssi):
@@ -234,6 +240,9 @@ class World:
             if e.dev not in inc.devices:
                 inc.devices.append(e.dev)
             inc.note(e.at, "alarm", f"{e.kind} {e.dev} {detail}".strip())
+            if inc.resolved_at is not None:
+                # The cause was recorded, yet the sensors still alarm: never let that pass quietly.
+                reignition = True
             if reignition and not inc.reignition:
                 inc.reignition = True
                 inc.note(e.at, "reignition", e.dev)
