@@ -142,6 +142,18 @@ def _rfc3339(ns: int) -> str:
     return datetime.fromtimestamp(ns / 1e9, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _no_delay(client: Any) -> None:
+    """paho leaves Nagle on: small QoS 1 acks and publishes then wait ~40 ms for a delayed ACK."""
+    import socket
+
+    sock = client._client.socket()
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
+
 class BusClient:
     """Subscribes by scope, delivers batches, acks after ``done()``, reconnects forever."""
 
@@ -369,6 +381,7 @@ class BusClient:
         self._client_was_connected = False
         async with client:
             self._client = client
+            _no_delay(client)
             try:
                 await client.subscribe([(t, 1) for t in self.config.subscriptions()])
                 await client.publish(
