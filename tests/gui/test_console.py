@@ -33,7 +33,7 @@ def register() -> Any:
 
 
 class Rig:
-    def __init__(self, tmp: Path, broker: Any, register: Any, qtbot: Any, operator: Operator) -> None:
+    def __init__(self, tmp: Path, broker: Any, register: Any, qtbot: Any, operator: Operator, store: Any = None) -> None:
         import time
 
         self.broker = broker
@@ -50,7 +50,7 @@ class Rig:
             blind_after_s=0.5,
         )
         self.sink = QtSink()
-        self.core = build_core(self.settings, register=register, clock=self.clock, sink=self.sink)
+        self.core = build_core(self.settings, register=register, clock=self.clock, sink=self.sink, store=store)
         self.core.bus.config.__class__  # noqa: B018 - built
         self.op = operator
         self.core.engine.submit_command(
@@ -252,3 +252,60 @@ def test_banner_appears_when_the_broker_stops(rig: Rig) -> None:
     assert "BUS" in rig.window.banner.text()
     rig.broker.start()
     rig.qtbot.waitUntil(lambda: not rig.window.banner.isVisible(), timeout=20000)
+
+
+def test_full_disk_keeps_alarms_on_screen_shouts_and_writes_them_later(
+    tmp_path: Path, mosquitto: Any, register: Any, qtbot: Any
+) -> None:
+    import sqlite3
+
+    from console.domain.chain import verify
+    from console.io.store.store import SqlStore
+
+    path = tmp_path / "journal.sqlite"
+    first = SqlStore(path)
+    first.save_register(register)
+    first.close()
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    pages = con.execute("PRAGMA page_count").fetchone()[0]
+    con.close()
+    # a real SQLITE_FULL: the file may not grow past a few more pages
+    full = SqlStore(path, pragmas={"max_page_count": pages + 40})
+    rig = Rig(tmp_path, mosquitto, register, qtbot, Operator("op1", "district_officer", "*"), store=full)
+    try:
+        plays = rig.window.sound.plays
+        homes = [h for h in register.households.values() if any(d.kind == "smoke" for d in h.devices)]
+        sent = []
+        for hh in homes:
+            rig.alarm(hh)
+            sent.append(hh.code)
+            QApplication.processEvents()
+            st = rig.window.status
+            if st is not None and st.journal != "ok":
+                break
+        rig.qtbot.waitUntil(lambda: rig.window.status is not None and rig.window.status.journal != "ok", timeout=10000)
+        rig.qtbot.waitUntil(lambda: rig.window.banner.isVisible(), timeout=5000)
+        assert "JOURNAL" in rig.window.banner.text()
+        assert rig.window.sound.plays > plays
+        # the alarms that could not be written are on screen all the same
+        last = sent[-1]
+        rig.qtbot.waitUntil(lambda: rig.row_for(last) >= 0, timeout=10000)
+        held = rig.window.status.pending
+        assert held > 0
+        # space comes back (the operator cleared the disk): everything held is written, in order
+        rig.core.engine.journal = SqlStore(path).journal
+        rig.core.engine.poke()
+        rig.qtbot.waitUntil(lambda: rig.window.status.journal == "ok", timeout=15000)
+        rig.qtbot.waitUntil(lambda: not rig.window.banner.isVisible(), timeout=5000)
+        journal = SqlStore(path)
+        keys = {r.key.split("/")[0] for r in journal.journal.read(1) if r.type == "dev"}
+        homes_by_code = {h.code: h for h in homes}
+        for code in sent:
+            smoke = next(d.id for d in homes_by_code[code].devices if d.kind == "smoke")
+            assert smoke in keys
+        assert verify(journal.journal.read(1)) is None
+        assert any(r.type == "sys" and b"journal_recovered" in r.body for r in journal.journal.read(1))
+        journal.close()
+    finally:
+        rig.close()
