@@ -104,3 +104,20 @@ def add_flags(p: argparse.ArgumentParser) -> None:
 def from_args(ns: argparse.Namespace) -> Settings:
     keys = [f.name for f in fields(Settings)]
     return load(getattr(ns, "config", None), {k: getattr(ns, k, None) for k in keys})
+
+
+def remember(name: str, value: str, path: Path | None = None) -> None:
+    """Persist one top-level setting (e.g. the officer's language) in the settings file."""
+    p = path or config_path()
+    lines = p.read_text(encoding="utf-8").splitlines() if p.exists() else []
+    line = f'{name} = "{value}"'
+    for i, old in enumerate(lines):
+        if old.split("=", 1)[0].strip() == name and not old.lstrip().startswith("["):
+            lines[i] = line
+            break
+    else:
+        # top-level keys must come before any [table]
+        first_table = next((i for i, ln in enumerate(lines) if ln.lstrip().startswith("[")), len(lines))
+        lines.insert(first_table, line)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")

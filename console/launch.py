@@ -71,8 +71,18 @@ def run_window(
         map_view.load(core.world.register, bands, operator.scope)
     except ImportError:
         log.warning("map pane not available in this build")
+    from console.config import remember
+
     window = MainWindow(
-        core.engine, sink, templates(), operator, settings.console_id, mode=mode, map_view=map_view
+        core.engine,
+        sink,
+        templates(),
+        operator,
+        settings.console_id,
+        mode=mode,
+        map_view=map_view,
+        check_login=core.store.check_login,
+        save_locale=lambda loc: remember("locale", loc),
     )
     window.show()
     loop = qasync.QEventLoop(app)

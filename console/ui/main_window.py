@@ -61,6 +61,8 @@ class MainWindow(QMainWindow):
         console_id: str,
         mode: str = "live",  # live | training | replay
         map_view: QWidget | None = None,
+        check_login: Callable[[str, str], Any] | None = None,
+        save_locale: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -179,9 +181,94 @@ class MainWindow(QMainWindow):
         self.timer.setInterval(1000)
         self.timer.timeout.connect(self.on_second)
         self.timer.start()
+        self.check_login = check_login
+        self.save_locale = save_locale
+        self._menus()
         self.resize(1366, 768)
 
     # --- keyboard ----------------------------------------------------------------------------
+
+    def _menus(self) -> None:
+        bar = self.menuBar()
+        duty = bar.addMenu(self.tr("&Duty"))
+        act = duty.addAction(self.tr("Shift handover…"), self.handover)
+        act.setEnabled(self.mode != "replay" and self.check_login is not None)
+        duty.addAction(self.tr("Reassign incident…"), self.reassign)
+        self.escalated_only = duty.addAction(self.tr("Escalation list only"))
+        self.escalated_only.setCheckable(True)
+        self.escalated_only.toggled.connect(self.set_escalated_only)
+        lang = bar.addMenu(self.tr("&Language"))
+        lang.addAction("中文", lambda: self.choose_locale("zh_CN"))
+        lang.addAction("English", lambda: self.choose_locale("en"))
+
+    def choose_locale(self, locale: str) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        from console.ui.app import install_translations
+
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            install_translations(app, locale)
+        if self.save_locale is not None:
+            self.save_locale(locale)
+        self.statusBar().showMessage(self.tr("Language saved; all labels change at the next start."), 8000)
+
+    def set_escalated_only(self, on: bool) -> None:
+        self.queue.escalated_only = on
+        self.queue.update([])
+
+    def handover(self) -> None:
+        from console.ui.handover import HandoverDialog
+
+        if self.check_login is None:
+            return
+        dlg = HandoverDialog(list(self.queue.rows), self.check_login, self)
+        self.handover_dialog = dlg
+
+        def accepted() -> None:
+            new = dlg.incoming
+            open_ids = tuple(i.id for i in self.queue.rows)
+            self.send(
+                ev.Handover(
+                    at=0,
+                    console=self.console_id,
+                    from_operator=self.op.id,
+                    to_operator=new.id,
+                    open_incidents=open_ids,
+                    note=dlg.note.text(),
+                )
+            )
+            self.send(ev.Logout(at=0, operator=self.op.id, console=self.console_id))
+            self.send(
+                ev.Login(at=0, operator=new.id, console=self.console_id, role=new.role, scope=new.scope)
+            )
+            self.op = Operator(new.id, new.role, new.scope, getattr(new, "name", ""))
+            self.queue.scope = new.scope
+            self.queue.incidents = {k: v for k, v in self.queue.incidents.items() if self.queue.visible(v)}
+            self.queue.resort()
+            self.setWindowTitle(self.windowTitle().rsplit(" — ", 1)[0] + f" — {self.op.name or self.op.id}")
+
+        dlg.accepted.connect(accepted)
+        dlg.open()
+
+    def reassign(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        inc = self.panel.incident
+        if inc is None:
+            return
+        who, ok = QInputDialog.getText(self, self.tr("Reassign incident"), self.tr("Operator id"))
+        if ok and who.strip():
+            self.send(
+                ev.Reassign(
+                    at=0,
+                    operator=self.op.id,
+                    console=self.console_id,
+                    incident=inc.id,
+                    assignee=who.strip(),
+                    expect_version=inc.version,
+                )
+            )
 
     def _shortcuts(self) -> None:
         def key(seq: str, fn: Callable[[], Any]) -> None:

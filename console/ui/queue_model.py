@@ -54,8 +54,9 @@ class QueueModel(QAbstractTableModel):
         self.register = register
         self.now = now
         self.scope = scope
-        self.incidents: dict[int, Incident] = {}
-        self.rows: list[Incident] = []
+        self.incidents: dict[int, Incident] = {}  # every open incident in scope
+        self.rows: list[Incident] = []  # what is shown, in urgency order
+        self.escalated_only = False
 
     def headers(self) -> list[str]:
         return [
@@ -82,7 +83,8 @@ class QueueModel(QAbstractTableModel):
     def resort(self) -> None:
         now = self.now()
         self.beginResetModel()
-        self.rows = sorted(self.incidents.values(), key=lambda i: urgency(i, now))
+        shown = [i for i in self.incidents.values() if not self.escalated_only or i.escalations]
+        self.rows = sorted(shown, key=lambda i: urgency(i, now))
         self.endResetModel()
 
     def tick(self) -> None:
@@ -90,7 +92,8 @@ class QueueModel(QAbstractTableModel):
         if not self.rows:
             return
         now = self.now()
-        order = sorted(self.rows, key=lambda i: urgency(i, now))
+        shown = [i for i in self.incidents.values() if not self.escalated_only or i.escalations]
+        order = sorted(shown, key=lambda i: urgency(i, now))
         if [i.id for i in order] != [i.id for i in self.rows]:
             self.resort()
             return

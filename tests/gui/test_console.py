@@ -33,7 +33,9 @@ def register() -> Any:
 
 
 class Rig:
-    def __init__(self, tmp: Path, broker: Any, register: Any, qtbot: Any, operator: Operator, store: Any = None) -> None:
+    def __init__(
+        self, tmp: Path, broker: Any, register: Any, qtbot: Any, operator: Operator, store: Any = None
+    ) -> None:
         import time
 
         self.broker = broker
@@ -50,7 +52,9 @@ class Rig:
             blind_after_s=0.5,
         )
         self.sink = QtSink()
-        self.core = build_core(self.settings, register=register, clock=self.clock, sink=self.sink, store=store)
+        self.core = build_core(
+            self.settings, register=register, clock=self.clock, sink=self.sink, store=store
+        )
         self.core.bus.config.__class__  # noqa: B018 - built
         self.op = operator
         self.core.engine.submit_command(
@@ -284,7 +288,9 @@ def test_full_disk_keeps_alarms_on_screen_shouts_and_writes_them_later(
             st = rig.window.status
             if st is not None and st.journal != "ok":
                 break
-        rig.qtbot.waitUntil(lambda: rig.window.status is not None and rig.window.status.journal != "ok", timeout=10000)
+        rig.qtbot.waitUntil(
+            lambda: rig.window.status is not None and rig.window.status.journal != "ok", timeout=10000
+        )
         rig.qtbot.waitUntil(lambda: rig.window.banner.isVisible(), timeout=5000)
         assert "JOURNAL" in rig.window.banner.text()
         assert rig.window.sound.plays > plays
@@ -307,5 +313,43 @@ def test_full_disk_keeps_alarms_on_screen_shouts_and_writes_them_later(
         assert verify(journal.journal.read(1)) is None
         assert any(r.type == "sys" and b"journal_recovered" in r.body for r in journal.journal.read(1))
         journal.close()
+    finally:
+        rig.close()
+
+
+def test_shift_handover_lists_open_incidents_and_records_who_to_whom(
+    tmp_path: Path, mosquitto: Any, register: Any, qtbot: Any
+) -> None:
+    from console.ui.handover import HandoverDialog
+
+    rig = Rig(tmp_path, mosquitto, register, qtbot, Operator("op1", "district_officer", "*", "甲"))
+    try:
+        rig.core.store.add_operator("op9", "乙", "district_officer", "*", "night-shift-9")
+        rig.window.check_login = rig.core.store.check_login
+        hh = rig.household()
+        rig.alarm(hh)
+        rig.qtbot.waitUntil(lambda: rig.row_for(hh.code) >= 0, timeout=10000)
+        rig.window.handover()
+        dlg = rig.window.handover_dialog
+        assert isinstance(dlg, HandoverDialog)
+        assert dlg.list.count() == 1 and hh.code in dlg.list.item(0).text()
+        dlg.user.setText("op9")
+        dlg.password.setText("wrong-password")
+        dlg.try_accept()
+        assert dlg.isVisible() and dlg.error.text()
+        dlg.password.setText("night-shift-9")
+        dlg.try_accept()
+        rig.qtbot.waitUntil(lambda: "handover" in rig.journal_types(), timeout=5000)
+        rec = next(r for r in rig.core.store.journal.read(1) if r.type == "handover")
+        body = ev.decode(rec.body)
+        assert isinstance(body, ev.Handover)
+        assert (body.from_operator, body.to_operator) == ("op1", "op9")
+        assert body.open_incidents == (rig.incident(hh.code).id,)
+        assert rig.window.op.id == "op9"
+        # the incoming officer's commands are accepted (their session is live)
+        rig.window.select(rig.incident(hh.code).id)
+        rig.key(Qt.Key.Key_A)
+        rig.qtbot.waitUntil(lambda: rig.incident(hh.code).state == "acknowledged", timeout=5000)
+        assert rig.incident(hh.code).steps["ack"].operator == "op9"
     finally:
         rig.close()
