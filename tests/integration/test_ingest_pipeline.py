@@ -109,7 +109,7 @@ def test_alarms_duplicates_bad_payloads_and_unknown_devices(
 
 
 def test_notifications_go_out_and_receipts_come_back(rig: tuple[Core, Any, Settings], register: Any) -> None:
-    core, broker, s = rig
+    core, broker, _ = rig
     gw = GatewaySimulator(
         broker.host,
         broker.port,
