@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from PySide6.QtCore import QLocale, QTranslator
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
@@ -43,6 +43,10 @@ def install_translations(app: QApplication, locale: str) -> bool:
     if ok:
         app.installTranslator(t)
         _translators.append(t)
+    qt = QTranslator(app)  # Qt's own strings: standard buttons, context menus
+    if qt.load(f"qtbase_{locale}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        app.installTranslator(qt)
+        _translators.append(qt)
     return ok
 
 

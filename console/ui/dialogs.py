@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar
 
 from PySide6.QtCore import Qt
@@ -20,16 +19,9 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain.checklist import CAUSES
+from console.domain.geo import distance_m
 from console.domain.registry import RESPONDER_ROLES, Contact, Household
 from console.ui import words
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    r = 6_371_000.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(a))
 
 
 def responders(hh: Household) -> list[tuple[Contact, float | None]]:

@@ -305,6 +305,30 @@ class MainWindow(QMainWindow):
             self.table.selectRow(row)
         if inc is not None and self.map_view is not None and hasattr(self.map_view, "center_on"):
             self.map_view.center_on(inc.household)
+            hh = self.register.households.get(inc.household)
+            if hh is not None and hasattr(self.map_view, "show_responders"):
+                from console.domain.geo import to_wgs84
+                from console.ui.dialogs import responders
+                from console.ui.incident_panel import mask_phone
+
+                def wgs(c: Any) -> tuple[float, float]:
+                    return to_wgs84(c.lat, c.lon, hh.crs)
+
+                self.map_view.show_responders(
+                    hh.code,
+                    [
+                        {
+                            "name": c.name,
+                            "role": words.role(c.role),
+                            "phone": mask_phone(c.phone),
+                            "lat": wgs(c)[0],
+                            "lon": wgs(c)[1],
+                            "distance_m": round(d) if d is not None else None,
+                        }
+                        for c, d in responders(hh)
+                        if c.lat is not None and c.lon is not None
+                    ],
+                )
 
     def next_incident(self) -> None:
         if not self.queue.rows:

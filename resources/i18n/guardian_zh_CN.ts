@@ -1,0 +1,1035 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN" sourcelanguage="en">
+<context>
+    <name>DispatchDialog</name>
+    <message>
+        <source>Dispatch someone nearby</source>
+        <translation>派遣就近人员</translation>
+    </message>
+    <message>
+        <source>or type a name and phone</source>
+        <translation>或输入姓名和电话</translation>
+    </message>
+    <message>
+        <source>Proposed responders, nearest first:</source>
+        <translation>建议派遣人员（由近及远）：</translation>
+    </message>
+</context>
+<context>
+    <name>HandoverDialog</name>
+    <message>
+        <source>Shift handover</source>
+        <translation>交接班</translation>
+    </message>
+    <message numerus="yes">
+        <source>Open incidents handed over: %n</source>
+        <translation>
+            <numerusform>移交在办警情：%n 起</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>交接说明</translation>
+    </message>
+    <message>
+        <source>Incoming operator</source>
+        <translation>接班值班员</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>Wrong operator or password.</source>
+        <translation>值班员账号或密码错误。</translation>
+    </message>
+</context>
+<context>
+    <name>HouseholdFile</name>
+    <message>
+        <source>Safety file %s</source>
+        <translation>安全档案 %s</translation>
+    </message>
+    <message>
+        <source>Risk: %1 (score %2) — %3</source>
+        <translation>风险：%1（%2 分）— %3</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Age</source>
+        <translation>年龄</translation>
+    </message>
+    <message>
+        <source>Groups</source>
+        <translation>人员类别</translation>
+    </message>
+    <message>
+        <source>ID number</source>
+        <translation>身份证号</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>身份</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>电话</translation>
+    </message>
+    <message>
+        <source>Reveal</source>
+        <translation>显示号码</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Online</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <source>Battery</source>
+        <translation>电量</translation>
+    </message>
+    <message>
+        <source>Trouble</source>
+        <translation>异常</translation>
+    </message>
+    <message>
+        <source>Incident</source>
+        <translation>警情</translation>
+    </message>
+    <message>
+        <source>Opened</source>
+        <translation>接警时间</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Cause</source>
+        <translation>原因</translation>
+    </message>
+</context>
+<context>
+    <name>IncidentPanel</name>
+    <message>
+        <source>No incident selected</source>
+        <translation>未选择警情</translation>
+    </message>
+    <message>
+        <source>Stage</source>
+        <translation>节点</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>步骤</translation>
+    </message>
+    <message>
+        <source>Who</source>
+        <translation>执行人</translation>
+    </message>
+    <message>
+        <source>Required</source>
+        <translation>必做</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>Acknowledge (A)</source>
+        <translation>确认 (A)</translation>
+    </message>
+    <message>
+        <source>Dispatch (D)</source>
+        <translation>派遣 (D)</translation>
+    </message>
+    <message>
+        <source>On site (O)</source>
+        <translation>到场 (O)</translation>
+    </message>
+    <message>
+        <source>Resolve (R)</source>
+        <translation>处置 (R)</translation>
+    </message>
+    <message>
+        <source>Close (C)</source>
+        <translation>闭环 (C)</translation>
+    </message>
+    <message>
+        <source>Escalate (E)</source>
+        <translation>升级上报 (E)</translation>
+    </message>
+    <message>
+        <source>Household file (H)</source>
+        <translation>住户档案 (H)</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>身份</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>渠道</translation>
+    </message>
+    <message>
+        <source>To</source>
+        <translation>接收方</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Attempt</source>
+        <translation>次数</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>What</source>
+        <translation>事项</translation>
+    </message>
+    <message>
+        <source>Detail</source>
+        <translation>详情</translation>
+    </message>
+    <message>
+        <source>Notifications</source>
+        <translation>通知</translation>
+    </message>
+    <message>
+        <source>Timeline</source>
+        <translation>时间线</translation>
+    </message>
+    <message>
+        <source>unregistered device %s</source>
+        <translation>未登记设备 %s</translation>
+    </message>
+    <message>
+        <source>missed</source>
+        <translation>超时</translation>
+    </message>
+    <message>
+        <source>waived</source>
+        <translation>免做</translation>
+    </message>
+</context>
+<context>
+    <name>LoginDialog</name>
+    <message>
+        <source>Guardian Console — log in</source>
+        <translation>守护台 — 登录</translation>
+    </message>
+    <message>
+        <source>Operator</source>
+        <translation>值班员</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>Wrong operator or password.</source>
+        <translation>值班员账号或密码错误。</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Guardian Console 守护台</source>
+        <translation>守护台</translation>
+    </message>
+    <message>
+        <source>TRAINING</source>
+        <translation>演练</translation>
+    </message>
+    <message>
+        <source>REPLAY</source>
+        <translation>回放</translation>
+    </message>
+    <message>
+        <source>TRAINING — no real SMS or calls</source>
+        <translation>演练模式 — 不发送真实短信，不拨打真实电话</translation>
+    </message>
+    <message>
+        <source>REPLAY — read only</source>
+        <translation>回放模式 — 只读</translation>
+    </message>
+    <message>
+        <source>Ticket</source>
+        <translation>工单</translation>
+    </message>
+    <message>
+        <source>Household</source>
+        <translation>住户</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Trouble</source>
+        <translation>异常</translation>
+    </message>
+    <message>
+        <source>Opened</source>
+        <translation>发起时间</translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation>时限</translation>
+    </message>
+    <message>
+        <source>Alarm queue</source>
+        <translation>警情队列</translation>
+    </message>
+    <message>
+        <source>Maintenance</source>
+        <translation>运维工单</translation>
+    </message>
+    <message>
+        <source>&amp;Duty</source>
+        <translation>值班(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Shift handover…</source>
+        <translation>交接班…</translation>
+    </message>
+    <message>
+        <source>Reassign incident…</source>
+        <translation>转交警情…</translation>
+    </message>
+    <message>
+        <source>Escalation list only</source>
+        <translation>仅显示升级上报警情</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Language saved; all labels change at the next start.</source>
+        <translation>语言设置已保存，下次启动后全部界面文字生效。</translation>
+    </message>
+    <message>
+        <source>Reassign incident</source>
+        <translation>转交警情</translation>
+    </message>
+    <message>
+        <source>Operator id</source>
+        <translation>值班员账号</translation>
+    </message>
+    <message>
+        <source>No safety file: unregistered device</source>
+        <translation>无安全档案：未登记设备</translation>
+    </message>
+    <message numerus="yes">
+        <source>Maintenance (%n)</source>
+        <translation>
+            <numerusform>运维工单（%n）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>ALARM BUS LOST — this console may not hear alarms (%s)</source>
+        <translation>报警总线中断 — 本终端可能收不到报警（%s）</translation>
+    </message>
+    <message numerus="yes">
+        <source>JOURNAL NOT WRITABLE — %n event(s) held in memory</source>
+        <translation>
+            <numerusform>日志无法写入 — %n 条事件暂存于内存</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>CLOCK OFF by %s s — check the time source</source>
+        <translation>时钟偏差 %s 秒 — 请检查授时源</translation>
+    </message>
+    <message>
+        <source>received %1 · duplicates %2 · rejected %3 [%4] · unknown heartbeats %5 · open %6 · tickets %7 · journal #%8</source>
+        <translation>已接收 %1 · 重复 %2 · 拒收 %3 [%4] · 未知心跳 %5 · 在办警情 %6 · 工单 %7 · 日志 #%8</translation>
+    </message>
+    <message>
+        <source>New alarm</source>
+        <translation>新警情</translation>
+    </message>
+</context>
+<context>
+    <name>MapPage</name>
+    <message>
+        <source>Critical (open alarm)</source>
+        <translation>危急（警情未闭环）</translation>
+    </message>
+    <message>
+        <source>High risk</source>
+        <translation>高风险</translation>
+    </message>
+    <message>
+        <source>Medium risk</source>
+        <translation>中风险</translation>
+    </message>
+    <message>
+        <source>Low risk</source>
+        <translation>低风险</translation>
+    </message>
+    <message>
+        <source>Unprotected (device missing/offline)</source>
+        <translation>未防护（设备缺失/离线）</translation>
+    </message>
+    <message>
+        <source>Households by risk</source>
+        <translation>住户风险分级</translation>
+    </message>
+    <message>
+        <source>Code or address</source>
+        <translation>户编号或地址</translation>
+    </message>
+    <message>
+        <source>No household matches</source>
+        <translation>没有匹配的住户</translation>
+    </message>
+    <message>
+        <source>without valid coordinates</source>
+        <translation>缺少有效坐标</translation>
+    </message>
+    <message>
+        <source>households</source>
+        <translation>户</translation>
+    </message>
+    <message>
+        <source>Nearby responders</source>
+        <translation>附近可派人员</translation>
+    </message>
+    <message>
+        <source>Township boundaries unavailable</source>
+        <translation>镇街边界不可用</translation>
+    </message>
+</context>
+<context>
+    <name>QueueModel</name>
+    <message>
+        <source>Deadline</source>
+        <translation>时限</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Household</source>
+        <translation>住户</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Responder</source>
+        <translation>处置人员</translation>
+    </message>
+    <message>
+        <source>Flags</source>
+        <translation>标记</translation>
+    </message>
+    <message>
+        <source>missed %s′</source>
+        <translation>超时 %s′</translation>
+    </message>
+    <message>
+        <source>escalated: %s</source>
+        <translation>已升级上报：%s</translation>
+    </message>
+    <message>
+        <source>re-ignition</source>
+        <translation>疑似复燃</translation>
+    </message>
+    <message>
+        <source>unregistered device</source>
+        <translation>未登记设备</translation>
+    </message>
+    <message>
+        <source>unregistered device %s</source>
+        <translation>未登记设备 %s</translation>
+    </message>
+</context>
+<context>
+    <name>ReplayWindow</name>
+    <message>
+        <source>Guardian Console 守护台</source>
+        <translation>守护台</translation>
+    </message>
+    <message>
+        <source>REPLAY</source>
+        <translation>回放</translation>
+    </message>
+    <message>
+        <source>REPLAY — read only: nothing is sent, nothing is written</source>
+        <translation>回放模式 — 只读：不发送任何消息，不写入任何记录</translation>
+    </message>
+    <message>
+        <source>Play</source>
+        <translation>播放</translation>
+    </message>
+    <message>
+        <source>Next event</source>
+        <translation>下一事件</translation>
+    </message>
+    <message>
+        <source>reading the journal… %v records</source>
+        <translation>正在读取日志… %v 条记录</translation>
+    </message>
+    <message>
+        <source>cannot read the journal: %1</source>
+        <translation>无法读取日志：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n journal record(s) could not be replayed and were skipped</source>
+        <translation>
+            <numerusform>%n 条日志记录无法回放，已跳过</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>REPLAY — read only: nothing is sent</source>
+        <translation>回放模式 — 只读：不发送任何消息</translation>
+    </message>
+    <message>
+        <source>open %1 · incidents %2 · 1′ met %3% · 5′ met %4% · 30′ met %5% · tickets %6 · offline %7</source>
+        <translation>在办 %1 · 警情 %2 · 1′达标 %3% · 5′达标 %4% · 30′达标 %5% · 工单 %6 · 离线 %7</translation>
+    </message>
+</context>
+<context>
+    <name>ValuesDialog</name>
+    <message>
+        <source>Cause</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Feedback</source>
+        <translation>反馈</translation>
+    </message>
+    <message>
+        <source>Outcome</source>
+        <translation>处置结果</translation>
+    </message>
+    <message>
+        <source>Responder</source>
+        <translation>处置人员</translation>
+    </message>
+    <message>
+        <source>Finding</source>
+        <translation>现场情况</translation>
+    </message>
+</context>
+<context>
+    <name>import</name>
+    <message>
+        <source>Choose the register file</source>
+        <translation>选择住户登记表文件</translation>
+    </message>
+    <message>
+        <source>CSV or XLSX in the template&apos;s columns (resources/register/template.xlsx).</source>
+        <translation>按模板列格式填写的 CSV 或 XLSX 文件（resources/register/template.xlsx）。</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Remove households that are not in the file</source>
+        <translation>删除文件中没有的住户</translation>
+    </message>
+    <message>
+        <source>Register file</source>
+        <translation>住户登记表文件</translation>
+    </message>
+    <message>
+        <source>Importing</source>
+        <translation>正在导入</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>导入结果</translation>
+    </message>
+    <message>
+        <source>Row</source>
+        <translation>行号</translation>
+    </message>
+    <message>
+        <source>Column</source>
+        <translation>列</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Detail</source>
+        <translation>详情</translation>
+    </message>
+    <message>
+        <source>Save error report…</source>
+        <translation>保存错误报告…</translation>
+    </message>
+    <message>
+        <source>Import household register</source>
+        <translation>导入住户登记表</translation>
+    </message>
+    <message>
+        <source>Checking rows: {done} of {total}</source>
+        <translation>正在校验：{done} / {total} 行</translation>
+    </message>
+    <message>
+        <source>Saving (one transaction)…</source>
+        <translation>正在保存（单一事务）…</translation>
+    </message>
+    <message>
+        <source>{total} rows: {valid} valid, {errors} errors. Added {added}, updated {updated}, unchanged {unchanged}, removed {removed}.{saved}</source>
+        <translation>共 {total} 行：有效 {valid} 行，错误 {errors} 行。新增 {added} 户，更新 {updated} 户，未变 {unchanged} 户，删除 {removed} 户。{saved}</translation>
+    </message>
+    <message>
+        <source>Nothing was changed.</source>
+        <translation>未做任何更改。</translation>
+    </message>
+    <message>
+        <source>The import failed and nothing was changed: {m}</source>
+        <translation>导入失败，未做任何更改：{m}</translation>
+    </message>
+    <message>
+        <source>Error report</source>
+        <translation>错误报告</translation>
+    </message>
+</context>
+<context>
+    <name>kpi</name>
+    <message>
+        <source>Alarms, last 24 h</source>
+        <translation>近 24 小时报警数</translation>
+    </message>
+    <message>
+        <source>Incidents</source>
+        <translation>警情数</translation>
+    </message>
+    <message>
+        <source>1 min met</source>
+        <translation>1 分钟达标率</translation>
+    </message>
+    <message>
+        <source>5 min met</source>
+        <translation>5 分钟达标率</translation>
+    </message>
+    <message>
+        <source>30 min met</source>
+        <translation>30 分钟达标率</translation>
+    </message>
+    <message>
+        <source>Dispatch median / p90 (min)</source>
+        <translation>派遣用时 中位数/P90（分钟）</translation>
+    </message>
+    <message>
+        <source>Closure median / p90 (min)</source>
+        <translation>闭环用时 中位数/P90（分钟）</translation>
+    </message>
+    <message>
+        <source>Closure rate</source>
+        <translation>闭环率</translation>
+    </message>
+    <message>
+        <source>Devices online</source>
+        <translation>设备在线率</translation>
+    </message>
+    <message>
+        <source>Open tickets</source>
+        <translation>未结工单</translation>
+    </message>
+    <message>
+        <source>Alarms per hour, last 24 h</source>
+        <translation>近 24 小时每小时报警数</translation>
+    </message>
+    <message>
+        <source>Alarms per day and devices online</source>
+        <translation>每日报警数与设备在线率</translation>
+    </message>
+    <message>
+        <source>Open tickets by age</source>
+        <translation>未结工单（按时长）</translation>
+    </message>
+    <message>
+        <source>online</source>
+        <translation>在线率</translation>
+    </message>
+    <message>
+        <source>Township</source>
+        <translation>镇街</translation>
+    </message>
+    <message>
+        <source>Alarms</source>
+        <translation>报警数</translation>
+    </message>
+    <message>
+        <source>1 min</source>
+        <translation>1 分钟</translation>
+    </message>
+    <message>
+        <source>5 min</source>
+        <translation>5 分钟</translation>
+    </message>
+    <message>
+        <source>30 min</source>
+        <translation>30 分钟</translation>
+    </message>
+    <message>
+        <source>Online</source>
+        <translation>在线率</translation>
+    </message>
+    <message>
+        <source>Tickets</source>
+        <translation>工单</translation>
+    </message>
+    <message>
+        <source>{met} of {decided}; {pending} not yet due</source>
+        <translation>{decided} 起中 {met} 起达标；{pending} 起未到时限</translation>
+    </message>
+    <message>
+        <source>{n} journal records; period {a} to {b}</source>
+        <translation>日志记录 {n} 条；统计期间 {a} 至 {b}</translation>
+    </message>
+    <message>
+        <source>Computing…</source>
+        <translation>计算中…</translation>
+    </message>
+    <message>
+        <source>KPIs could not be computed: {m}</source>
+        <translation>指标无法计算：{m}</translation>
+    </message>
+</context>
+<context>
+    <name>words</name>
+    <message>
+        <source>New</source>
+        <translation>新建</translation>
+    </message>
+    <message>
+        <source>Alerting</source>
+        <translation>通知中</translation>
+    </message>
+    <message>
+        <source>Acknowledged</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
+        <source>Dispatched</source>
+        <translation>已派遣</translation>
+    </message>
+    <message>
+        <source>On site</source>
+        <translation>已到场</translation>
+    </message>
+    <message>
+        <source>Resolved</source>
+        <translation>已处置</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>已闭环</translation>
+    </message>
+    <message>
+        <source>Smoke</source>
+        <translation>烟感</translation>
+    </message>
+    <message>
+        <source>CO</source>
+        <translation>一氧化碳</translation>
+    </message>
+    <message>
+        <source>Gas</source>
+        <translation>燃气</translation>
+    </message>
+    <message>
+        <source>Electrical</source>
+        <translation>电气</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Elder</source>
+        <translation>老人</translation>
+    </message>
+    <message>
+        <source>Guardian</source>
+        <translation>监护人</translation>
+    </message>
+    <message>
+        <source>Grid worker</source>
+        <translation>网格员</translation>
+    </message>
+    <message>
+        <source>Community cadre</source>
+        <translation>社区干部</translation>
+    </message>
+    <message>
+        <source>Courtyard head</source>
+        <translation>院落长</translation>
+    </message>
+    <message>
+        <source>Neighbour</source>
+        <translation>邻居</translation>
+    </message>
+    <message>
+        <source>Officer</source>
+        <translation>值班员</translation>
+    </message>
+    <message>
+        <source>Responder</source>
+        <translation>处置人员</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>系统</translation>
+    </message>
+    <message>
+        <source>Real fire</source>
+        <translation>真实火情</translation>
+    </message>
+    <message>
+        <source>Cooking smoke</source>
+        <translation>烹饪油烟</translation>
+    </message>
+    <message>
+        <source>Gas leak</source>
+        <translation>燃气泄漏</translation>
+    </message>
+    <message>
+        <source>CO poisoning</source>
+        <translation>一氧化碳中毒</translation>
+    </message>
+    <message>
+        <source>Electrical fault</source>
+        <translation>电气故障</translation>
+    </message>
+    <message>
+        <source>False alarm</source>
+        <translation>误报</translation>
+    </message>
+    <message>
+        <source>Device fault</source>
+        <translation>设备故障</translation>
+    </message>
+    <message>
+        <source>Test</source>
+        <translation>测试</translation>
+    </message>
+    <message>
+        <source>District center</source>
+        <translation>区指挥中心</translation>
+    </message>
+    <message>
+        <source>Fire 119</source>
+        <translation>消防 119</translation>
+    </message>
+    <message>
+        <source>Ambulance 120</source>
+        <translation>急救 120</translation>
+    </message>
+    <message>
+        <source>Power company</source>
+        <translation>供电公司</translation>
+    </message>
+    <message>
+        <source>Gas company</source>
+        <translation>燃气公司</translation>
+    </message>
+    <message>
+        <source>Another workstation changed this incident first; the view is refreshed, check and try again.</source>
+        <translation>其他席位已先行修改此警情，界面已刷新，请核对后重试。</translation>
+    </message>
+    <message>
+        <source>You are not logged in on this console.</source>
+        <translation>您尚未在本终端登录。</translation>
+    </message>
+    <message>
+        <source>This incident belongs to another township.</source>
+        <translation>该警情属于其他镇街。</translation>
+    </message>
+    <message>
+        <source>Unknown incident.</source>
+        <translation>警情不存在。</translation>
+    </message>
+    <message>
+        <source>The incident is already closed.</source>
+        <translation>该警情已闭环。</translation>
+    </message>
+    <message>
+        <source>This checklist has no such step.</source>
+        <translation>处置清单中没有此步骤。</translation>
+    </message>
+    <message>
+        <source>This step is already done.</source>
+        <translation>该步骤已完成。</translation>
+    </message>
+    <message>
+        <source>Do these steps first:</source>
+        <translation>请先完成以下步骤：</translation>
+    </message>
+    <message>
+        <source>A required field is empty:</source>
+        <translation>必填项为空：</translation>
+    </message>
+    <message>
+        <source>Choose a cause from the list.</source>
+        <translation>请从列表中选择原因。</translation>
+    </message>
+    <message>
+        <source>Required steps are still open:</source>
+        <translation>尚有必做步骤未完成：</translation>
+    </message>
+    <message>
+        <source>Your role may not do this.</source>
+        <translation>您的岗位无此操作权限。</translation>
+    </message>
+    <message>
+        <source>Unknown escalation target.</source>
+        <translation>未知的升级上报对象。</translation>
+    </message>
+    <message>
+        <source>Already escalated to that target.</source>
+        <translation>已向该对象升级上报。</translation>
+    </message>
+    <message>
+        <source>A resolved incident cannot be escalated.</source>
+        <translation>已处置的警情不能再升级上报。</translation>
+    </message>
+    <message>
+        <source>No checklist for this kind of incident.</source>
+        <translation>此类警情没有处置清单。</translation>
+    </message>
+    <message>
+        <source>payload too large</source>
+        <translation>报文过大</translation>
+    </message>
+    <message>
+        <source>bad topic</source>
+        <translation>主题无效</translation>
+    </message>
+    <message>
+        <source>malformed JSON</source>
+        <translation>JSON 格式错误</translation>
+    </message>
+    <message>
+        <source>not a JSON object</source>
+        <translation>不是 JSON 对象</translation>
+    </message>
+    <message>
+        <source>missing field</source>
+        <translation>缺少字段</translation>
+    </message>
+    <message>
+        <source>wrong field type</source>
+        <translation>字段类型错误</translation>
+    </message>
+    <message>
+        <source>unknown schema version</source>
+        <translation>未知的协议版本</translation>
+    </message>
+    <message>
+        <source>unknown sensor kind</source>
+        <translation>未知的传感器类型</translation>
+    </message>
+    <message>
+        <source>unknown event</source>
+        <translation>未知事件</translation>
+    </message>
+    <message>
+        <source>bad timestamp</source>
+        <translation>时间戳无效</translation>
+    </message>
+    <message>
+        <source>event id too long</source>
+        <translation>事件编号过长</translation>
+    </message>
+    <message>
+        <source>device id too long</source>
+        <translation>设备编号过长</translation>
+    </message>
+    <message>
+        <source>device id differs from topic</source>
+        <translation>设备编号与主题不符</translation>
+    </message>
+    <message>
+        <source>Offline</source>
+        <translation>离线</translation>
+    </message>
+    <message>
+        <source>Fault</source>
+        <translation>故障</translation>
+    </message>
+    <message>
+        <source>Low battery</source>
+        <translation>电量低</translation>
+    </message>
+    <message>
+        <source>Tamper</source>
+        <translation>防拆报警</translation>
+    </message>
+    <message>
+        <source>End of life</source>
+        <translation>寿命到期</translation>
+    </message>
+    <message>
+        <source>Severely disabled</source>
+        <translation>重度残疾</translation>
+    </message>
+    <message>
+        <source>Disabled / dementia</source>
+        <translation>失能/失智</translation>
+    </message>
+    <message>
+        <source>State-supported</source>
+        <translation>特困供养</translation>
+    </message>
+    <message>
+        <source>Living alone / empty nest</source>
+        <translation>独居/空巢</translation>
+    </message>
+    <message>
+        <source>Critical</source>
+        <translation>危急</translation>
+    </message>
+    <message>
+        <source>Unprotected</source>
+        <translation>未防护</translation>
+    </message>
+    <message>
+        <source>High</source>
+        <translation>高</translation>
+    </message>
+    <message>
+        <source>Medium</source>
+        <translation>中</translation>
+    </message>
+    <message>
+        <source>Low</source>
+        <translation>低</translation>
+    </message>
+</context>
+</TS>
