@@ -150,8 +150,10 @@ class MainWindow(QMainWindow):
         self.map_view = map_view
         if map_view is not None:
             left_split.addWidget(map_view)
+            map_view.setMinimumHeight(220)
             left_split.setStretchFactor(0, 2)
             left_split.setStretchFactor(1, 3)
+            left_split.setSizes([300, 420])
             clicked = getattr(map_view, "householdClicked", None)
             if clicked is not None:
                 clicked.connect(self.open_household)

@@ -86,15 +86,20 @@
       // Whole-pixel positions (no resampling), and a point that lands on a pixel already
       // stamped with the same band is skipped: it would paint exactly the same sprite.
       var gx = Math.ceil(x1 - x0) + 1, gy = Math.ceil(y1 - y0) + 1;
-      if (!stamps || stamps.length < gx * gy) stamps = new Uint8Array(gx * gy);
-      else stamps.fill(0, 0, gx * gy);
+      // A view still being laid out can report absurd bounds: draw without de-duplication
+      // rather than ask for a gigantic buffer (which throws and leaves the map blank).
+      var dedupe = isFinite(gx) && isFinite(gy) && gx > 0 && gy > 0 && gx * gy <= 16e6;
+      if (dedupe) {
+        if (!stamps || stamps.length < gx * gy) stamps = new Uint8Array(gx * gy);
+        else stamps.fill(0, 0, gx * gy);
+      }
       for (var k = 0; k < DRAW_ORDER.length; k++) {
         var b = DRAW_ORDER[k], r = RADIUS[b], sp = sprite(b), half = Math.floor(sp.width / 2), mark = k + 1;
         for (var i = 0; i < n; i++) {
           if (band[i] !== b || !shown[i]) continue;
           var x = Math.round(pr.x[i] - ox), y = Math.round(pr.y[i] - oy);
           if (x < x0 - r || x > x1 + r || y < y0 - r || y > y1 + r) continue;
-          if (x >= x0 && x <= x1 && y >= y0 && y <= y1) {
+          if (dedupe && x >= x0 && x <= x1 && y >= y0 && y <= y1) {
             var cell = (y - Math.floor(y0)) * gx + (x - Math.floor(x0));
             if (stamps[cell] === mark) continue;
             stamps[cell] = mark;
