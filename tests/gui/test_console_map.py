@@ -61,7 +61,7 @@ def window(
 def test_alarm_turns_household_critical_select_shows_responders_click_opens_file(
     window: tuple[MainWindow, Any, Any], mosquitto: Any, qtbot: Any, run_js: Any
 ) -> None:
-    win, core, register = window
+    win, _core, register = window
     view = win.map_view
     assert isinstance(view, MapView)
     loads = view.load_count if hasattr(view, "load_count") else None
