@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMenu,
     QPushButton,
@@ -74,6 +75,7 @@ class IncidentPanel(QWidget):
             [self.tr("Stage"), self.tr("Step"), self.tr("Who"), self.tr("Required"), self.tr("Done")]
         )
         self.steps.horizontalHeader().setStretchLastSection(True)
+        self.steps.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.steps.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.steps.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.steps.cellDoubleClicked.connect(lambda r, _c: self.complete_row(r))
@@ -166,9 +168,10 @@ class IncidentPanel(QWidget):
                 if done
                 else (self.tr("waived") if s.id in inc.waived else "")
             )
+            title = s.title_zh if words.is_chinese() else s.title_en
             cells = [
                 f"{s.stage}′",
-                f"{s.title_zh} / {s.title_en}" + (f" [{s.key}]" if s.key else ""),
+                title + (f"  [{s.key}]" if s.key else ""),
                 words.role(s.who),
                 "●" if s.required else "",
                 status,
@@ -179,7 +182,13 @@ class IncidentPanel(QWidget):
         self.notes.setRowCount(len(notes))
         for r, n in enumerate(notes):
             for c, text in enumerate(
-                [words.role(n.role), n.channel, mask_phone(n.to), n.status, str(n.attempt)]
+                [
+                    words.role(n.role),
+                    words.channel(n.channel),
+                    mask_phone(n.to),
+                    words.delivery(n.status),
+                    str(n.attempt),
+                ]
             ):
                 self.notes.setItem(r, c, QTableWidgetItem(text))
         tl = inc.timeline[-200:]

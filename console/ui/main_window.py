@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHeaderView,
     QLabel,
     QMainWindow,
     QSplitter,
@@ -110,7 +111,14 @@ class MainWindow(QMainWindow):
         self.table.setModel(self.queue)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        for col in ("countdown", "kind", "state", "code"):
+            header.setSectionResizeMode(
+                QueueModel.COLUMNS.index(col), QHeaderView.ResizeMode.ResizeToContents
+            )
+        header.setSectionResizeMode(QueueModel.COLUMNS.index("address"), QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(QueueModel.COLUMNS.index("address"), 220)
         self.table.verticalHeader().hide()
         self.table.clicked.connect(lambda idx: self.select(self.queue.rows[idx.row()].id))
         self.selected: int | None = None

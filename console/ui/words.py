@@ -140,3 +140,25 @@ def band(code: str) -> str:
         "medium": _t("Medium"),
         "low": _t("Low"),
     }.get(code, code)
+
+
+def channel(code: str) -> str:
+    return {"sms": _t("SMS"), "voice": _t("Voice call")}.get(code, code)
+
+
+def delivery(code: str) -> str:
+    return {
+        "requested": _t("Requested"),
+        "published": _t("Handed to gateway"),
+        "sent": _t("Sent"),
+        "delivered": _t("Delivered"),
+        "answered": _t("Answered"),
+        "no_answer": _t("No answer"),
+        "failed": _t("Failed"),
+    }.get(code, code)
+
+
+def is_chinese() -> bool:
+    from PySide6.QtCore import QLocale
+
+    return QLocale().language() == QLocale.Language.Chinese

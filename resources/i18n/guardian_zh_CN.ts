@@ -1031,5 +1031,41 @@
         <source>Low</source>
         <translation>低</translation>
     </message>
+    <message>
+        <source>SMS</source>
+        <translation>短信</translation>
+    </message>
+    <message>
+        <source>Voice call</source>
+        <translation>语音电话</translation>
+    </message>
+    <message>
+        <source>Requested</source>
+        <translation>待发送</translation>
+    </message>
+    <message>
+        <source>Handed to gateway</source>
+        <translation>已提交网关</translation>
+    </message>
+    <message>
+        <source>Sent</source>
+        <translation>已发送</translation>
+    </message>
+    <message>
+        <source>Delivered</source>
+        <translation>已送达</translation>
+    </message>
+    <message>
+        <source>Answered</source>
+        <translation>已接听</translation>
+    </message>
+    <message>
+        <source>No answer</source>
+        <translation>未接听</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
 </context>
 </TS>
