@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from console.app.clock import SystemClock
 from console.app.data import load_templates, load_weights
@@ -29,6 +32,79 @@ def make_world(register: Register) -> World:
     return World(register, templates(), load_weights(resource("risk.toml")))
 
 
+class ProjectionWriter:
+    """Keeps the SQL projection tables (incidents, tickets, checklist progress, notifications)
+    a few seconds behind the journal, for IT's reports and other tools. Never the truth: the
+    journal is; these tables are replaced wholesale and can be rebuilt at any time."""
+
+    def __init__(self, engine: Engine, store: Any, every_s: float = 15.0) -> None:
+        self.engine = engine
+        self.store = store
+        self.every_s = every_s
+        self.written_seq = -1
+        self.failures = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="projection", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self.write_now()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self.write_now()
+
+    @staticmethod
+    def snapshot(w: World) -> dict[str, list[dict[str, Any]]]:
+        incidents, checklist, notes = [], [], []
+        for inc in w.incidents.values():
+            d = msgspec.to_builtins(inc)
+            d["opened_ns"] = inc.opened
+            incidents.append(d)
+            for step, done in inc.steps.items():
+                checklist.append(
+                    {
+                        "incident": inc.id,
+                        "step": step,
+                        "state": "done",
+                        "at_ns": done.at,
+                        "operator": done.operator,
+                    }
+                )
+            for step in inc.waived:
+                checklist.append({"incident": inc.id, "step": step, "state": "waived", "at_ns": 0})
+            for n in inc.notifications.values():
+                notes.append({**msgspec.to_builtins(n), "incident": inc.id, "at_ns": n.at})
+        tickets = [
+            {**msgspec.to_builtins(t), "state": "closed" if t.closed else "open", "opened_ns": t.opened}
+            for t in w.tickets.values()
+        ]
+        return {"incidents": incidents, "tickets": tickets, "checklist": checklist, "notifications": notes}
+
+    def write_now(self) -> bool:
+        seq = self.engine.status().last_seq
+        if seq == self.written_seq:
+            return False
+        try:
+            snap = self.engine.query(self.snapshot).result(30)
+            self.store.write_projection(
+                snap["incidents"],
+                snap["tickets"],
+                checklist=snap["checklist"],
+                notifications=snap["notifications"],
+            )
+        except Exception:  # noqa: BLE001 - a projection is a convenience; the journal is safe
+            self.failures += 1
+            log.exception("projection tables not written")
+            return False
+        self.written_seq = seq
+        return True
+
+
 @dataclass
 class Core:
     """Everything below the UI: store, world, engine, bus."""
@@ -38,6 +114,7 @@ class Core:
     world: World
     engine: Engine
     bus: Any = None
+    projection: ProjectionWriter | None = None
     extra_stops: list[Callable[[], None]] = field(default_factory=list)
 
     def stop(self) -> None:
@@ -49,6 +126,8 @@ class Core:
         if self.bus is not None:
             self.bus.stop()
         self.engine.submit_system(ev.SystemNote(at=0, what="stop", detail=self.settings.console_id))
+        if self.projection is not None:
+            self.projection.stop()
         self.engine.stop()
         self.store.close()
 
@@ -115,6 +194,8 @@ def build_core(
         engine.publisher = bus
         core.bus = bus
     engine.start()
+    core.projection = ProjectionWriter(engine, store)
+    core.projection.start()
     if core.bus is not None:
         core.bus.start()
     return core

@@ -169,3 +169,15 @@ def test_restart_restores_open_incidents_and_reports_a_deadline_missed_while_dow
         assert "district" in q(again, lambda w: w.incidents[iid].escalations)
     finally:
         again.stop()
+
+
+def test_projection_tables_follow_the_journal(rig: tuple[Core, Any, Settings], register: Any) -> None:
+    core, broker, _ = rig
+    hh = smoke_home(register, 4)
+    publish_paho(broker, [msg(hh)])
+    wait_until(lambda: q(core, lambda w: len(w.incidents)) == 1, 20, "incident")
+    assert core.projection is not None
+    wait_until(core.projection.write_now, 10, "projection written")
+    snap = core.store.read_projection()
+    assert [r["household"] for r in snap["incidents"]] == [hh.code]
+    assert snap["incidents"][0]["state"] == "alerting"
