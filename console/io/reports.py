@@ -1,0 +1,265 @@
+"""Daily, monthly and shift-handover reports from the journal, as PDF or XLSX.
+
+``python -m console report daily|monthly|handover --date YYYY-MM-DD|YYYY-MM --db URL --out FILE``
+
+The numbers are ``console.app.kpi`` over the journal, taken at a fixed moment (the period's end
+plus one hour for daily/monthly, so every 1-5-30 mark of the period is decided; the shift's end
+for a handover), so the same journal always gives the same report, whenever it is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from console.app.data import load_templates, load_weights
+from console.app.kpi import DAY_NS, HOUR_NS, KpiFold, Kpis, cst_time, day_ns
+from console.domain.incident import Incident
+from console.domain.registry import Register
+from console.paths import resource
+
+KINDS: Final = ("daily", "monthly", "handover")
+KIND_ZH: Final = {"smoke": "烟感", "co": "一氧化碳", "gas": "燃气", "electric": "电气"}
+CAUSE_ZH: Final = {
+    "real_fire": "真实火情",
+    "cooking_smoke": "烹饪油烟",
+    "gas_leak": "燃气泄漏",
+    "co_poisoning": "一氧化碳中毒",
+    "electrical_fault": "电气故障",
+    "false_alarm": "误报",
+    "device_fault": "设备故障",
+    "test": "测试",
+}
+STATE_ZH: Final = {
+    "new": "新建",
+    "alerting": "告警中",
+    "acknowledged": "已确认",
+    "dispatched": "已派遣",
+    "on_site": "已到场",
+    "resolved": "已处置",
+    "closed": "已关闭",
+}
+TICKET_ZH: Final = {
+    "offline": "离线",
+    "fault": "故障",
+    "low_battery": "低电量",
+    "tamper": "防拆",
+    "end_of_life": "寿命到期",
+}
+TITLE_ZH: Final = {"daily": "日报", "monthly": "月报", "handover": "交接班报告"}
+
+
+class ReportError(Exception):
+    """A report that cannot be made, with a message for the person who asked."""
+
+
+@dataclass
+class ReportData:
+    kind: str  # daily | monthly | handover
+    label: str  # "2026-11-03", "2026-11", "2026-11-03 08:00-20:00"
+    kpis: Kpis
+    register: Register
+    incidents: dict[int, Incident]
+    missed: list[Incident] = field(default_factory=list)
+    open_incidents: list[Incident] = field(default_factory=list)
+    shift_incidents: list[Incident] = field(default_factory=list)
+    handovers: list[Any] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return f"守护台{TITLE_ZH[self.kind]} {self.label}"
+
+    def township(self, code: str) -> str:
+        return self.register.area_name(code)
+
+
+# --- periods -------------------------------------------------------------------------------
+
+
+def period(kind: str, spec: str, shift: str = "08:00-20:00") -> tuple[int, int, int, str]:
+    """(start, end, now, label) in UTC ns for a report kind and its --date."""
+    if kind == "monthly":
+        m = re.fullmatch(r"(\d{4})-(\d{2})", spec)
+        if not m:
+            raise ReportError(f"monthly report needs --date YYYY-MM, got {spec!r}")
+        y, mo = int(m[1]), int(m[2])
+        if not 1 <= mo <= 12:
+            raise ReportError(f"no month {mo} in {spec!r}")
+        start = day_ns(y, mo, 1)
+        end = day_ns(y + (mo == 12), mo % 12 + 1, 1)
+        return start, end, end + HOUR_NS, spec
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", spec)
+    if not m:
+        raise ReportError(f"{kind} report needs --date YYYY-MM-DD, got {spec!r}")
+    try:
+        day = day_ns(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError as exc:
+        raise ReportError(f"bad date {spec!r}: {exc}") from exc
+    if kind == "daily":
+        return day, day + DAY_NS, day + DAY_NS + HOUR_NS, spec
+    s = re.fullmatch(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})", shift)
+    if not s:
+        raise ReportError(f"--shift must look like 08:00-20:00, got {shift!r}")
+    a = day + (int(s[1]) * 60 + int(s[2])) * 60 * 10**9
+    b = day + (int(s[3]) * 60 + int(s[4])) * 60 * 10**9
+    if b <= a:
+        b += DAY_NS  # a night shift ends the next morning
+    return a, b, b, f"{spec} {shift}"
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def read_bodies(store: Any, now: int) -> Iterator[bytes]:
+    """Journal bodies accepted at or before ``now``, in order. SQLite reads straight off the
+    DBAPI cursor (several times faster than building a Record per row); others use the journal."""
+    if store.dialect == "sqlite":
+        raw = store.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            cur.execute("SELECT body FROM journal WHERE at_ns <= ? ORDER BY seq", (now,))
+            while True:
+                rows = cur.fetchmany(5000)
+                if not rows:
+                    break
+                for (body,) in rows:
+                    yield bytes(body)
+            cur.close()
+        finally:
+            raw.close()
+        return
+    for r in store.journal.read(1):
+        if r.at > now:
+            break
+        yield r.body
+
+
+def collect(
+    store: Any,
+    kind: str,
+    spec: str,
+    shift: str = "08:00-20:00",
+    progress: Callable[[int], None] | None = None,
+) -> ReportData:
+    """Fold the journal up to the report's moment and gather what the report shows."""
+    if kind not in KINDS:
+        raise ReportError(f"unknown report {kind!r}; one of {', '.join(KINDS)}")
+    start, end, now, label = period(kind, spec, shift)
+    register = store.load_register()
+    if register is None:
+        raise ReportError("the store holds no household register; import one first (import-register)")
+    fold = KpiFold(register, load_templates(resource("checklists")), load_weights(resource("risk.toml")))
+    for n, body in enumerate(read_bodies(store, now), start=1):
+        fold.feed_body(body)
+        if progress is not None and n % 100_000 == 0:
+            progress(n)
+    k = fold.snapshot(now, start, end)
+    w = fold.world
+    data = ReportData(kind=kind, label=label, kpis=k, register=register, incidents=w.incidents)
+    data.missed = [w.incidents[i] for i in k.missed]
+    data.open_incidents = [w.incidents[i] for i in k.open_incidents]
+    data.shift_incidents = [
+        i
+        for i in w.incidents.values()
+        if start <= i.opened < end or (i.closed_at is not None and start <= i.closed_at < end)
+    ]
+    data.handovers = [h for h in w.handovers if start <= h.at < end]
+    return data
+
+
+def build_report(
+    store: Any,
+    kind: str,
+    spec: str,
+    out: str | Path,
+    shift: str = "08:00-20:00",
+    progress: Callable[[int], None] | None = None,
+) -> Path:
+    """Write the report to ``out``; the suffix (.pdf / .xlsx) picks the format."""
+    path = Path(out)
+    suffix = path.suffix.lower()
+    if suffix not in (".pdf", ".xlsx"):
+        raise ReportError(f"--out must end in .pdf or .xlsx, got {path.name!r}")
+    data = collect(store, kind, spec, shift, progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".pdf":
+        from console.io.report_pdf import write_pdf
+
+        write_pdf(data, path)
+    else:
+        from console.io.report_xlsx import write_xlsx
+
+        write_xlsx(data, path)
+    return path
+
+
+# --- formatting shared by both writers -----------------------------------------------------
+
+
+def pct(x: float | None) -> str:
+    return "—" if x is None else f"{x * 100:.1f}%"
+
+
+def mins(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds / 60:.1f}"
+
+
+def when(at: int | None) -> str:
+    return "" if at is None else cst_time(at)
+
+
+# --- CLI -----------------------------------------------------------------------------------
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m console report", description=__doc__.split("\n")[0])
+    p.add_argument("kind", choices=KINDS)
+    p.add_argument("--date", required=True, help="YYYY-MM-DD (daily, handover) or YYYY-MM (monthly)")
+    p.add_argument("--db", required=True, help="store URL or SQLite file")
+    p.add_argument("--out", required=True, help="FILE.pdf or FILE.xlsx")
+    p.add_argument("--shift", default="08:00-20:00", help="handover: shift hours, China time")
+    a = p.parse_args(argv)
+    from console.io.store import JournalError, SqlStore
+
+    try:
+        store = SqlStore(a.db, readonly=True)
+    except JournalError as exc:
+        print(f"report: cannot open {a.db}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        if Path(a.out).suffix.lower() == ".pdf":
+            ensure_gui_app()
+        path = build_report(
+            store,
+            a.kind,
+            a.date,
+            a.out,
+            a.shift,
+            progress=lambda n: print(f"  {n:,} records read", file=sys.stderr),
+        )
+    except ReportError as exc:
+        print(f"report: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    print(path)
+    return 0
+
+
+def ensure_gui_app() -> Any:
+    """QTextDocument needs a QGuiApplication; headless runs get the offscreen platform."""
+    import os
+
+    from PySide6.QtGui import QGuiApplication
+
+    app = QGuiApplication.instance()
+    if app is None:
+        if not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        app = QGuiApplication([sys.argv[0] if sys.argv else "console"])
+    return app
