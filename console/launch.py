@@ -83,6 +83,8 @@ def run_window(
         map_view=map_view,
         check_login=core.store.check_login,
         save_locale=lambda loc: remember("locale", loc),
+        kpi_compute=kpi_for(core),
+        run_import=importer_for(core),
     )
     window.show()
     loop = qasync.QEventLoop(app)
@@ -100,6 +102,33 @@ def run_window(
     with loop:
         loop.run_forever()
     return 0
+
+
+def kpi_for(core: Any) -> Any:
+    """KPIs for the panel: folded from the journal (not the screen), so replay agrees."""
+    from console.app.data import load_weights
+    from console.app.kpi import compute
+    from console.bootstrap import templates
+    from console.paths import resource
+
+    weights = load_weights(resource("risk.toml"))
+    tpl = templates()
+
+    def run() -> Any:
+        now = core.engine.clock.now_ns()
+        kpis, _fold = compute(core.store.journal.read(1), core.world.register, tpl, weights, now)
+        return kpis
+
+    return run
+
+
+def importer_for(core: Any) -> Any:
+    from console.io.registry_import import import_file
+
+    def run(path: Path, replace: bool, progress: Any) -> Any:
+        return import_file(path, core.store, replace=replace, progress=progress)
+
+    return run
 
 
 def _logging() -> None:

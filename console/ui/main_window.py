@@ -64,6 +64,8 @@ class MainWindow(QMainWindow):
         map_view: QWidget | None = None,
         check_login: Callable[[str, str], Any] | None = None,
         save_locale: Callable[[str], None] | None = None,
+        kpi_compute: Callable[[], Any] | None = None,
+        run_import: Callable[..., Any] | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -143,6 +145,15 @@ class MainWindow(QMainWindow):
         left.addTab(self.table, self.tr("Alarm queue"))
         left.addTab(self.ticket_table, self.tr("Maintenance"))
         self.left_tabs = left
+        self.kpi_compute = kpi_compute
+        self.kpi_panel: Any = None
+        if kpi_compute is not None:
+            from console.ui.kpi_panel import KpiPanel
+
+            self.kpi_panel = KpiPanel()
+            left.addTab(self.kpi_panel, self.tr("KPIs"))
+            left.currentChanged.connect(lambda i: i == 2 and self.refresh_kpis())
+        self.run_import = run_import
 
         self.panel = IncidentPanel(
             self.register,
@@ -207,9 +218,24 @@ class MainWindow(QMainWindow):
         self.escalated_only = duty.addAction(self.tr("Escalation list only"))
         self.escalated_only.setCheckable(True)
         self.escalated_only.toggled.connect(self.set_escalated_only)
+        reg = bar.addMenu(self.tr("&Register"))
+        imp = reg.addAction(self.tr("Import household register…"), self.open_import)
+        imp.setEnabled(self.run_import is not None and self.mode == "live")
         lang = bar.addMenu(self.tr("&Language"))
         lang.addAction("中文", lambda: self.choose_locale("zh_CN"))
         lang.addAction("English", lambda: self.choose_locale("en"))
+
+    def refresh_kpis(self) -> None:
+        if self.kpi_panel is not None and self.kpi_compute is not None:
+            self.kpi_panel.refresh(self.kpi_compute)
+
+    def open_import(self) -> None:
+        from console.ui.import_wizard import ImportWizard
+
+        if self.run_import is None:
+            return
+        self.import_wizard = ImportWizard(self.run_import, self)
+        self.import_wizard.show()
 
     def choose_locale(self, locale: str) -> None:
         from PySide6.QtWidgets import QApplication
@@ -464,6 +490,9 @@ class MainWindow(QMainWindow):
 
     def on_second(self) -> None:
         self.queue.tick()
+        self._seconds = getattr(self, "_seconds", 0) + 1
+        if self._seconds % 300 == 0 and self.left_tabs.currentIndex() == 2:
+            self.refresh_kpis()
         unacked = any(i.ack_at is None for i in self.queue.rows)
         self.sound.repeat_if(unacked or bool(self.blind_reasons()))
 

@@ -301,6 +301,10 @@
         <translation>运维工单</translation>
     </message>
     <message>
+        <source>KPIs</source>
+        <translation>考核指标</translation>
+    </message>
+    <message>
         <source>&amp;Duty</source>
         <translation>值班(&amp;D)</translation>
     </message>
@@ -315,6 +319,14 @@
     <message>
         <source>Escalation list only</source>
         <translation>仅显示升级上报警情</translation>
+    </message>
+    <message>
+        <source>&amp;Register</source>
+        <translation>台账(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Import household register…</source>
+        <translation>导入住户台账…</translation>
     </message>
     <message>
         <source>&amp;Language</source>
