@@ -148,6 +148,8 @@ def _login_event(core: Any, op: Any, console_id: str) -> None:
 def main_run(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m console run", description="the officer's console")
     add_flags(p)
+    p.add_argument("--duration", type=float, help="run this many seconds, then exit 0 (kiosk checks)")
+    p.add_argument("--screenshot", type=Path, help="with --duration: save a screenshot at the end")
     args = p.parse_args(argv)
     settings = from_args(args)
     _logging()
@@ -180,7 +182,8 @@ def main_run(argv: list[str]) -> int:
     core = build_core(settings, sink=sink, store=store)
     _login_event(core, op, settings.console_id)
     try:
-        return run_window(core, sink, op, settings, "training" if settings.training else "live", None, None)
+        mode = "training" if settings.training else "live"
+        return run_window(core, sink, op, settings, mode, args.duration, args.screenshot)
     finally:
         del app
         core.stop()

@@ -204,6 +204,15 @@ class MainWindow(QMainWindow):
         self.timer.start()
         self.check_login = check_login
         self.save_locale = save_locale
+        if len(self.register) == 0:
+            hint = QLabel(
+                self.tr(
+                    "No household register yet: alarms still become incidents (unregistered device). Import it: Register → Import."
+                )
+            )
+            hint.setObjectName("noRegister")
+            hint.setStyleSheet("color:#e65100;font-weight:bold")
+            self.statusBar().addWidget(hint)
         self._menus()
         self.resize(1366, 768)
 
@@ -454,7 +463,9 @@ class MainWindow(QMainWindow):
             return []
         out: list[str] = []
         if s.bus in ("reconnecting", "blind", "unknown") and self.mode == "live":
-            out.append(self.tr("ALARM BUS LOST — this console may not hear alarms (%s)") % s.bus)
+            out.append(
+                self.tr("ALARM BUS LOST — this console may not hear alarms (%s)") % words.bus_state(s.bus)
+            )
         if s.journal != "ok":
             out.append(
                 self.tr("JOURNAL NOT WRITABLE — %n event(s) held in memory", "", s.pending)

@@ -162,3 +162,12 @@ def is_chinese() -> bool:
     from PySide6.QtCore import QLocale
 
     return QLocale().language() == QLocale.Language.Chinese
+
+
+def bus_state(code: str) -> str:
+    return {
+        "connected": _t("connected"),
+        "reconnecting": _t("reconnecting"),
+        "blind": _t("blind for too long"),
+        "unknown": _t("not connected yet"),
+    }.get(code, code)

@@ -305,6 +305,10 @@
         <translation>考核指标</translation>
     </message>
     <message>
+        <source>No household register yet: alarms still become incidents (unregistered device). Import it: Register → Import.</source>
+        <translation>尚无住户台账：报警仍会生成警情（未登记设备）。请导入：台账 → 导入住户台账。</translation>
+    </message>
+    <message>
         <source>&amp;Duty</source>
         <translation>值班(&amp;D)</translation>
     </message>
@@ -1078,6 +1082,22 @@
     <message>
         <source>Failed</source>
         <translation>失败</translation>
+    </message>
+    <message>
+        <source>connected</source>
+        <translation>已连接</translation>
+    </message>
+    <message>
+        <source>reconnecting</source>
+        <translation>重连中</translation>
+    </message>
+    <message>
+        <source>blind for too long</source>
+        <translation>长时间失联</translation>
+    </message>
+    <message>
+        <source>not connected yet</source>
+        <translation>尚未连接</translation>
     </message>
 </context>
 </TS>
