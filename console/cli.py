@@ -13,8 +13,12 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("console.sim.cli", "publish a synthetic district's traffic to a broker"),
     "gateway": ("console.sim.gateway", "notification-gateway simulator (SMS / voice receipts)"),
     "broker": ("console.io.broker", "run the embedded (demo/training) broker on loopback"),
-    "replay": ("console.app.replay_cli", "replay a journal headless and report timings"),
+    "replay": ("console.replay_cli", "replay a journal headless and report timings"),
     "drill": ("console.sim.drill", "publish a training scenario through a local broker"),
+    "training": (
+        "console.training",
+        "a TRAINING console with its own journal on a loopback broker (+ --scenario)",
+    ),
     "audit": ("console.io.store.audit", "verify / export / tail / archive the journal"),
     "import-register": ("console.io.registry_import", "import the household register (CSV/XLSX)"),
     "report": ("console.io.reports", "daily / monthly / handover reports (PDF, XLSX)"),

@@ -55,7 +55,9 @@ class Station:
         self.console = console
         self.engine.recover()
         self.engine.start()
-        self.engine.submit_command(ev.Login(at=0, operator=f"op-{console}", console=console, role="district_officer", scope="*"))
+        self.engine.submit_command(
+            ev.Login(at=0, operator=f"op-{console}", console=console, role="district_officer", scope="*")
+        )
 
     def publish(self, topic: str, body: bytes, qos: int = 1) -> None:
         self.published.append((topic, body))
@@ -101,19 +103,27 @@ def test_both_hear_the_alarm_one_incident_one_set_of_notifications(stations: tup
     assert done_b.wait(10)
     for s in (a, b):
         s.wait(lambda s=s: s.q(lambda w: len(w.incidents)) == 1)
-    assert a.q(lambda w: w.counters["duplicates_in_journal"]) + b.q(lambda w: w.counters["duplicates_in_journal"]) >= 1
+    assert (
+        a.q(lambda w: w.counters["duplicates_in_journal"])
+        + b.q(lambda w: w.counters["duplicates_in_journal"])
+        >= 1
+    )
     # only the station whose record came first sends the SMS / calls
     assert bool(a.published) != bool(b.published)
     assert verify(a.store.journal.read(1)) is None
 
 
-def test_each_sees_the_others_action_and_a_stale_command_is_refused(stations: tuple[Station, Station]) -> None:
+def test_each_sees_the_others_action_and_a_stale_command_is_refused(
+    stations: tuple[Station, Station],
+) -> None:
     a, b = stations
     a.engine.submit_bus([alarm_msg("x2")])
     b.wait(lambda: b.q(lambda w: len(w.incidents)) == 1)
     iid, version = b.q(lambda w: next((i.id, i.version) for i in w.incidents.values()))
     a.engine.submit_command(
-        ev.CompleteStep(at=0, operator="op-wsA", console="wsA", incident=iid, step="ack", expect_version=version)
+        ev.CompleteStep(
+            at=0, operator="op-wsA", console="wsA", incident=iid, step="ack", expect_version=version
+        )
     )
     # B sees A's acknowledgement without doing anything
     b.wait(lambda: b.q(lambda w: w.incidents[iid].state) == "acknowledged")
@@ -121,7 +131,13 @@ def test_each_sees_the_others_action_and_a_stale_command_is_refused(stations: tu
     # B's officer acted on the version it had before: refused with a reason, not lost
     b.engine.submit_command(
         ev.CompleteStep(
-            at=0, operator="op-wsB", console="wsB", incident=iid, step="call_elder", values={"outcome": "ok"}, expect_version=version
+            at=0,
+            operator="op-wsB",
+            console="wsB",
+            incident=iid,
+            step="call_elder",
+            values={"outcome": "ok"},
+            expect_version=version,
         )
     )
     b.wait(lambda: any(r.code == "conflict" for r in b.sink.refusals()))

@@ -1,0 +1,220 @@
+"""``python -m console replay JOURNAL``: replay a journal headless and report per-incident timings.
+
+JOURNAL is a SQLite file (e.g. a copy from another workstation: it holds its register too) or a
+database URL. The journal is opened read-only and nothing is published: the replay has no bus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Final
+
+import msgspec
+
+CST: Final = timezone(timedelta(hours=8))
+NS: Final = 1_000_000_000
+
+
+def parse_time(text: str) -> int:
+    """ISO 8601 -> UTC ns; a time without an offset is China Standard Time (+08:00)."""
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from exc
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=CST)
+    return int(dt.timestamp()) * NS + dt.microsecond * 1000
+
+
+def local(ns: int | None) -> str:
+    if ns is None:
+        return "—"
+    return datetime.fromtimestamp(ns / NS, tz=CST).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _fmt(s: float | None) -> str:
+    return f"{'—':>7}" if s is None else f"{s:6.0f}s"
+
+
+def open_journal(journal: str) -> Any:
+    """A read-only SqlStore for a file path or URL, or raise SystemExit(1) with a clear message."""
+    from console.io.store.errors import JournalError
+    from console.io.store.store import SqlStore
+
+    if "://" not in journal and not Path(journal).exists():
+        print(f"replay: no journal at {journal}", file=sys.stderr)
+        raise SystemExit(1)
+    try:
+        return SqlStore(journal, readonly=True)
+    except JournalError as exc:
+        print(f"replay: cannot open {journal}: {exc}", file=sys.stderr)
+        raise SystemExit(1) from exc
+
+
+def load_register(store: Any, register_file: str | None) -> Any:
+    from console.domain.registry import loads
+
+    if register_file:
+        try:
+            return loads(Path(register_file).read_bytes())
+        except (OSError, msgspec.MsgspecError) as exc:
+            print(f"replay: cannot read register {register_file}: {exc}", file=sys.stderr)
+            raise SystemExit(1) from exc
+    register = store.load_register()
+    if register is None:
+        print(
+            "replay: this journal holds no register; pass --register FILE (a register JSON export)",
+            file=sys.stderr,
+        )
+        raise SystemExit(1)
+    return register
+
+
+def build_replay(store: Any, register: Any) -> Any:
+    from console.app.replay import Replay
+    from console.bootstrap import make_world
+
+    return Replay(lambda: make_world(register), store.journal.read)
+
+
+def report(replay: Any, from_ns: int | None, to_ns: int | None, journal: str) -> dict[str, Any]:
+    from console.app.replay import kpis, timings
+
+    w = replay.world
+    return {
+        "journal": journal,
+        "records": replay.length,
+        "replayed_to_record": replay.pos,
+        "first_at": local(replay.start_ns if replay.length else None),
+        "last_at": local(replay.time_at(replay.pos) if replay.pos else None),
+        "from": local(from_ns) if from_ns is not None else None,
+        "to": local(to_ns) if to_ns is not None else None,
+        "projection_hash": w.projection_hash(),
+        "problems": dict(replay.problem_counts),
+        "problem_samples": [msgspec.to_builtins(p) for p in replay.problems[:20]],
+        "kpis": kpis(w),
+        "incidents": [msgspec.to_builtins(t) for t in timings(w, from_ns, to_ns)],
+    }
+
+
+def print_report(rep: dict[str, Any]) -> None:
+    print(
+        f"journal {rep['journal']}: {rep['records']} records, {rep['first_at']} → {rep['last_at']}; "
+        f"projection {rep['projection_hash'][:16]}"
+    )
+    if rep["problems"]:
+        print(f"PROBLEMS: {rep['problems']} (records skipped; see the report's problem_samples)")
+    print(
+        f"{'#':>5} {'household':<22} {'kind':<9} {'T0':<19} {'alert':>7} {'ack':>7} {'disp':>7} "
+        f"{'site':>7} {'close':>7}  1′ 5′ 30′  state"
+    )
+    sym = {"met": "✔", "missed": "✘", "pending": "·"}
+    for t in rep["incidents"]:
+        marks = "  ".join(sym[m["status"]] for m in t["marks"])
+        print(
+            f"{t['incident']:>5} {t['household'][:22]:<22} {t['kind']:<9} {local(t['opened']):<19} "
+            f"{_fmt(t['alert_out_s'])} {_fmt(t['ack_s'])} {_fmt(t['dispatch_s'])} {_fmt(t['on_site_s'])} "
+            f"{_fmt(t['close_s'])}  {marks}   {t['state']}"
+        )
+    k = rep["kpis"]
+    print(
+        f"incidents {k['incidents']} (open {k['open']}), 1′ met {k['met_1_pct']}%, 5′ met {k['met_5_pct']}%, "
+        f"30′ met {k['met_30_pct']}%, median ack {k['median_ack_s']} s"
+    )
+
+
+def main(argv: list[str]) -> int:
+    from console.app.replay import SPEEDS
+
+    p = argparse.ArgumentParser(prog="python -m console replay", description=__doc__)
+    p.add_argument("journal", help="SQLite journal file or database URL (opened read-only)")
+    p.add_argument("--from", dest="from_", type=parse_time, help="report incidents opened from (ISO 8601)")
+    p.add_argument("--to", type=parse_time, help="replay up to and report incidents opened before (ISO 8601)")
+    p.add_argument("--speed", choices=list(SPEEDS), default="max", help="playback speed (default max)")
+    p.add_argument("--report", type=Path, help="write the report as JSON here")
+    p.add_argument("--register", help="register JSON, when the journal file holds none")
+    p.add_argument("--quiet", action="store_true", help="no progress lines (the report is still printed)")
+    p.add_argument("--gui", action="store_true", help="open the read-only REPLAY window instead")
+    p.add_argument("--map", action="store_true", help="with --gui: show the risk map (QtWebEngine)")
+    args = p.parse_args(argv)
+    if args.from_ is not None and args.to is not None and args.to <= args.from_:
+        print("replay: --to must be after --from", file=sys.stderr)
+        return 2
+    try:
+        store = open_journal(args.journal)
+    except SystemExit as exc:
+        return int(exc.code or 1)
+    try:
+        try:
+            register = load_register(store, args.register)
+        except SystemExit as exc:
+            return int(exc.code or 1)
+        replay = build_replay(store, register)
+        total = store.journal.count()
+        if args.gui:
+            return window(replay, register, total, args.journal, args.map)
+
+        def progress(n: int) -> None:
+            if not args.quiet:
+                print(f"replay: {n}/{total} records", file=sys.stderr, flush=True)
+
+        t = time.perf_counter()
+        replay.index(progress)
+        if not args.quiet:
+            took = time.perf_counter() - t
+            print(f"replay: {replay.length} records in {took:.1f} s", file=sys.stderr, flush=True)
+        speed = SPEEDS[args.speed]
+        if speed is not None:
+            play(replay, speed, args.from_, args.to, args.quiet)
+        elif args.to is not None:
+            replay.seek_time(args.to - 1)
+        rep = report(replay, args.from_, args.to, args.journal)
+    finally:
+        store.close()
+    if args.report:
+        args.report.write_text(json.dumps(rep, ensure_ascii=False, indent=1), encoding="utf-8")
+    print_report(rep)
+    return 0
+
+
+def play(replay: Any, speed: float, from_ns: int | None, to_ns: int | None, quiet: bool) -> None:
+    """Paced playback on the wall clock, announcing each incident as it starts."""
+    replay.seek_time(from_ns if from_ns is not None else replay.start_ns - 1)
+    end = to_ns - 1 if to_ns is not None else replay.end_ns
+    last = time.monotonic()
+    while replay.pos < replay.length and replay.clock.now_ns() < end:
+        time.sleep(0.05)
+        now = time.monotonic()
+        before = replay.pos
+        replay.advance(now - last, speed)
+        last = now
+        if not quiet:
+            for m in replay.markers:
+                if before < m.pos <= replay.pos:
+                    print(f"[{local(m.at)}] incident #{m.incident} {m.kind} {m.household}", flush=True)
+    if to_ns is not None:
+        replay.seek_time(to_ns - 1)
+
+
+def window(replay: Any, register: Any, total: int, journal: str, with_map: bool) -> int:
+    """The REPLAY window over an opened journal (the store stays open while it runs)."""
+    from console.bootstrap import templates
+    from console.ui.app import create_app
+    from console.ui.replay_window import ReplayWindow
+
+    app = create_app("zh_CN")
+    map_view = None
+    if with_map:
+        from console.ui.map.widget import MapView
+
+        map_view = MapView()
+        map_view.load(register, {}, "*")
+    win = ReplayWindow(replay, register, templates(), Path(journal).name, map_view=map_view, total=total)
+    win.show()
+    win.start()
+    return int(app.exec())
