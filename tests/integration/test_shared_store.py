@@ -143,8 +143,11 @@ def test_each_sees_the_others_action_and_a_stale_command_is_refused(
     b.wait(lambda: any(r.code == "conflict" for r in b.sink.refusals()))
     types = [(r.console, r.type) for r in a.store.journal.read(1)]
     assert ("wsB", "step") in types  # the refused attempt is on the record too
+
     # and A folds the same refusal from the journal: both stations end in the same state
-    a.wait(lambda: a.q(lambda w: w.incidents[iid].version) == b.q(lambda w: w.incidents[iid].version))
-    assert a.q(lambda w: [e.what for e in w.incidents[iid].timeline]) == b.q(
-        lambda w: [e.what for e in w.incidents[iid].timeline]
-    )
+    def whats(s: Station) -> list[str]:
+        return list(s.q(lambda w: [e.what for e in w.incidents[iid].timeline]))
+
+    a.wait(lambda: "refused:conflict" in whats(a))
+    assert whats(a) == whats(b)
+    assert a.q(lambda w: w.incidents[iid].version) == b.q(lambda w: w.incidents[iid].version)
