@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import sys
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -62,12 +63,16 @@ def config_path() -> Path:
     return Path(env) if env else data_dir() / "console.toml"
 
 
-def load(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
-    s = Settings()
-    names = {f.name for f in fields(Settings)}
-    p = path or config_path()
+class ConfigError(ValueError):
+    """A settings file that cannot be read: said plainly, never a traceback."""
+
+
+def _apply_file(s: Settings, p: Path, names: set[str]) -> None:
     if p.exists():
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        try:
+            raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"settings file {p} is not valid TOML: {exc}") from exc
         flat: dict[str, Any] = {}
         for k, v in raw.items():
             if isinstance(v, dict):  # [broker] host = ... -> broker_host
@@ -76,7 +81,20 @@ def load(path: Path | None = None, overrides: dict[str, Any] | None = None) -> S
                 flat[k] = v
         for k, v in flat.items():
             if k in names:
-                setattr(s, k, _coerce(k, v))
+                try:
+                    setattr(s, k, _coerce(k, v))
+                except ValueError as exc:
+                    raise ConfigError(f"settings file {p}: {k} = {v!r} is not valid ({exc})") from exc
+
+
+def load(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+    """The installer writes machine defaults beside the executable; the user's file and the
+    environment and flags come on top of them."""
+    s = Settings()
+    names = {f.name for f in fields(Settings)}
+    if getattr(sys, "frozen", False):
+        _apply_file(s, Path(sys.executable).resolve().parent / "console.toml", names)
+    _apply_file(s, path or config_path(), names)
     for name in names:
         env = os.environ.get(f"GUARDIAN_{name.upper()}")
         if env is not None:

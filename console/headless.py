@@ -24,7 +24,13 @@ def main(argv: list[str]) -> int:
     p.add_argument("--sim-households", type=int, help="use the synthetic district with N households")
     p.add_argument("--status-every", type=float, default=1.0)
     args = p.parse_args(argv)
-    settings = from_args(args)
+    from console.config import ConfigError
+
+    try:
+        settings = from_args(args)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from console.bootstrap import build_core
     from console.domain import registry

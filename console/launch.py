@@ -151,7 +151,13 @@ def main_run(argv: list[str]) -> int:
     p.add_argument("--duration", type=float, help="run this many seconds, then exit 0 (kiosk checks)")
     p.add_argument("--screenshot", type=Path, help="with --duration: save a screenshot at the end")
     args = p.parse_args(argv)
-    settings = from_args(args)
+    from console.config import ConfigError
+
+    try:
+        settings = from_args(args)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     _logging()
     from console.bootstrap import build_core, open_store
     from console.ui.app import create_app

@@ -8,7 +8,12 @@ from pathlib import Path
 
 
 def resources_dir() -> Path:
-    """``resources/`` next to the package from source, or inside the PyInstaller bundle."""
+    """``resources/`` next to the package from source, or inside the PyInstaller bundle.
+
+    GUARDIAN_RESOURCES_DIR overrides both (the self-test uses it to prove it can fail)."""
+    override = os.environ.get("GUARDIAN_RESOURCES_DIR")
+    if override:
+        return Path(override)
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         return Path(frozen) / "resources"

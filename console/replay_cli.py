@@ -132,7 +132,11 @@ def main(argv: list[str]) -> int:
     from console.app.replay import SPEEDS
 
     p = argparse.ArgumentParser(prog="python -m console replay", description=__doc__)
-    p.add_argument("journal", help="SQLite journal file or database URL (opened read-only)")
+    p.add_argument(
+        "journal",
+        nargs="?",
+        help="SQLite journal file or database URL, opened read-only (default: this workstation's journal)",
+    )
     p.add_argument("--from", dest="from_", type=parse_time, help="report incidents opened from (ISO 8601)")
     p.add_argument("--to", type=parse_time, help="replay up to and report incidents opened before (ISO 8601)")
     p.add_argument("--speed", choices=list(SPEEDS), default="max", help="playback speed (default max)")
@@ -142,6 +146,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--gui", action="store_true", help="open the read-only REPLAY window instead")
     p.add_argument("--map", action="store_true", help="with --gui: show the risk map (QtWebEngine)")
     args = p.parse_args(argv)
+    if args.journal is None:
+        from console.paths import data_dir
+
+        args.journal = str(data_dir() / "journal.sqlite")
     if args.from_ is not None and args.to is not None and args.to <= args.from_:
         print("replay: --to must be after --from", file=sys.stderr)
         return 2
