@@ -17,6 +17,29 @@ ROLES: Final = ("elder", "guardian", "grid_worker", "cadre", "courtyard_head", "
 RESPONDER_ROLES: Final = ("grid_worker", "cadre", "courtyard_head", "neighbour")
 CRS: Final = ("wgs84", "gcj02", "bd09")
 
+# The register file layout (CSV / XLSX first sheet), one row per household: docs/register.md.
+CSV_COLUMNS: Final = (
+    "code",
+    "district",
+    "district_name",
+    "township",
+    "township_name",
+    "township_level",
+    "community",
+    "community_name",
+    "community_level",
+    "grid",
+    "grid_name",
+    "address",
+    "lat",
+    "lon",
+    "crs",
+    "fuel",
+    "residents",
+    "contacts",
+    "devices",
+)
+
 
 class Area(msgspec.Struct, frozen=True, kw_only=True):
     code: str

@@ -29,30 +29,21 @@ import msgspec
 from console.domain import events as ev
 from console.domain.events import KINDS
 from console.domain.geo import to_wgs84
-from console.domain.registry import CRS, GROUPS, ROLES, Area, Contact, Device, Household, Register, Resident
+from console.domain.registry import (
+    CRS,
+    CSV_COLUMNS,
+    GROUPS,
+    ROLES,
+    Area,
+    Contact,
+    Device,
+    Household,
+    Register,
+    Resident,
+)
 from console.paths import resource
 
-COLUMNS: Final = (
-    "code",
-    "district",
-    "district_name",
-    "township",
-    "township_name",
-    "township_level",
-    "community",
-    "community_name",
-    "community_level",
-    "grid",
-    "grid_name",
-    "address",
-    "lat",
-    "lon",
-    "crs",
-    "fuel",
-    "residents",
-    "contacts",
-    "devices",
-)
+COLUMNS: Final = CSV_COLUMNS
 REQUIRED: Final = ("code", "district", "township", "community", "grid", "address", "lat", "lon")
 FUELS: Final = ("gas", "lpg", "electric")
 MOBILE: Final = re.compile(r"1[3-9]\d{9}")

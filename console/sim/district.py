@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import msgspec
 
+from console.domain.registry import CSV_COLUMNS as REGISTER_CSV_COLUMNS
 from console.domain.registry import Area, Contact, Device, Household, Register, Resident
 
 DISTRICT: Final = "SIM"
@@ -427,27 +428,7 @@ def write_boundaries(path: str | Path, register: Register | None = None) -> Path
 
 # --- register CSV (docs/register.md) --------------------------------------------------------
 
-CSV_COLUMNS: Final = (
-    "code",
-    "district",
-    "district_name",
-    "township",
-    "township_name",
-    "township_level",
-    "community",
-    "community_name",
-    "community_level",
-    "grid",
-    "grid_name",
-    "address",
-    "lat",
-    "lon",
-    "crs",
-    "fuel",
-    "residents",
-    "contacts",
-    "devices",
-)
+CSV_COLUMNS: Final = REGISTER_CSV_COLUMNS
 
 
 def _fmt(v: float | None) -> str:
