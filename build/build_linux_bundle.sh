@@ -22,7 +22,7 @@ MAX_MB="${MAX_BUNDLE_MB:-450}"
 step() { printf '\n== %s (%ds)\n' "$*" "$SECONDS"; }
 
 step "pyinstaller console.spec (version $VERSION)"
-"$PY" -m PyInstaller --noconfirm --log-level WARN --distpath "$DIST" --workpath "$WORK" console.spec
+"$PY" -m PyInstaller --clean --noconfirm --log-level WARN --distpath "$DIST" --workpath "$WORK" console.spec
 
 step "prune"
 # The spec already drops WebEngine locales, Qt translations other than zh_CN / en, the QML
