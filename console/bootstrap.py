@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -19,7 +20,7 @@ from console.domain import events as ev
 from console.domain.checklist import Template
 from console.domain.registry import Register
 from console.domain.world import World
-from console.paths import resource
+from console.paths import data_dir, resource
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,25 @@ class Core:
         self.store.close()
 
 
+def save_unwritten(events: list[ev.AnyEvent], console_id: str) -> Path | None:
+    """Last resort when stopping with a journal that still fails: the held events, one canonical
+    encoding per line, in the first place that takes them (data dir, then the temp dir)."""
+    import tempfile
+    import time
+
+    name = f"unwritten-{console_id}-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
+    for folder in (data_dir(), Path(tempfile.gettempdir())):
+        try:
+            path = folder / name
+            path.write_bytes(b"".join(ev.encode(e) + b"\n" for e in events))
+        except OSError:
+            continue
+        log.critical("%d unjournaled events saved to %s", len(events), path)
+        return path
+    log.critical("%d unjournaled events could not be saved anywhere", len(events))
+    return None
+
+
 def open_store(settings: Settings) -> Any:
     from console.io.store.store import SqlStore
 
@@ -166,7 +186,18 @@ def build_core(
             except Exception:  # noqa: BLE001 - the journal already holds them
                 log.exception("quarantine table write failed")
 
-    engine = Engine(world, store.journal, clock, settings.console_id, sink=sink, on_journaled=on_journaled)
+    def on_unwritten(events: list[ev.AnyEvent]) -> None:
+        save_unwritten(events, settings.console_id)
+
+    engine = Engine(
+        world,
+        store.journal,
+        clock,
+        settings.console_id,
+        sink=sink,
+        on_journaled=on_journaled,
+        on_unwritten=on_unwritten,
+    )
     engine.recover(progress)
     core = Core(settings, store, world, engine)
     if connect_bus:

@@ -104,6 +104,10 @@ class _Query(msgspec.Struct):
     fut: Future[Any]
 
 
+class _Resend(msgspec.Struct):
+    """After recovery: send what was journaled as requested but never handed to the bus."""
+
+
 _STOP = object()
 _WAKE = object()
 
@@ -119,6 +123,7 @@ class Engine:
         sink: UiSink | None = None,
         effects: bool = True,
         on_journaled: Callable[[list[ev.AnyEvent]], None] | None = None,
+        on_unwritten: Callable[[list[ev.AnyEvent]], None] | None = None,
     ) -> None:
         self.world = world
         self.journal = journal
@@ -128,6 +133,7 @@ class Engine:
         self.sink = sink
         self.effects = effects
         self.on_journaled = on_journaled
+        self.on_unwritten = on_unwritten  # stopping while the journal still fails
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._seen: set[str] = set()
@@ -168,6 +174,7 @@ class Engine:
         self._thread = threading.Thread(target=self._run, name="engine", daemon=True)
         self._thread.start()
         self.submit_system(ev.SystemNote(at=0, what="start", detail=self.console_id))
+        self._q.put(_Resend())
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._thread is None:
@@ -241,6 +248,12 @@ class Engine:
         self._timers()
         self._retry_journal()
         self._flush(force=True)
+        if self._pending:
+            # Bus events were never acknowledged, so the broker sends them again; operator
+            # commands exist nowhere else: hand everything to the caller to keep on record.
+            log.critical("stopping with %d events the journal could not take", len(self._pending))
+            if self.on_unwritten is not None:
+                self.on_unwritten(list(self._pending))
 
     def _handle(self, item: Any) -> None:
         if isinstance(item, _Batch):
@@ -248,6 +261,11 @@ class Engine:
         elif isinstance(item, _Cmd):
             e = msgspec.structs.replace(item.event, at=self._now())
             self._commit([e], None)
+        elif isinstance(item, _Resend):
+            unsent = self.world.unsent_requests()
+            if unsent:
+                log.warning("sending %d notification request(s) left unsent by the last run", len(unsent))
+                self._effects(unsent)
         elif isinstance(item, _Query):
             try:
                 item.fut.set_result(item.fn(self.world))

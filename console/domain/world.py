@@ -388,6 +388,21 @@ class World:
         self.dirty_incidents.add(inc.id)
         return []
 
+    def unsent_requests(self) -> list[Effect]:
+        """Requests of open incidents never handed to the bus (the console stopped between
+        journaling an alarm and publishing): to be sent again after a restart. The gateway
+        deduplicates on the request id, so at-least-once is safe."""
+        out: list[Effect] = []
+        for iid in list(self.open_by_household.values()):
+            inc = self.incidents[iid]
+            hh = self.register.households.get(inc.household)
+            if hh is None:
+                continue
+            out.extend(
+                self._request(inc, hh, n) for n in inc.notifications.values() if n.status == "requested"
+            )
+        return out
+
     def _retries_due(self, now: int) -> list[Effect]:
         out: list[Effect] = []
         for iid in list(self.open_by_household.values()):

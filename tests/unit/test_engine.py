@@ -385,3 +385,46 @@ def test_deadline_missed_while_down_is_reported_on_start() -> None:
         assert "tick" in second.types()
     finally:
         second.engine.stop()
+
+
+# --- crash windows -------------------------------------------------------------------------
+
+
+def test_requests_journaled_but_never_published_are_sent_after_a_restart() -> None:
+    journal = MemoryJournal()
+    first = make_rig(journal)
+    first.engine.publisher = None  # the console dies between journaling the alarm and publishing
+    first.engine.start()
+    assert first.bus(alarm_msg(id_="crash")).wait(WAIT_S)
+    first.until(lambda w: len(w.incidents) == 1)
+    first.engine.stop()
+    assert "npub" not in first.types()
+
+    second = make_rig(journal)
+    second.engine.recover()
+    second.engine.start()
+    try:
+        second.until(lambda w: next(iter(w.incidents.values())).alert_out_at is not None)
+        reqs = {decode_notify(p).req for _, p, _ in second.pub.sent}  # type: ignore[union-attr]
+        expected = second.ask(lambda w: set(next(iter(w.incidents.values())).notifications))
+        assert reqs == expected and reqs
+        assert "npub" in second.types()
+    finally:
+        second.engine.stop()
+
+
+def test_events_the_journal_never_took_are_handed_over_at_stop() -> None:
+    r = make_rig()
+    lost: list[ev.AnyEvent] = []
+    r.engine.on_unwritten = lost.extend
+    r.engine.start()
+    login(r)
+    r.until(lambda w: "c1" in w.sessions)
+    r.journal.fail_with = OSError("disk full")
+    done = r.bus(alarm_msg(id_="held"))
+    r.engine.submit_command(ev.Escalate(at=0, operator="op1", console="c1", incident=1, target="fire_119"))
+    r.until(lambda w: "fire_119" in w.incidents[1].escalations)
+    r.engine.stop()
+    assert not done.is_set()  # never acknowledged: the broker will send it again
+    kinds = [type(e).__name__ for e in lost]
+    assert "DeviceEvent" in kinds and "Escalate" in kinds
