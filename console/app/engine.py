@@ -42,6 +42,7 @@ T = TypeVar("T")
 
 FLUSH_INTERVAL_NS = 50_000_000  # deltas to the UI at most 20 times a second
 IDLE_WAKE_S = 0.2
+HOUSEKEEPING_NS = 50_000_000  # timers, journal retry and UI flush at least this often under load
 POLL_OTHERS_NS = 300_000_000  # how often to look for records other workstations wrote
 
 
@@ -224,7 +225,9 @@ class Engine:
                     self._drain_then_stop()
                     return
                 self._handle(item)
-                # take whatever else is already waiting, then check timers and flush
+                # take whatever else is already waiting; under a sustained storm the queue may
+                # never empty, so deadlines, retries and the UI are served every 50 ms regardless
+                housekeeping = time.monotonic_ns() + HOUSEKEEPING_NS
                 while True:
                     try:
                         item = self._q.get_nowait()
@@ -234,15 +237,21 @@ class Engine:
                         self._drain_then_stop()
                         return
                     self._handle(item)
-                self._timers()
-                self._retry_journal()
-                self._poll_others()
-                self._flush()
+                    if time.monotonic_ns() >= housekeeping or self._alerts:
+                        self._housekeeping()
+                        housekeeping = time.monotonic_ns() + HOUSEKEEPING_NS
+                self._housekeeping()
         except Exception:  # pragma: no cover - last resort: say it loudly
             log.exception("engine thread crashed")
             raise
         finally:
             self.stopped.set()
+
+    def _housekeeping(self) -> None:
+        self._timers()
+        self._retry_journal()
+        self._poll_others()
+        self._flush()
 
     def _drain_then_stop(self) -> None:
         self._timers()

@@ -428,3 +428,40 @@ def test_events_the_journal_never_took_are_handed_over_at_stop() -> None:
     assert not done.is_set()  # never acknowledged: the broker will send it again
     kinds = [type(e).__name__ for e in lost]
     assert "DeviceEvent" in kinds and "Escalate" in kinds
+
+
+def test_a_queue_that_never_empties_still_feeds_the_ui_and_the_timers() -> None:
+    """An alarm storm keeps the engine's queue full; a new incident must reach the screen at
+    once, not when the storm is over."""
+    r = make_rig()
+    order: list[str] = []
+    gate = threading.Event()
+    real_append = r.journal.append
+
+    def append(items: Any, console: str) -> Any:
+        gate.wait(WAIT_S)  # the first batch holds the engine while the storm queues up
+        return real_append(items, console)
+
+    r.journal.append = append  # type: ignore[method-assign]
+    real_deliver = r.sink.deliver
+
+    def deliver(delta: Delta) -> None:
+        if delta.incidents:
+            order.append("delta")
+        real_deliver(delta)
+
+    r.sink.deliver = deliver  # type: ignore[method-assign]
+    r.engine.start()
+    dones = []
+    for i in range(60):
+        done = threading.Event()
+        dev = f"H{i % 3 + 1}-smoke"
+        r.engine.submit_bus(
+            [alarm_msg(dev=dev, id_=f"s{i}")], lambda i=i, d=done: (order.append(f"done:{i}"), d.set())
+        )
+        dones.append(done)
+    gate.set()
+    assert dones[-1].wait(WAIT_S)
+    r.engine.stop()
+    assert "delta" in order
+    assert order.index("delta") < order.index("done:59")
