@@ -56,8 +56,22 @@ class ProjectionWriter:
         self._thread.join(10)
         self.write_now()
 
+    BUSY_MSG_PER_S = 200  # above this the bus is in a storm: the alarm pipeline comes first
+    MAX_DEFER_S = 300.0
+
     def _run(self) -> None:
+        last_received = self.engine.status().received
+        deferred = 0.0
         while not self._stop.wait(self.every_s):
+            received = self.engine.status().received
+            rate = (received - last_received) / self.every_s
+            last_received = received
+            if rate > self.BUSY_MSG_PER_S and deferred < self.MAX_DEFER_S:
+                # A full rewrite holds the store's write lock and the GIL for a while; during a
+                # storm that would delay journaling (and so acknowledging) alarms.
+                deferred += self.every_s
+                continue
+            deferred = 0.0
             self.write_now()
 
     @staticmethod

@@ -177,8 +177,18 @@ def run(argv: list[str]) -> dict[str, Any]:
     def journaled() -> int:
         return core.engine.status().received
 
-    ok = run_until(lambda: journaled() >= args.messages and core.bus.stats()["in_flight"] == 0, 600)
-    burst_s = time.perf_counter() - t0
+    first_seen = [0.0]
+
+    def drained() -> bool:
+        n = journaled()
+        if n and not first_seen[0]:
+            first_seen[0] = time.perf_counter()
+        return n >= args.messages and core.bus.stats()["in_flight"] == 0
+
+    ok = run_until(drained, 600)
+    end = time.perf_counter()
+    burst_s = end - (first_seen[0] or t0)
+    startup_s = (first_seen[0] or end) - t0
     burst_lags = list(lags)
     # paced
     lat.clear()
@@ -204,6 +214,7 @@ def run(argv: list[str]) -> dict[str, Any]:
         "messages": args.messages,
         "per_s": round(args.messages / burst_s),
         "publisher_per_s": int(pub_out[0]),
+        "startup_s": round(startup_s, 2),
         "lost": len(expected - got),
         "dup_incidents": len(all_keys) - len(set(all_keys)) + (len(keys) - len(set(keys))),
         "p50_ms": round(_pct(lat, 0.5), 1),
