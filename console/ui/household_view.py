@@ -54,17 +54,22 @@ class HouseholdFile(QDialog):
                 )
             )
 
-        self.people = QTableWidget(0, 4)
+        self.people = QTableWidget(0, 5)
         self.people.setObjectName("residents")
         self.people.setHorizontalHeaderLabels(
-            [self.tr("Name"), self.tr("Age"), self.tr("Groups"), self.tr("ID number")]
+            [self.tr("Name"), self.tr("Age"), self.tr("Groups"), self.tr("ID number"), ""]
         )
         self.people.setRowCount(len(hh.residents))
+        self.reveal_id_buttons: list[QPushButton] = []
         for r, p in enumerate(hh.residents):
-            for c, text in enumerate(
-                [p.name, str(p.age), ", ".join(words.group(g) for g in p.groups), mask_id(p.id_number)]
-            ):
+            cells = [p.name, str(p.age), ", ".join(words.group(g) for g in p.groups), mask_id(p.id_number)]
+            for c, text in enumerate(cells):
                 self.people.setItem(r, c, QTableWidgetItem(text))
+            b = QPushButton(self.tr("Reveal"))
+            b.setObjectName(f"reveal_id_{r}")
+            b.clicked.connect(lambda _=False, row=r: self.reveal_id(row))
+            self.people.setCellWidget(r, 4, b)
+            self.reveal_id_buttons.append(b)
         lay.addWidget(self.people)
 
         self.contacts = QTableWidget(0, 4)
@@ -121,6 +126,16 @@ class HouseholdFile(QDialog):
                 self.past.setItem(r, c, QTableWidgetItem(text))
         lay.addWidget(self.past)
         self.resize(720, 560)
+
+    def reveal_id(self, row: int) -> None:
+        p = self.hh.residents[row]
+        op, console = self.operator()
+        self.send(
+            ev.RevealContact(
+                at=0, operator=op, console=console, household=self.hh.code, field=f"resident:{p.id}:id_number"
+            )
+        )
+        self.people.setItem(row, 3, QTableWidgetItem(p.id_number))
 
     def reveal(self, row: int) -> None:
         c = self.hh.contacts[row]

@@ -218,6 +218,16 @@ def test_revealing_a_masked_number_is_journaled(rig: Rig) -> None:
     rec = next(r for r in rig.core.store.journal.read(1) if r.type == "reveal")
     body = ev.decode(rec.body)
     assert isinstance(body, ev.RevealContact) and body.operator == "op1" and hh.contacts[0].id in body.field
+    # the resident's ID number likewise
+    resident = hh.residents[0]
+    assert f.people.item(0, 3).text() != resident.id_number
+    f.reveal_id_buttons[0].click()
+    assert f.people.item(0, 3).text() == resident.id_number
+    rig.qtbot.waitUntil(
+        lambda: sum(1 for r in rig.core.store.journal.read(1) if r.type == "reveal") == 2, timeout=5000
+    )
+    last = [ev.decode(r.body) for r in rig.core.store.journal.read(1) if r.type == "reveal"][-1]
+    assert isinstance(last, ev.RevealContact) and last.field == f"resident:{resident.id}:id_number"
 
 
 def test_township_officer_sees_only_their_township(
@@ -353,3 +363,19 @@ def test_shift_handover_lists_open_incidents_and_records_who_to_whom(
         assert rig.incident(hh.code).steps["ack"].operator == "op9"
     finally:
         rig.close()
+
+
+def test_banner_when_the_console_clock_is_off_from_the_devices(rig: Rig) -> None:
+    """Devices keep time by the network; a console clock 90 s ahead shows up in their offsets."""
+    assert not rig.window.banner.isVisible()
+    homes = list(rig.register.households.values())[:8]
+    msgs = []
+    for i, hh in enumerate(homes):
+        dev = hh.devices[0]
+        ts = rig.clock.now_ns() - 90 * NS
+        msgs.append(
+            (device_topic("SIM", hh.township, dev.id), payload(dev.id, dev.kind, "heartbeat", ts, f"hb{i}"))
+        )
+    publish_paho(rig.broker, msgs)
+    rig.qtbot.waitUntil(lambda: rig.window.banner.isVisible(), timeout=10000)
+    assert "CLOCK" in rig.window.banner.text()
