@@ -52,6 +52,7 @@ def run_window(
     mode: str,
     duration: float | None,
     screenshot: Path | None,
+    size: tuple[int, int] | None = None,
 ) -> int:
     import qasync
     from PySide6.QtCore import QTimer
@@ -86,6 +87,8 @@ def run_window(
         kpi_compute=kpi_for(core),
         run_import=importer_for(core),
     )
+    if size is not None:
+        window.resize(*size)
     window.show()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
@@ -207,6 +210,7 @@ def main_demo(argv: list[str]) -> int:
     p.add_argument("--storm", type=int, default=0)
     p.add_argument("--locale", default="zh_CN", choices=["zh_CN", "en"])
     p.add_argument("--workdir", type=Path, help="keep the demo journal here (default: a fresh temp dir)")
+    p.add_argument("--size", default="1366x768", help="window size, e.g. 1920x1080 for a wall screen")
     args = p.parse_args(argv)
     _logging()
     from console.bootstrap import build_core
@@ -260,7 +264,8 @@ def main_demo(argv: list[str]) -> int:
         ]
         sim += ["--storm", str(args.storm or 12), "--storm-window", "8"]
         children.append(_child(sim, workdir / "simulate.log"))
-        rc = run_window(core, sink, op, settings, "live", args.duration, args.screenshot)
+        w, h = (int(x) for x in args.size.lower().split("x"))
+        rc = run_window(core, sink, op, settings, "live", args.duration, args.screenshot, (w, h))
         del app
         return rc
     finally:
