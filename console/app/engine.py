@@ -151,6 +151,7 @@ class Engine:
         self._last_seq = 0  # the last journal record applied to the world
         self._last_poll = 0
         self._others = 0  # records applied that other workstations wrote
+        self._own_opened: set[int] = set()  # incidents opened by records this console wrote
         self.stopped = threading.Event()
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -162,7 +163,10 @@ class Engine:
             e = ev.decode(rec.body)
             if isinstance(e, ev.DeviceEvent):
                 self._seen.add(e.key)
+            before = self.world.next_incident
             self.world.apply(e)
+            if rec.console == self.console_id and self.world.next_incident != before:
+                self._own_opened.add(before)  # this console wrote the record that opened it
             self._last_at = max(self._last_at, rec.at)
             self._last_seq = rec.seq
             n += 1
@@ -271,7 +275,13 @@ class Engine:
             e = msgspec.structs.replace(item.event, at=self._now())
             self._commit([e], None)
         elif isinstance(item, _Resend):
-            unsent = self.world.unsent_requests()
+            # only this console's own: on a shared store the console that wrote the opening
+            # record sends the notifications (and resends them after its own restart)
+            unsent: list[Effect] = [
+                fx
+                for fx in self.world.unsent_requests()
+                if isinstance(fx, Notify) and fx.request.incident in self._own_opened
+            ]
             if unsent:
                 log.warning("sending %d notification request(s) left unsent by the last run", len(unsent))
                 self._effects(unsent)

@@ -465,3 +465,26 @@ def test_a_queue_that_never_empties_still_feeds_the_ui_and_the_timers() -> None:
     r.engine.stop()
     assert "delta" in order
     assert order.index("delta") < order.index("done:59")
+
+
+def test_another_workstation_does_not_resend_what_this_one_opened() -> None:
+    """On a shared store the console that wrote the opening record owns its notifications."""
+    journal = MemoryJournal()
+    first = make_rig(journal)
+    first.engine.publisher = None  # c1 journals the alarm, then dies before publishing
+    first.engine.start()
+    assert first.bus(alarm_msg(id_="owned")).wait(WAIT_S)
+    first.until(lambda w: len(w.incidents) == 1)
+    first.engine.stop()
+
+    other = make_rig(journal)
+    other.engine.console_id = "c2"
+    other.engine.recover()
+    other.engine.start()
+    try:
+        other.until(lambda w: len(w.incidents) == 1)
+        login(other)  # a round trip through the engine queue after the resend step
+        other.until(lambda w: "c1" in w.sessions)
+        assert other.pub.sent == []
+    finally:
+        other.engine.stop()
