@@ -379,3 +379,26 @@ def test_banner_when_the_console_clock_is_off_from_the_devices(rig: Rig) -> None
     publish_paho(rig.broker, msgs)
     rig.qtbot.waitUntil(lambda: rig.window.banner.isVisible(), timeout=10000)
     assert "CLOCK" in rig.window.banner.text()
+
+
+def test_alert_sounds_for_a_new_incident_and_repeats_until_acknowledged(rig: Rig) -> None:
+    from console.ui.sound import REPEAT_EVERY_S
+
+    hh = rig.household()
+    plays = rig.window.sound.plays
+    rig.alarm(hh)
+    rig.qtbot.waitUntil(lambda: rig.row_for(hh.code) >= 0, timeout=10000)
+    rig.qtbot.waitUntil(lambda: rig.window.sound.plays > plays, timeout=5000)
+    assert rig.window.sound.last_kind == "new_incident"
+    rig.window.timer.stop()  # drive the once-a-second tick by hand: no waiting on real time
+    before = rig.window.sound.plays
+    for _ in range(REPEAT_EVERY_S):
+        rig.window.on_second()
+    assert rig.window.sound.plays == before + 1  # repeats while unacknowledged
+    rig.window.select(rig.incident(hh.code).id)
+    rig.key(Qt.Key.Key_A)
+    rig.qtbot.waitUntil(lambda: rig.incident(hh.code).state == "acknowledged", timeout=5000)
+    quiet = rig.window.sound.plays
+    for _ in range(3 * REPEAT_EVERY_S):
+        rig.window.on_second()
+    assert rig.window.sound.plays == quiet
