@@ -42,6 +42,8 @@ T = TypeVar("T")
 
 FLUSH_INTERVAL_NS = 50_000_000  # deltas to the UI at most 20 times a second
 IDLE_WAKE_S = 0.2
+HEARTBEAT_WINDOW_S = 1.0  # heartbeat-only batches are coalesced this long before journaling
+HEARTBEAT_MAX = 5000
 HOUSEKEEPING_NS = 50_000_000  # timers, journal retry and UI flush at least this often under load
 POLL_OTHERS_NS = 300_000_000  # how often to look for records other workstations wrote
 
@@ -105,6 +107,10 @@ class _Query(msgspec.Struct):
     fut: Future[Any]
 
 
+class _FlushBeats(msgspec.Struct):
+    """Journal held heartbeats now (before a snapshot, a handover, a test's comparison)."""
+
+
 class _Resend(msgspec.Struct):
     """After recovery: send what was journaled as requested but never handed to the bus."""
 
@@ -152,6 +158,11 @@ class Engine:
         self._last_poll = 0
         self._others = 0  # records applied that other workstations wrote
         self._own_opened: set[int] = set()  # incidents opened by records this console wrote
+        self.heartbeat_window_s = HEARTBEAT_WINDOW_S
+        self._beat_buffer: dict[str, list[ev.Beat]] = {}
+        self._beat_dones: list[Callable[[], None]] = []
+        self._beat_count = 0
+        self._beat_since = 0
         self.stopped = threading.Event()
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -198,6 +209,10 @@ class Engine:
         self._q.put(_Cmd(event))
 
     submit_system = submit_command
+
+    def flush_heartbeats(self) -> None:
+        """Journal and apply the heartbeats held for coalescing, without waiting the window."""
+        self._q.put(_FlushBeats())
 
     def poke(self) -> None:
         """Wake the engine (e.g. after a fake clock moved) so it checks what is due."""
@@ -252,12 +267,14 @@ class Engine:
             self.stopped.set()
 
     def _housekeeping(self) -> None:
+        self._flush_beats(due_only=True)
         self._timers()
         self._retry_journal()
         self._poll_others()
         self._flush()
 
     def _drain_then_stop(self) -> None:
+        self._flush_beats()
         self._timers()
         self._retry_journal()
         self._flush(force=True)
@@ -274,6 +291,8 @@ class Engine:
         elif isinstance(item, _Cmd):
             e = msgspec.structs.replace(item.event, at=self._now())
             self._commit([e], None)
+        elif isinstance(item, _FlushBeats):
+            self._flush_beats()
         elif isinstance(item, _Resend):
             # only this console's own: on a shared store the console that wrote the opening
             # record sends the notifications (and resends them after its own restart)
@@ -318,11 +337,45 @@ class Engine:
                 continue
             self._seen.add(d.key)
             out.append(d)
+        if not out and beats:
+            # Heartbeat-only traffic is coalesced for up to HEARTBEAT_WINDOW_S: at a district's
+            # natural rate most batches hold one heartbeat, and a record each would grow the
+            # journal by millions of rows a day. Only the acknowledgement waits; no alarm does.
+            if not self._beat_dones and not self._beat_buffer:
+                self._beat_since = time.monotonic_ns()
+            for township, bl in beats.items():
+                self._beat_buffer.setdefault(township, []).extend(bl)
+            self._beat_count += sum(len(bl) for bl in beats.values())
+            if b.done is not None:
+                self._beat_dones.append(b.done)
+            if self._beat_count >= HEARTBEAT_MAX:
+                self._flush_beats()
+            return
+        self._flush_beats()  # keep order: heartbeats that came first are journaled first
         if beats:
             at = self._now()
             for township, bl in sorted(beats.items()):
                 out.append(ev.Heartbeats(at=at, township=township, beats=tuple(bl)))
         self._commit(out, b.done)
+
+    def _flush_beats(self, due_only: bool = False) -> None:
+        if not self._beat_buffer and not self._beat_dones:
+            return
+        if due_only and time.monotonic_ns() - self._beat_since < int(self.heartbeat_window_s * NS):
+            return
+        buffer, dones = self._beat_buffer, self._beat_dones
+        self._beat_buffer, self._beat_dones, self._beat_count = {}, [], 0
+        at = self._now()
+        events: list[ev.AnyEvent] = [
+            ev.Heartbeats(at=at, township=township, beats=tuple(bl))
+            for township, bl in sorted(buffer.items())
+        ]
+
+        def done_all() -> None:
+            for d in dones:
+                d()
+
+        self._commit(events, done_all)
 
     def _quarantine(self, at: int, topic: str, r: Rejected, payload: bytes) -> ev.Quarantined:
         self._stats["rejected"] += 1
@@ -442,6 +495,7 @@ class Engine:
             return
         now = self.clock.now_ns()
         if now >= due:
+            self._flush_beats()  # a held heartbeat must count before a device is called offline
             self._commit([ev.Tick(at=self._now())], None)
 
     # --- out to the UI -----------------------------------------------------------------------

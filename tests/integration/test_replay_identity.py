@@ -83,6 +83,7 @@ class LiveDay:
 
     def settle(self) -> None:
         """Everything submitted is applied and nothing is due any more."""
+        self.engine.flush_heartbeats()  # the engine holds heartbeat-only batches up to a second
         self.q(lambda w: None)
         now = self.clock.now_ns()
 

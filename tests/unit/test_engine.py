@@ -488,3 +488,35 @@ def test_another_workstation_does_not_resend_what_this_one_opened() -> None:
         assert other.pub.sent == []
     finally:
         other.engine.stop()
+
+
+def test_heartbeat_only_batches_are_coalesced_and_never_overtake_an_alarm() -> None:
+    r = make_rig()
+    r.engine.heartbeat_window_s = 3600.0  # only an alarm (or the size cap) flushes them here
+    r.engine.start()
+    try:
+        dones = [r.bus(alarm_msg(dev=f"H{i % 3 + 1}-smoke", id_=f"hb{i}", evt="heartbeat")) for i in range(5)]
+        r.until(lambda w: r.engine.status().received == 5)
+        assert "hb" not in r.types()  # held, one record later instead of five
+        assert not any(d.is_set() for d in dones)  # and not acknowledged before they are journaled
+        alarm_done = r.bus(alarm_msg(id_="after-beats"))
+        assert alarm_done.wait(WAIT_S)
+        assert all(d.wait(WAIT_S) for d in dones)
+        types = r.types()
+        assert types.index("hb") < types.index("dev")
+        beats = [b for e in r.bodies("hb") if isinstance(e, ev.Heartbeats) for b in e.beats]
+        assert len(beats) == 5
+    finally:
+        r.engine.stop()
+
+
+def test_held_heartbeats_are_journaled_within_the_window() -> None:
+    r = make_rig()
+    r.engine.heartbeat_window_s = 0.0
+    r.engine.start()
+    try:
+        done = r.bus(alarm_msg(id_="lone-beat", evt="heartbeat"))
+        assert done.wait(WAIT_S)  # the housekeeping pass flushes it
+        assert r.types().count("hb") == 1
+    finally:
+        r.engine.stop()
