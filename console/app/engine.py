@@ -43,7 +43,7 @@ T = TypeVar("T")
 FLUSH_INTERVAL_NS = 50_000_000  # deltas to the UI at most 20 times a second
 IDLE_WAKE_S = 0.2
 HEARTBEAT_WINDOW_S = 1.0  # heartbeat-only batches are coalesced this long before journaling
-HEARTBEAT_MAX = 5000
+HEARTBEAT_MAX = 500  # and flushed sooner when this many wait: unacked messages are a broker resource
 HOUSEKEEPING_NS = 50_000_000  # timers, journal retry and UI flush at least this often under load
 POLL_OTHERS_NS = 300_000_000  # how often to look for records other workstations wrote
 
