@@ -89,6 +89,14 @@ class UiSink(Protocol):
     def deliver(self, delta: Delta) -> None: ...
 
 
+def _all(callbacks: list[Callable[[], None]]) -> Callable[[], None]:
+    def call() -> None:
+        for cb in callbacks:
+            cb()
+
+    return call
+
+
 def _copy(obj: T) -> T:
     return msgspec.msgpack.decode(msgspec.msgpack.encode(obj), type=type(obj))
 
@@ -337,10 +345,15 @@ class Engine:
                 continue
             self._seen.add(d.key)
             out.append(d)
-        if not out and beats:
-            # Heartbeat-only traffic is coalesced for up to HEARTBEAT_WINDOW_S: at a district's
-            # natural rate most batches hold one heartbeat, and a record each would grow the
-            # journal by millions of rows a day. Only the acknowledgement waits; no alarm does.
+        if out:
+            # Alarms and everything else are journaled and applied now, in their own transaction:
+            # they never wait behind heartbeats.
+            self._commit(out, None if beats else b.done)
+        if beats:
+            # Heartbeats are coalesced for up to HEARTBEAT_WINDOW_S (or HEARTBEAT_MAX beats): at
+            # a district's natural rate most batches hold one heartbeat, and a record each would
+            # grow the journal by millions of rows a day. The batch's acknowledgement waits for
+            # them (nothing is acknowledged before it is journaled); no alarm does.
             if not self._beat_dones and not self._beat_buffer:
                 self._beat_since = time.monotonic_ns()
             for township, bl in beats.items():
@@ -350,32 +363,28 @@ class Engine:
                 self._beat_dones.append(b.done)
             if self._beat_count >= HEARTBEAT_MAX:
                 self._flush_beats()
-            return
-        self._flush_beats()  # keep order: heartbeats that came first are journaled first
-        if beats:
-            at = self._now()
-            for township, bl in sorted(beats.items()):
-                out.append(ev.Heartbeats(at=at, township=township, beats=tuple(bl)))
-        self._commit(out, b.done)
+        elif not out and b.done is not None:
+            b.done()  # nothing in it needed journaling (duplicates only)
+
+    def _take_beats(self) -> tuple[list[ev.AnyEvent], list[Callable[[], None]]]:
+        buffer, dones = self._beat_buffer, self._beat_dones
+        self._beat_buffer, self._beat_dones, self._beat_count = {}, [], 0
+        if not buffer:
+            return [], dones
+        at = self._now()
+        events: list[ev.AnyEvent] = [
+            ev.Heartbeats(at=at, township=township, beats=tuple(bl))
+            for township, bl in sorted(buffer.items())
+        ]
+        return events, dones
 
     def _flush_beats(self, due_only: bool = False) -> None:
         if not self._beat_buffer and not self._beat_dones:
             return
         if due_only and time.monotonic_ns() - self._beat_since < int(self.heartbeat_window_s * NS):
             return
-        buffer, dones = self._beat_buffer, self._beat_dones
-        self._beat_buffer, self._beat_dones, self._beat_count = {}, [], 0
-        at = self._now()
-        events: list[ev.AnyEvent] = [
-            ev.Heartbeats(at=at, township=township, beats=tuple(bl))
-            for township, bl in sorted(buffer.items())
-        ]
-
-        def done_all() -> None:
-            for d in dones:
-                d()
-
-        self._commit(events, done_all)
+        events, dones = self._take_beats()
+        self._commit(events, _all(dones))
 
     def _quarantine(self, at: int, topic: str, r: Rejected, payload: bytes) -> ev.Quarantined:
         self._stats["rejected"] += 1

@@ -490,22 +490,29 @@ def test_another_workstation_does_not_resend_what_this_one_opened() -> None:
         other.engine.stop()
 
 
-def test_heartbeat_only_batches_are_coalesced_and_never_overtake_an_alarm() -> None:
+def test_heartbeats_are_coalesced_and_alarms_never_wait_for_them() -> None:
     r = make_rig()
-    r.engine.heartbeat_window_s = 3600.0  # only an alarm (or the size cap) flushes them here
+    r.engine.heartbeat_window_s = 3600.0  # only the size cap or a flush request writes them here
     r.engine.start()
     try:
         dones = [r.bus(alarm_msg(dev=f"H{i % 3 + 1}-smoke", id_=f"hb{i}", evt="heartbeat")) for i in range(5)]
         r.until(lambda w: r.engine.status().received == 5)
-        assert "hb" not in r.types()  # held, one record later instead of five
+        assert "hb" not in r.types()  # held: one record later instead of five
         assert not any(d.is_set() for d in dones)  # and not acknowledged before they are journaled
         alarm_done = r.bus(alarm_msg(id_="after-beats"))
-        assert alarm_done.wait(WAIT_S)
+        assert alarm_done.wait(WAIT_S)  # the alarm is journaled and acknowledged at once
+        assert "dev" in r.types() and "hb" not in r.types()
+        r.engine.flush_heartbeats()
         assert all(d.wait(WAIT_S) for d in dones)
-        types = r.types()
-        assert types.index("hb") < types.index("dev")
         beats = [b for e in r.bodies("hb") if isinstance(e, ev.Heartbeats) for b in e.beats]
         assert len(beats) == 5
+        mixed = r.bus(
+            alarm_msg(id_="mixed-alarm"), alarm_msg(dev="H2-smoke", id_="mixed-beat", evt="heartbeat")
+        )
+        r.until(lambda w: r.journal.records[-1].key == "H1-smoke/mixed-alarm")
+        assert not mixed.is_set()  # its heartbeat is still held
+        r.engine.flush_heartbeats()
+        assert mixed.wait(WAIT_S)
     finally:
         r.engine.stop()
 
