@@ -167,6 +167,8 @@ class Engine:
         self._others = 0  # records applied that other workstations wrote
         self._own_opened: set[int] = set()  # incidents opened by records this console wrote
         self.heartbeat_window_s = HEARTBEAT_WINDOW_S
+        self._due_key: tuple[int, int, int] = (-1, -1, -1)
+        self._due: int | None = None
         self._beat_buffer: dict[str, list[ev.Beat]] = {}
         self._beat_dones: list[Callable[[], None]] = []
         self._beat_count = 0
@@ -499,7 +501,13 @@ class Engine:
             self.world.apply(note)
 
     def _timers(self) -> None:
-        due = self.world.next_due()
+        # next_due walks every open incident and its notifications: recompute it only when the
+        # world may have changed (something was applied) since the last time.
+        key = (self._last_seq, len(self._pending), self.world.now)
+        if key != self._due_key:
+            self._due_key = key
+            self._due = self.world.next_due()
+        due = self._due
         if due is None:
             return
         now = self.clock.now_ns()
