@@ -87,7 +87,7 @@ def run_js(qtbot: Any) -> Callable[..., Any]:
         view.evaluate(script, box.append)
         qtbot.waitUntil(lambda: bool(box), timeout=timeout)
         value = box[0]
-        if isinstance(value, str) and (value[:1] in "[{" or value == "null"):
+        if isinstance(value, str) and value and (value[0] in "[{" or value == "null"):
             return json.loads(value)
         return value
 
