@@ -55,7 +55,6 @@ class Rig:
         self.core = build_core(
             self.settings, register=register, clock=self.clock, sink=self.sink, store=store
         )
-        self.core.bus.config.__class__  # noqa: B018 - built
         self.op = operator
         self.core.engine.submit_command(
             ev.Login(
