@@ -89,6 +89,11 @@ class UiSink(Protocol):
     def deliver(self, delta: Delta) -> None: ...
 
 
+def _rows(events: Iterable[ev.AnyEvent]) -> list[tuple[int, str, str, str, bytes]]:
+    """Journal rows: (at, source, type, key, canonical body)."""
+    return [(e.at, ev.source_of(e), ev.type_of(e), ev.key_of(e), ev.encode(e)) for e in events]
+
+
 def _all(callbacks: list[Callable[[], None]]) -> Callable[[], None]:
     def call() -> None:
         for cb in callbacks:
@@ -411,24 +416,27 @@ class Engine:
 
     def _journal(self, events: Iterable[ev.AnyEvent]) -> bool:
         """Append; True when durable. Records other workstations wrote first are applied first."""
-        rows = [(e.at, ev.source_of(e), ev.type_of(e), ev.key_of(e), ev.encode(e)) for e in events]
+        events = list(events)
         if self._pending:
             # keep order: nothing new is written ahead of what is still held
-            self._pending.extend(ev.decode(r[4]) for r in rows)
+            self._pending.extend(events)
             return False
         try:
-            recs = self.journal.append(rows, self.console_id)
+            recs = self.journal.append(_rows(events), self.console_id)
         except Exception as exc:  # noqa: BLE001 - any store failure: hold and shout
-            self._journal_error = f"{type(exc).__name__}: {exc}"[:300]
-            log.error("journal write failed, holding %d events in memory: %s", len(rows), exc)
-            self._pending.extend(ev.decode(r[4]) for r in rows)
+            self._failed(exc)
+            log.error("journal write failed, holding %d events in memory: %s", len(events), exc)
+            self._pending.extend(events)
             return False
         if recs:
             self._catch_up(recs[0].seq - 1)
             self._last_seq = recs[-1].seq
         if self.on_journaled is not None:
-            self.on_journaled([ev.decode(r[4]) for r in rows])
+            self.on_journaled(events)
         return True
+
+    def _failed(self, exc: Exception) -> None:
+        self._journal_error = f"{type(exc).__name__}: {exc}"[:300]
 
     def _catch_up(self, upto: int | None = None) -> None:
         """Apply records other workstations sharing this store wrote since we last looked.
@@ -454,7 +462,7 @@ class Engine:
         try:
             last = self.journal.last()
         except Exception as exc:  # noqa: BLE001
-            self._journal_error = f"{type(exc).__name__}: {exc}"[:300]
+            self._failed(exc)
             return
         if last is not None and last.seq > self._last_seq:
             self._catch_up(last.seq)
@@ -463,11 +471,10 @@ class Engine:
         if not self._pending:
             return
         held = self._pending
-        rows = [(e.at, ev.source_of(e), ev.type_of(e), ev.key_of(e), ev.encode(e)) for e in held]
         try:
-            recs = self.journal.append(rows, self.console_id)
+            recs = self.journal.append(_rows(held), self.console_id)
         except Exception as exc:
-            self._journal_error = f"{type(exc).__name__}: {exc}"[:300]
+            self._failed(exc)
             return
         if recs:
             # held events were applied when they arrived; what others wrote meanwhile follows

@@ -80,11 +80,15 @@ class QueueModel(QAbstractTableModel):
                 self.incidents.pop(inc.id, None)
         self.resort()
 
+    def ordered(self, now: int) -> list[Incident]:
+        """What the queue shows, most urgent first."""
+        shown = [i for i in self.incidents.values() if not self.escalated_only or i.escalations]
+        return sorted(shown, key=lambda i: urgency(i, now))
+
     def resort(self) -> None:
         now = self.now()
         self.beginResetModel()
-        shown = [i for i in self.incidents.values() if not self.escalated_only or i.escalations]
-        self.rows = sorted(shown, key=lambda i: urgency(i, now))
+        self.rows = self.ordered(now)
         self.endResetModel()
 
     def tick(self) -> None:
@@ -92,8 +96,7 @@ class QueueModel(QAbstractTableModel):
         if not self.rows:
             return
         now = self.now()
-        shown = [i for i in self.incidents.values() if not self.escalated_only or i.escalations]
-        order = sorted(shown, key=lambda i: urgency(i, now))
+        order = self.ordered(now)
         if [i.id for i in order] != [i.id for i in self.rows]:
             self.resort()
             return
