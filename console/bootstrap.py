@@ -195,7 +195,7 @@ def build_core(
     store = store if store is not None else open_store(settings)
     if register is None:
         register = store.load_register() or Register([], [], version="empty")
-    elif store.load_register() is None:
+    elif store.register_version() is None:
         store.save_register(register)
     world = make_world(register)
 

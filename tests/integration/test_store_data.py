@@ -146,8 +146,10 @@ def make_register(n: int) -> Register:
 
 def test_register_round_trip(store: SqlStore) -> None:
     assert store.load_register() is None
+    assert store.register_version() is None
     reg = make_register(200)
     store.save_register(reg)
+    assert store.register_version() == "2026-01"
     back = store.load_register()
     assert back is not None and back.version == "2026-01"
     assert back.areas == reg.areas

@@ -58,6 +58,14 @@ def save_register(engine: Engine, register: Register) -> None:
         raise classify(exc) from exc
 
 
+def register_version(engine: Engine) -> str | None:
+    """The saved register's version, or None if none was ever saved (reads one small table)."""
+    with engine.connect() as conn:
+        meta = dict(conn.execute(select(schema.register_meta.c.key, schema.register_meta.c.value)).all())
+    version = meta.get("version")
+    return None if version is None else str(version)
+
+
 def load_register(engine: Engine) -> Register | None:
     """The saved register, or None if none was ever saved."""
     try:

@@ -121,6 +121,9 @@ class SqlStore:
     def save_register(self, register: Register) -> None:
         register_store.save_register(self.engine, register)
 
+    def register_version(self) -> str | None:
+        return register_store.register_version(self.engine)
+
     def load_register(self) -> Register | None:
         return register_store.load_register(self.engine)
 
