@@ -36,14 +36,6 @@
         <source>Incoming operator</source>
         <translation>接班值班员</translation>
     </message>
-    <message>
-        <source>Password</source>
-        <translation>密码</translation>
-    </message>
-    <message>
-        <source>Wrong operator or password.</source>
-        <translation>值班员账号或密码错误。</translation>
-    </message>
 </context>
 <context>
     <name>HouseholdFile</name>
