@@ -77,26 +77,34 @@ def tls_broker(tmp_path: Path) -> Any:
     proc.wait(10)
 
 
-def test_bus_connects_with_ca_client_certificate_and_password(tls_broker: Any) -> None:
-    import paho.mqtt.client as mqtt
+def tls_config(port: int, pki: Path, console: str, password: str, **kw: Any) -> Any:
+    """A BusConfig presenting the test CA, the client certificate and officer's password."""
+    from console.io.bus import BusConfig
 
-    from console.io.bus import BusClient, BusConfig
-
-    port, pki = tls_broker
-    cfg = BusConfig(
+    kw.setdefault("backoff_initial_s", 0.05)
+    kw.setdefault("backoff_max_s", 0.5)
+    return BusConfig(
         "127.0.0.1",
         port,
         "TLSD",
         None,
-        "tls1",
+        console,
         username="officer",
-        password="s3cret-pass",
+        password=password,
         ca_file=str(pki / "ca.crt"),
         cert_file=str(pki / "client.crt"),
         key_file=str(pki / "client.key"),
-        backoff_initial_s=0.05,
-        backoff_max_s=0.5,
+        **kw,
     )
+
+
+def test_bus_connects_with_ca_client_certificate_and_password(tls_broker: Any) -> None:
+    import paho.mqtt.client as mqtt
+
+    from console.io.bus import BusClient
+
+    port, pki = tls_broker
+    cfg = tls_config(port, pki, "tls1", "s3cret-pass")
     rec = Recorder()
     bus = BusClient(cfg, rec.on_batch, rec.on_status)
     bus.start()
@@ -118,24 +126,10 @@ def test_bus_connects_with_ca_client_certificate_and_password(tls_broker: Any) -
 
 
 def test_wrong_password_never_connects(tls_broker: Any) -> None:
-    from console.io.bus import BusClient, BusConfig
+    from console.io.bus import BusClient
 
     port, pki = tls_broker
-    cfg = BusConfig(
-        "127.0.0.1",
-        port,
-        "TLSD",
-        None,
-        "tls2",
-        username="officer",
-        password="wrong",
-        ca_file=str(pki / "ca.crt"),
-        cert_file=str(pki / "client.crt"),
-        key_file=str(pki / "client.key"),
-        backoff_initial_s=0.05,
-        backoff_max_s=0.2,
-        blind_after_s=0.5,
-    )
+    cfg = tls_config(port, pki, "tls2", "wrong", backoff_max_s=0.2, blind_after_s=0.5)
     rec = Recorder()
     bus = BusClient(cfg, rec.on_batch, rec.on_status)
     bus.start()
