@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import re
 import signal
 import subprocess
@@ -140,6 +139,42 @@ def _logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def local_settings(host: str, port: int, console_id: str, **kw: Any) -> Settings:
+    """Settings for a console on the embedded (demo / training) broker, with its credentials."""
+    from console.io.broker import DEMO_PASSWORD, DEMO_USERNAME
+
+    return Settings(
+        broker_host=host,
+        broker_port=port,
+        broker_username=DEMO_USERNAME,
+        broker_password=DEMO_PASSWORD,
+        district="SIM",
+        console_id=console_id,
+        **kw,
+    )
+
+
+def sign_in(core: Any, console_id: str, op_id: str, name: str, role: str, scope: str, password: str) -> Any:
+    """Make sure the (demo / trainee) account exists and journal its login on this console."""
+    from console.ui.main_window import Operator
+
+    if core.store.check_login(op_id, password) is None:
+        core.store.add_operator(op_id, name, role, scope, password)
+    op = Operator(op_id, role, scope, name)
+    _login_event(core, op, console_id)
+    return op
+
+
+def stop_children(children: list[subprocess.Popen[bytes]]) -> None:
+    for c in reversed(children):
+        if c.poll() is None:
+            c.terminate()
+            try:
+                c.wait(10)
+            except subprocess.TimeoutExpired:
+                c.kill()
+
+
 def _login_event(core: Any, op: Any, console_id: str) -> None:
     from console.domain import events as ev
 
@@ -216,7 +251,6 @@ def main_demo(argv: list[str]) -> int:
     from console.bootstrap import build_core
     from console.sim.district import generate
     from console.ui.app import create_app
-    from console.ui.main_window import Operator
     from console.ui.qtsink import QtSink
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="guardian-demo-"))
@@ -230,24 +264,14 @@ def main_demo(argv: list[str]) -> int:
         from console.io.broker import DEMO_PASSWORD, DEMO_USERNAME
 
         creds = ["--username", DEMO_USERNAME, "--password", DEMO_PASSWORD]
-        settings = Settings(
-            broker_host=host,
-            broker_port=port,
-            broker_username=DEMO_USERNAME,
-            broker_password=DEMO_PASSWORD,
-            district="SIM",
-            console_id="demo",
-            db_url=f"sqlite:///{workdir / 'journal.sqlite'}",
-            locale=args.locale,
+        settings = local_settings(
+            host, port, "demo", db_url=f"sqlite:///{workdir / 'journal.sqlite'}", locale=args.locale
         )
         app = create_app(settings.locale)
         register = generate(seed=args.seed, households=args.households)
         sink = QtSink()
         core = build_core(settings, register=register, sink=sink)
-        if core.store.check_login("demo", "demo-officer") is None:
-            core.store.add_operator("demo", "演示值班员", "district_officer", "*", "demo-officer")
-        op = Operator("demo", "district_officer", "*", "演示值班员")
-        _login_event(core, op, settings.console_id)
+        op = sign_in(core, settings.console_id, "demo", "演示值班员", "district_officer", "*", "demo-officer")
         common = ["--host", host, "--port", str(port), *creds, "--district", "SIM"]
         children.append(_child(["gateway", *common, "--speed", "4"], workdir / "gateway.log"))
         sim = ["simulate", *common, "--households", str(args.households), "--seed", str(args.seed)]
@@ -269,17 +293,9 @@ def main_demo(argv: list[str]) -> int:
         del app
         return rc
     finally:
-        for c in reversed(children):
-            if c.poll() is None:
-                c.terminate()
-                try:
-                    c.wait(10)
-                except subprocess.TimeoutExpired:
-                    c.kill()
+        stop_children(children)
         if core is not None:
             core.stop()
-        if os.environ.get("GUARDIAN_DEMO_KEEP") is None and args.workdir is None:
-            pass  # the temp dir is left for inspection of logs; it is small
 
 
 main = main_run

@@ -37,7 +37,15 @@ def training_settings(base: Settings) -> Settings:
 
 
 def main(argv: list[str]) -> int:
-    from console.launch import _child, _logging, _start_broker, run_window
+    from console.launch import (
+        _child,
+        _logging,
+        _start_broker,
+        local_settings,
+        run_window,
+        sign_in,
+        stop_children,
+    )
 
     p = argparse.ArgumentParser(prog="python -m console training", description=__doc__)
     p.add_argument("--scenario", help="drill to publish once the console is up (name or .jsonl)")
@@ -53,7 +61,6 @@ def main(argv: list[str]) -> int:
     from console.io.broker import DEMO_PASSWORD, DEMO_USERNAME
     from console.sim.district import generate
     from console.ui.app import create_app
-    from console.ui.main_window import Operator
     from console.ui.qtsink import QtSink
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="guardian-training-"))
@@ -63,14 +70,7 @@ def main(argv: list[str]) -> int:
     try:
         broker, host, port = _start_broker(workdir)
         children.append(broker)
-        base = Settings(
-            broker_host=host,
-            broker_port=port,
-            broker_username=DEMO_USERNAME,
-            broker_password=DEMO_PASSWORD,
-            district="SIM",
-            console_id="training",
-        )
+        base = local_settings(host, port, "training")
         try:
             settings = training_settings(base)
         except TrainingError as exc:
@@ -80,13 +80,7 @@ def main(argv: list[str]) -> int:
         app = create_app(settings.locale)
         sink = QtSink()
         core = build_core(settings, register=generate(households=args.households), sink=sink)
-        op_id, name, role, scope, password = TRAINEE
-        if core.store.check_login(op_id, password) is None:
-            core.store.add_operator(op_id, name, role, scope, password)
-        op = Operator(op_id, role, scope, name)
-        from console.domain import events as ev
-
-        core.engine.submit_command(ev.Login(at=0, operator=op_id, console="training", role=role, scope=scope))
+        op = sign_in(core, "training", *TRAINEE)
         if args.scenario:
             drill = ["drill", args.scenario, "--host", host, "--port", str(port)]
             drill += ["--username", DEMO_USERNAME, "--password", DEMO_PASSWORD, "--speed", str(args.speed)]
@@ -101,9 +95,6 @@ def main(argv: list[str]) -> int:
         del app
         return rc
     finally:
-        for c in reversed(children):
-            if c.poll() is None:
-                c.terminate()
-                c.wait(10)
+        stop_children(children)
         if core is not None:
             core.stop()
