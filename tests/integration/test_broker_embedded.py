@@ -83,7 +83,7 @@ def test_persistent_session_queues_while_console_is_away(
     second = BusClient(cfg, rec.on_batch, rec.on_status)
     second.start()
     try:
-        wait_until(lambda: rec.count() >= 25, what="25 queued messages")
+        rec.wait_for(lambda: rec.count() >= 25, what="25 queued messages")
         assert sorted(rec.payloads()) == sorted(p for _, p in sent)
     finally:
         second.stop()

@@ -60,7 +60,7 @@ def test_offline_console_gets_more_than_stock_1000_queued(mosquitto: Any, unique
     second = BusClient(cfg, rec.on_batch, rec.on_status)
     second.start()
     try:
-        wait_until(lambda: rec.count() >= n, timeout=30, what=f"{n} queued messages")
+        rec.wait_for(lambda: rec.count() >= n, timeout=30, what=f"{n} queued messages")
         assert len(set(rec.payloads())) == n
     finally:
         second.stop()

@@ -29,7 +29,7 @@ def test_district_console_gets_every_township_in_batches(any_broker: Any, unique
         sent = [(evt(d, f"tw{i % 3}", f"dev{i}"), f'{{"n":{i}}}'.encode()) for i in range(60)]
         publish_paho(any_broker, sent)
         publish_paho(any_broker, [(evt("otherdistrict", "tw0", "dev0"), b"{}")])
-        wait_until(lambda: rec.count() >= 60, what="60 messages")
+        rec.wait_for(lambda: rec.count() >= 60, what="60 messages")
         got = sorted((m.topic, m.payload) for m in rec.messages)
         assert got == sorted(sent)
         assert {m.qos for m in rec.messages} == {1}
@@ -59,7 +59,7 @@ def test_township_console_sees_only_its_township_and_receipts(
             ],
         )
         # Published in order by one client: once the receipt is here, devA would have been too.
-        wait_until(lambda: b"receipt" in rec.payloads(), what="receipt")
+        rec.wait_for(lambda: b"receipt" in rec.payloads(), what="receipt")
         assert sorted(rec.payloads()) == [b"mine", b"receipt"]
     finally:
         client.stop()
@@ -78,7 +78,7 @@ def test_unacked_batch_is_redelivered_to_a_new_client(
     wait_until(lambda: connected(first), what="connected")
     sent = [(evt(d, "tw1", f"dev{i}"), f"m{i}".encode()) for i in range(20)]
     publish_paho(mosquitto, sent)
-    wait_until(lambda: held.count() == 20, what="20 held messages")
+    held.wait_for(lambda: held.count() == 20, what="20 held messages")
     assert first.stats()["acked"] == 0
     assert first.stats()["in_flight"] == 20
     first.abort()
@@ -88,7 +88,7 @@ def test_unacked_batch_is_redelivered_to_a_new_client(
     second = BusClient(cfg, again.on_batch, again.on_status)
     second.start()
     try:
-        wait_until(lambda: again.count() >= 20, what="redelivery")
+        again.wait_for(lambda: again.count() >= 20, what="redelivery")
         assert sorted(again.payloads()) == sorted(p for _, p in sent)
     finally:
         second.stop()
@@ -116,7 +116,7 @@ def test_acked_batch_is_not_redelivered(mosquitto: Any, unique_topic_prefix: str
     try:
         wait_until(lambda: connected(second), what="reconnected")
         publish_paho(mosquitto, [(evt(d, "tw1", "marker"), b"marker")])
-        wait_until(lambda: b"marker" in again.payloads(), what="marker")
+        again.wait_for(lambda: b"marker" in again.payloads(), what="marker")
         assert again.payloads() == [b"marker"]
     finally:
         second.stop()

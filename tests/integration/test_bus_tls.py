@@ -109,7 +109,7 @@ def test_bus_connects_with_ca_client_certificate_and_password(tls_broker: Any) -
     bus = BusClient(cfg, rec.on_batch, rec.on_status)
     bus.start()
     try:
-        wait_until(lambda: "connected" in rec.states(), 15, "connected over TLS")
+        rec.wait_for(lambda: "connected" in rec.states(), 15, "connected over TLS")
         pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="tls-pub")
         pub.tls_set(
             ca_certs=str(pki / "ca.crt"), certfile=str(pki / "client.crt"), keyfile=str(pki / "client.key")
@@ -120,7 +120,7 @@ def test_bus_connects_with_ca_client_certificate_and_password(tls_broker: Any) -
         pub.publish("guard/v1/evt/TLSD/T1/dev1", b"over-tls", qos=1).wait_for_publish(10)
         pub.disconnect()
         pub.loop_stop()
-        wait_until(lambda: b"over-tls" in rec.payloads(), 10, "message over TLS")
+        rec.wait_for(lambda: b"over-tls" in rec.payloads(), 10, "message over TLS")
     finally:
         bus.stop()
 
@@ -134,7 +134,7 @@ def test_wrong_password_never_connects(tls_broker: Any) -> None:
     bus = BusClient(cfg, rec.on_batch, rec.on_status)
     bus.start()
     try:
-        wait_until(lambda: "blind" in rec.states(), 15, "blind after refused logins")
+        rec.wait_for(lambda: "blind" in rec.states(), 15, "blind after refused logins")
         assert "connected" not in rec.states()
     finally:
         bus.stop()
