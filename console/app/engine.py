@@ -22,6 +22,8 @@ from typing import Any, Protocol, TypeVar
 
 import msgspec
 
+from console.app.beats import BeatBuffer
+from console.app.delta import Delta, Status, UiSink, copy_struct
 from console.app.ports import Clock, Journal, Publisher
 from console.domain import events as ev
 from console.domain.codec import (
@@ -33,8 +35,6 @@ from console.domain.codec import (
     notify_req_topic,
 )
 from console.domain.deadlines import NS
-from console.domain.incident import Incident
-from console.domain.supervision import Ticket
 from console.domain.world import Alert, Effect, Notify, Refused, World
 
 log = logging.getLogger(__name__)
@@ -42,8 +42,6 @@ T = TypeVar("T")
 
 FLUSH_INTERVAL_NS = 50_000_000  # deltas to the UI at most 20 times a second
 IDLE_WAKE_S = 0.2
-HEARTBEAT_WINDOW_S = 1.0  # heartbeat-only batches are coalesced this long before journaling
-HEARTBEAT_MAX = 500  # and flushed sooner when this many wait: unacked messages are a broker resource
 HOUSEKEEPING_NS = 50_000_000  # timers, journal retry and UI flush at least this often under load
 POLL_OTHERS_NS = 300_000_000  # how often to look for records other workstations wrote
 
@@ -54,39 +52,6 @@ class Message(Protocol):
 
     @property
     def payload(self) -> bytes: ...
-
-
-class Status(msgspec.Struct, kw_only=True):
-    now: int
-    bus: str
-    bus_since: int
-    journal: str  # ok | failing
-    journal_error: str = ""
-    pending: int = 0  # events applied but not yet journaled
-    received: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    quarantine: dict[str, int] = {}
-    unknown_heartbeats: int = 0
-    clock_offset_s: float | None = None  # console clock minus median device clock
-    open_incidents: int = 0
-    open_tickets: int = 0
-    last_seq: int = 0
-
-
-class Delta(msgspec.Struct, kw_only=True):
-    """What changed since the last delta. Copies: safe to hand to another thread."""
-
-    incidents: list[Incident] = []
-    tickets: list[Ticket] = []
-    bands: dict[str, str] = {}
-    alerts: list[Alert] = []
-    refusals: list[Refused] = []
-    status: Status | None = None
-
-
-class UiSink(Protocol):
-    def deliver(self, delta: Delta) -> None: ...
 
 
 def _rows(events: Iterable[ev.AnyEvent]) -> list[tuple[int, str, str, str, bytes]]:
@@ -100,10 +65,6 @@ def _all(callbacks: list[Callable[[], None]]) -> Callable[[], None]:
             cb()
 
     return call
-
-
-def _copy(obj: T) -> T:
-    return msgspec.msgpack.decode(msgspec.msgpack.encode(obj), type=type(obj))
 
 
 class _Batch(msgspec.Struct):
@@ -171,13 +132,9 @@ class Engine:
         self._last_poll = 0
         self._others = 0  # records applied that other workstations wrote
         self._own_opened: set[int] = set()  # incidents opened by records this console wrote
-        self.heartbeat_window_s = HEARTBEAT_WINDOW_S
+        self.beats = BeatBuffer()  # heartbeats held for coalescing (console/app/beats.py)
         self._due_key: tuple[int, int, int] = (-1, -1, -1)
         self._due: int | None = None
-        self._beat_buffer: dict[str, list[ev.Beat]] = {}
-        self._beat_dones: list[Callable[[], None]] = []
-        self._beat_count = 0
-        self._beat_since = 0
         self.stopped = threading.Event()
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -357,40 +314,16 @@ class Engine:
             # they never wait behind heartbeats.
             self._commit(out, None if beats else b.done)
         if beats:
-            # Heartbeats are coalesced for up to HEARTBEAT_WINDOW_S (or HEARTBEAT_MAX beats): at
-            # a district's natural rate most batches hold one heartbeat, and a record each would
-            # grow the journal by millions of rows a day. The batch's acknowledgement waits for
-            # them (nothing is acknowledged before it is journaled); no alarm does.
-            if not self._beat_dones and not self._beat_buffer:
-                self._beat_since = time.monotonic_ns()
-            for township, bl in beats.items():
-                self._beat_buffer.setdefault(township, []).extend(bl)
-            self._beat_count += sum(len(bl) for bl in beats.values())
-            if b.done is not None:
-                self._beat_dones.append(b.done)
-            if self._beat_count >= HEARTBEAT_MAX:
+            # Held and journaled together later; this batch's ack waits for them, no alarm does.
+            if self.beats.add(beats, b.done):
                 self._flush_beats()
         elif not out and b.done is not None:
             b.done()  # nothing in it needed journaling (duplicates only)
 
-    def _take_beats(self) -> tuple[list[ev.AnyEvent], list[Callable[[], None]]]:
-        buffer, dones = self._beat_buffer, self._beat_dones
-        self._beat_buffer, self._beat_dones, self._beat_count = {}, [], 0
-        if not buffer:
-            return [], dones
-        at = self._now()
-        events: list[ev.AnyEvent] = [
-            ev.Heartbeats(at=at, township=township, beats=tuple(bl))
-            for township, bl in sorted(buffer.items())
-        ]
-        return events, dones
-
     def _flush_beats(self, due_only: bool = False) -> None:
-        if not self._beat_buffer and not self._beat_dones:
+        if not self.beats or (due_only and not self.beats.due()):
             return
-        if due_only and time.monotonic_ns() - self._beat_since < int(self.heartbeat_window_s * NS):
-            return
-        events, dones = self._take_beats()
+        events, dones = self.beats.take(self._now())
         self._commit(events, _all(dones))
 
     def _quarantine(self, at: int, topic: str, r: Rejected, payload: bytes) -> ev.Quarantined:
@@ -560,8 +493,8 @@ class Engine:
         w = self.world
         bands = {code: w.band_of(code) for code in households if code in w.register.households}
         delta = Delta(
-            incidents=[_copy(w.incidents[i]) for i in sorted(incs)],
-            tickets=[_copy(w.tickets[t]) for t in sorted(tickets)],
+            incidents=[copy_struct(w.incidents[i]) for i in sorted(incs)],
+            tickets=[copy_struct(w.tickets[t]) for t in sorted(tickets)],
             bands=bands,
             alerts=self._alerts,
             refusals=self._refusals,

@@ -104,7 +104,7 @@ def run(argv: list[str]) -> dict[str, Any]:
 
     from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer
 
-    from console.app.engine import Delta
+    from console.app.delta import Delta
     from console.benches.bus_drain import _Mosquitto
     from console.bootstrap import build_core
     from console.config import Settings

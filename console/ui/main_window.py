@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.app.engine import Delta, Engine, Status
+from console.app.delta import Delta, Status, copy_struct
+from console.app.engine import Engine
 from console.domain import events as ev
 from console.domain.checklist import Template
 from console.domain.incident import Incident
@@ -395,14 +396,14 @@ class MainWindow(QMainWindow):
             return
 
         def facts(w: World) -> dict[str, Any]:
-            from console.app.engine import _copy
-
             return {
                 "risk": w.risk_of(code),
                 "health": {
-                    d.id: _copy(w.supervisor.health[d.id]) for d in hh.devices if d.id in w.supervisor.health
+                    d.id: copy_struct(w.supervisor.health[d.id])
+                    for d in hh.devices
+                    if d.id in w.supervisor.health
                 },
-                "incidents": [_copy(w.incidents[i]) for i in w.history.get(code, [])],
+                "incidents": [copy_struct(w.incidents[i]) for i in w.history.get(code, [])],
             }
 
         def show(f: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from console.app.engine import Delta
+from console.app.delta import Delta
 
 
 class QtSink(QObject):

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from console.app.clock import FakeClock
-from console.app.engine import Delta, Engine
+from console.app.delta import Delta
+from console.app.engine import Engine
 from console.bootstrap import make_world
 from console.domain import events as ev
 from console.domain.chain import verify

@@ -15,7 +15,8 @@ import msgspec
 import pytest
 
 from console.app.clock import FakeClock
-from console.app.engine import Delta, Engine, Status
+from console.app.delta import Delta, Status
+from console.app.engine import Engine
 from console.app.memjournal import MemoryJournal
 from console.domain import events as ev
 from console.domain.chain import verify
@@ -492,7 +493,7 @@ def test_another_workstation_does_not_resend_what_this_one_opened() -> None:
 
 def test_heartbeats_are_coalesced_and_alarms_never_wait_for_them() -> None:
     r = make_rig()
-    r.engine.heartbeat_window_s = 3600.0  # only the size cap or a flush request writes them here
+    r.engine.beats.window_s = 3600.0  # only the size cap or a flush request writes them here
     r.engine.start()
     try:
         dones = [r.bus(alarm_msg(dev=f"H{i % 3 + 1}-smoke", id_=f"hb{i}", evt="heartbeat")) for i in range(5)]
@@ -519,7 +520,7 @@ def test_heartbeats_are_coalesced_and_alarms_never_wait_for_them() -> None:
 
 def test_held_heartbeats_are_journaled_within_the_window() -> None:
     r = make_rig()
-    r.engine.heartbeat_window_s = 0.0
+    r.engine.beats.window_s = 0.0
     r.engine.start()
     try:
         done = r.bus(alarm_msg(id_="lone-beat", evt="heartbeat"))

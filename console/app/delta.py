@@ -1,0 +1,54 @@
+"""What the engine tells the UI: a status and the changes since the last delta.
+
+Plain msgspec structs holding copies, so they cross from the engine thread to the UI thread
+without sharing anything mutable."""
+
+from __future__ import annotations
+
+from typing import Protocol, TypeVar
+
+import msgspec
+
+from console.domain.incident import Incident
+from console.domain.supervision import Ticket
+from console.domain.world import Alert, Refused
+
+T = TypeVar("T")
+
+
+class Status(msgspec.Struct, kw_only=True):
+    now: int
+    bus: str
+    bus_since: int
+    journal: str  # ok | failing
+    journal_error: str = ""
+    pending: int = 0  # events applied but not yet journaled
+    received: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    quarantine: dict[str, int] = {}
+    unknown_heartbeats: int = 0
+    clock_offset_s: float | None = None  # console clock minus median device clock
+    open_incidents: int = 0
+    open_tickets: int = 0
+    last_seq: int = 0
+
+
+class Delta(msgspec.Struct, kw_only=True):
+    """What changed since the last delta. Copies: safe to hand to another thread."""
+
+    incidents: list[Incident] = []
+    tickets: list[Ticket] = []
+    bands: dict[str, str] = {}
+    alerts: list[Alert] = []
+    refusals: list[Refused] = []
+    status: Status | None = None
+
+
+class UiSink(Protocol):
+    def deliver(self, delta: Delta) -> None: ...
+
+
+def copy_struct(obj: T) -> T:
+    """A deep copy through msgpack: safe to hand to another thread."""
+    return msgspec.msgpack.decode(msgspec.msgpack.encode(obj), type=type(obj))
