@@ -83,7 +83,7 @@ def build_replay(store: Any, register: Any) -> Any:
 
 
 def report(replay: Any, from_ns: int | None, to_ns: int | None, journal: str) -> dict[str, Any]:
-    from console.app.replay import kpis, timings
+    from console.app.timings import kpis, timings
 
     w = replay.world
     return {

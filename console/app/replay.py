@@ -19,22 +19,27 @@ from __future__ import annotations
 import copy
 import gc
 import sys
-import zlib
 from array import array
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 import msgspec
 
+from console.app.world_snapshot import (
+    encode_incident,
+    gc_paused,
+    get_field,
+    restore,
+    set_field,
+    snapshot_core,
+    unknown_fields,
+)
 from console.domain import events as ev
 from console.domain.chain import Record
-from console.domain.deadlines import MARKS, NS, due_at
-from console.domain.incident import Incident
-from console.domain.supervision import Health, Ticket
-from console.domain.world import Session, World
+from console.domain.deadlines import NS
+from console.domain.world import World
 
 ReadRecords = Callable[[int, int | None], Iterable[Record]]
 """``read(from_seq, to_seq_or_None)``: records in seq order, both ends inclusive (Journal.read)."""
@@ -42,34 +47,6 @@ ReadRecords = Callable[[int, int | None], Iterable[Record]]
 SPEEDS: Final[dict[str, float | None]] = {"1x": 1.0, "10x": 10.0, "60x": 60.0, "max": None}
 DEFAULT_INTERVAL: Final = 2048
 DEFAULT_BUDGET: Final = 512 * 1024 * 1024
-COMPRESS_ABOVE: Final = 4 << 20  # a core state bigger than this is zlib'd: more checkpoints fit
-
-_STATIC: Final = frozenset({"register", "templates", "weights"})
-_DIRTY: Final = frozenset({"dirty_incidents", "dirty_tickets", "dirty_households"})
-_WORLD_FIELDS: Final = frozenset(
-    {
-        "incidents",
-        "open_by_household",
-        "history",
-        "last_restore",
-        "supervisor",
-        "tickets",
-        "open_ticket",
-        "sessions",
-        "quarantine",
-        "counters",
-        "bus_state",
-        "bus_since",
-        "now",
-        "next_incident",
-        "next_ticket",
-        "handovers",
-        "reveals",
-        "_started",
-        "seen_keys",
-    }
-)
-_SUPERVISOR_FIELDS: Final = frozenset({"health", "_due", "_since"})
 
 
 class ReplayClock:
@@ -83,147 +60,6 @@ class ReplayClock:
 
     def set(self, now_ns: int) -> None:
         self._now = now_ns
-
-
-# --- snapshots -------------------------------------------------------------------------------
-
-
-class WorldState(msgspec.Struct, array_like=True):
-    """Everything in a World that events change, but the incidents (encoded one by one, so a
-    checkpoint shares the bytes of every incident that did not change since the last one).
-    Register, templates and weights are not here: one replay, one register."""
-
-    open_by_household: dict[str, int]
-    history: dict[str, list[int]]
-    last_restore: dict[str, int]
-    health: dict[str, Health]
-    due: list[tuple[int, str]]  # the offline heap as it is (a list in heap order)
-    since: dict[str, int]
-    tickets: dict[int, Ticket]
-    open_ticket: list[tuple[str, str, int]]
-    sessions: dict[str, Session]
-    quarantine: dict[str, int]
-    counters: dict[str, int]
-    bus_state: str
-    bus_since: int
-    now: int
-    next_incident: int
-    next_ticket: int
-    handovers: list[ev.Handover]
-    reveals: list[ev.RevealContact]
-    started: bool
-    seen_keys: set[str] | None = None  # World.seen_keys, where the World has it
-
-
-_encoder = msgspec.msgpack.Encoder()
-_state_decoder = msgspec.msgpack.Decoder(WorldState)
-_incident_decoder = msgspec.msgpack.Decoder(Incident)
-
-
-def unknown_fields(world: World) -> list[str]:
-    """World / Supervisor attributes this module does not know how to snapshot (kept by deepcopy)."""
-    out = [k for k in vars(world) if k not in _WORLD_FIELDS | _STATIC | _DIRTY]
-    out += [f"supervisor.{k}" for k in vars(world.supervisor) if k not in _SUPERVISOR_FIELDS]
-    return sorted(out)
-
-
-def compact_heap(world: World) -> None:
-    """Drop the offline heap's stale entries (it keeps one per heartbeat ever seen). A sorted list
-    is a heap, and next_due / expire skip stale entries anyway, so behaviour is unchanged."""
-    sup = world.supervisor
-    since = sup._since
-    grace = sup._grace_end
-    live = [
-        (grace(h, h.last_seen or since[d]), d)
-        for d, h in sup.health.items()
-        if h.online and (h.last_seen or d in since)
-    ]
-    live.sort()
-    sup._due = live
-
-
-def snapshot_core(world: World) -> bytes:
-    """The world's dynamic state except incidents, as msgpack."""
-    sup = world.supervisor
-    if len(sup._due) > 2 * len(sup.health) + 1024:
-        compact_heap(world)
-    state = WorldState(
-        open_by_household=world.open_by_household,
-        history=world.history,
-        last_restore=world.last_restore,
-        health=sup.health,
-        due=sup._due,
-        since=sup._since,
-        tickets=world.tickets,
-        open_ticket=[(d, k, t) for (d, k), t in world.open_ticket.items()],
-        sessions=world.sessions,
-        quarantine=dict(world.quarantine),
-        counters=dict(world.counters),
-        bus_state=world.bus_state,
-        bus_since=world.bus_since,
-        now=world.now,
-        next_incident=world.next_incident,
-        next_ticket=world.next_ticket,
-        handovers=world.handovers,
-        reveals=world.reveals,
-        started=world._started,
-        seen_keys=getattr(world, "seen_keys", None),
-    )
-    raw = _encoder.encode(state)
-    return b"z" + zlib.compress(raw, 1) if len(raw) > COMPRESS_ABOVE else b"m" + raw
-
-
-def encode_incident(inc: Incident) -> bytes:
-    return _encoder.encode(inc)
-
-
-def snapshot(world: World) -> tuple[bytes, dict[int, bytes]]:
-    """A full snapshot: (core, incidents encoded one by one)."""
-    return snapshot_core(world), {i: encode_incident(inc) for i, inc in world.incidents.items()}
-
-
-def restore(world: World, core: bytes, incidents: dict[int, bytes]) -> World:
-    """Load a snapshot into a fresh ``world`` (made for the same register); returns it."""
-    s = _state_decoder.decode(zlib.decompress(core[1:]) if core[:1] == b"z" else core[1:])
-    dec = _incident_decoder.decode
-    world.incidents = {i: dec(b) for i, b in incidents.items()}
-    world.open_by_household = s.open_by_household
-    world.history = s.history
-    world.last_restore = s.last_restore
-    sup = world.supervisor
-    sup.health = s.health
-    sup._due = s.due
-    sup._since = s.since
-    world.tickets = s.tickets
-    world.open_ticket = {(d, k): t for d, k, t in s.open_ticket}
-    world.sessions = s.sessions
-    world.quarantine = Counter(s.quarantine)
-    world.counters = Counter(s.counters)
-    world.bus_state = s.bus_state
-    world.bus_since = s.bus_since
-    world.now = s.now
-    world.next_incident = s.next_incident
-    world.next_ticket = s.next_ticket
-    world.handovers = s.handovers
-    world.reveals = s.reveals
-    world._started = s.started
-    if s.seen_keys is not None:
-        world.seen_keys = s.seen_keys
-    world.dirty_incidents, world.dirty_tickets, world.dirty_households = set(), set(), set()
-    return world
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Replay allocates millions of short-lived, acyclic objects; full collections scanning a
-    large register would cost more than the replay itself."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 # --- applying records ------------------------------------------------------------------------
@@ -394,7 +230,7 @@ class Replay:
         unknown = unknown_fields(self.world)
         extra: dict[str, Any] | None = None
         if unknown:
-            extra = {k: copy.deepcopy(_get(self.world, k)) for k in unknown}
+            extra = {k: copy.deepcopy(get_field(self.world, k)) for k in unknown}
             if not any(p.reason == "snapshot_fields" for p in self.problems):
                 self._problem(self.pos, "snapshot_fields", ", ".join(unknown))
         core = snapshot_core(self.world)
@@ -473,7 +309,7 @@ class Replay:
         with gc_paused():
             w = restore(self.make_world(), cp.core, cp.incidents)
         for k, v in (cp.extra or {}).items():
-            _set(w, k, copy.deepcopy(v))
+            set_field(w, k, copy.deepcopy(v))
         self.world, self.pos = w, cp.pos
 
     def seek_time(self, t_ns: int) -> World:
@@ -509,19 +345,6 @@ class Replay:
         return next((m for m in self.markers if m.incident == incident), None)
 
 
-def _get(world: World, name: str) -> Any:
-    if name.startswith("supervisor."):
-        return getattr(world.supervisor, name.split(".", 1)[1])
-    return getattr(world, name)
-
-
-def _set(world: World, name: str, value: Any) -> None:
-    if name.startswith("supervisor."):
-        setattr(world.supervisor, name.split(".", 1)[1], value)
-    else:
-        setattr(world, name, value)
-
-
 def replay_all(
     make_world: Callable[[], World], records: Iterable[Record], fast_heartbeats: bool = True
 ) -> tuple[World, list[Problem]]:
@@ -529,129 +352,3 @@ def replay_all(
     r = Replay(make_world, lambda a, b: iter(records), fast_heartbeats=fast_heartbeats)
     r.straight()
     return r.world, r.problems
-
-
-# --- reading the result ----------------------------------------------------------------------
-
-
-class MarkResult(msgspec.Struct, frozen=True):
-    minute: int
-    due: int
-    met_at: int | None
-    status: str  # met | missed | pending
-
-
-class IncidentTiming(msgspec.Struct, frozen=True, kw_only=True):
-    """Seconds from T0 (first alarm received) to each milestone; None if it never happened."""
-
-    incident: int
-    household: str
-    township: str
-    kind: str
-    state: str
-    opened: int
-    alert_out_s: float | None
-    ack_s: float | None
-    dispatch_s: float | None
-    on_site_s: float | None
-    resolved_s: float | None
-    close_s: float | None
-    cause: str
-    escalations: list[str]
-    missed: list[int]
-    marks: list[MarkResult]
-
-
-def _secs(t: int | None, t0: int) -> float | None:
-    return None if t is None else (t - t0) / NS
-
-
-def timing(inc: Incident, now: int) -> IncidentTiming:
-    marks = []
-    for m in MARKS:
-        met = inc.met_at(m.minute)
-        due = due_at(inc.opened, m)
-        if m.minute in inc.missed or (met is not None and met > due):
-            status = "missed"
-        elif met is not None:
-            status = "met"
-        else:
-            status = "missed" if now >= due and inc.is_open else "pending"
-        marks.append(MarkResult(m.minute, due, met, status))
-    return IncidentTiming(
-        incident=inc.id,
-        household=inc.household,
-        township=inc.township,
-        kind=inc.kind,
-        state=inc.state,
-        opened=inc.opened,
-        alert_out_s=_secs(inc.alert_out_at, inc.opened),
-        ack_s=_secs(inc.ack_at, inc.opened),
-        dispatch_s=_secs(inc.dispatched_at, inc.opened),
-        on_site_s=_secs(inc.on_site_at, inc.opened),
-        resolved_s=_secs(inc.resolved_at, inc.opened),
-        close_s=_secs(inc.closed_at, inc.opened),
-        cause=inc.cause,
-        escalations=list(inc.escalations),
-        missed=list(inc.missed),
-        marks=marks,
-    )
-
-
-def timings(world: World, from_ns: int | None = None, to_ns: int | None = None) -> list[IncidentTiming]:
-    """Per-incident timings for incidents opened in [from_ns, to_ns)."""
-    out = []
-    for iid in sorted(world.incidents):
-        inc = world.incidents[iid]
-        if from_ns is not None and inc.opened < from_ns:
-            continue
-        if to_ns is not None and inc.opened >= to_ns:
-            continue
-        out.append(timing(inc, world.now))
-    return out
-
-
-def kpis(world: World, scope: str = "*") -> dict[str, float | int | None]:
-    """The figures the console's KPI strip shows, as they are in ``world``."""
-    incs = [i for i in world.incidents.values() if scope == "*" or i.township == scope]
-    open_ = [i for i in incs if i.is_open]
-    out: dict[str, float | int | None] = {
-        "incidents": len(incs),
-        "open": len(open_),
-        "closed": len(incs) - len(open_),
-        "escalated": sum(1 for i in incs if i.escalations),
-        "open_tickets": sum(
-            1 for t in world.tickets.values() if t.closed is None and (scope == "*" or t.township == scope)
-        ),
-        "offline_devices": sum(1 for h in world.supervisor.health.values() if not h.online),
-    }
-    for m in MARKS:
-        due = [i for i in incs if world.now >= due_at(i.opened, m)]
-        met = [
-            i
-            for i in due
-            if m.minute not in i.missed and (i.met_at(m.minute) or 10**30) <= due_at(i.opened, m)
-        ]
-        out[f"met_{m.minute}"] = len(met)
-        out[f"missed_{m.minute}"] = len(due) - len(met)
-        out[f"met_{m.minute}_pct"] = round(100.0 * len(met) / len(due), 1) if due else None
-    acks = sorted((i.ack_at - i.opened) / NS for i in incs if i.ack_at is not None)
-    out["median_ack_s"] = acks[len(acks) // 2] if acks else None
-    return out
-
-
-__all__ = [
-    "SPEEDS",
-    "IncidentTiming",
-    "Marker",
-    "Problem",
-    "Replay",
-    "ReplayClock",
-    "apply_heartbeats",
-    "kpis",
-    "replay_all",
-    "restore",
-    "snapshot",
-    "timing",
-    "timings",
-]

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from console.app.memjournal import MemoryJournal
-from console.app.replay import Replay, gc_paused
+from console.app.replay import Replay
+from console.app.world_snapshot import gc_paused
 from console.domain import events as ev
 from console.domain.chain import Record
 from console.domain.registry import Register

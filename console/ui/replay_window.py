@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.app.replay import SPEEDS, Replay, kpis
+from console.app.replay import SPEEDS, Replay
+from console.app.timings import kpis
 from console.domain import events as ev
 from console.domain.checklist import Template
 from console.domain.registry import Register

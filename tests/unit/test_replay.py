@@ -9,16 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from console.app.memjournal import MemoryJournal
-from console.app.replay import (
-    Replay,
-    apply_heartbeats,
-    kpis,
-    replay_all,
-    restore,
-    snapshot,
-    timings,
-    unknown_fields,
-)
+from console.app.replay import Replay, apply_heartbeats, replay_all
+from console.app.timings import kpis, timings
+from console.app.world_snapshot import restore, snapshot, unknown_fields
 from console.domain import events as ev
 from console.domain.deadlines import DEFAULT_HB_S, OFFLINE_GRACE
 from console.domain.world import Notify, World
