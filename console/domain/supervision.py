@@ -6,6 +6,7 @@ Troubles become maintenance tickets (their own queue and service levels), never 
 from __future__ import annotations
 
 import heapq
+from heapq import heappop, heappush
 
 import msgspec
 
@@ -23,7 +24,10 @@ TROUBLE: dict[str, tuple[str, bool]] = {
 }
 
 
-class Health(msgspec.Struct, kw_only=True):
+class Health(msgspec.Struct, gc=False):
+    """One device's health. Scalars only, so never part of a reference cycle: ``gc=False`` keeps
+    the collector (and replay's checkpoint restores) from walking a district's 100k of them."""
+
     dev: str
     kind: str
     household: str
@@ -52,12 +56,42 @@ class Ticket(msgspec.Struct, kw_only=True):
 
 
 class Supervisor:
-    """Tracks health per device and a heap of offline due times (lazy invalidation)."""
+    """Tracks health per device and a heap of offline due times (lazy invalidation).
+
+    Every change to a ``Health`` goes through a method here. After ``share()`` (a replay
+    checkpoint keeps references to the current Health objects and heap entries) a Health is
+    copied before its first change, so the checkpoint's objects never change under it
+    (copy-on-write): a checkpoint costs a tuple of references, and a restore is a dict rebuild.
+    """
 
     def __init__(self) -> None:
         self.health: dict[str, Health] = {}
         self._due: list[tuple[int, str]] = []
         self._since: dict[str, int] = {}  # devices never heard from: when their watch began
+        # None: nothing outside holds our Health objects. A set: since share(), the devices whose
+        # Health was copied (ours to change in place); any other is shared, copied on change.
+        self._own: set[str] | None = None
+        self.copies = 0  # Health objects copied on write since the last share()
+
+    def share(self) -> None:
+        """From now on the current Health objects belong to a checkpoint too: copy on change."""
+        self._own = set()
+        self.copies = 0
+
+    def _mine(self, h: Health) -> Health:
+        """The device's current Health, safe to change in place."""
+        own = self._own
+        if own is None:
+            return h
+        dev = h.dev
+        cur = self.health.get(dev, h)
+        if dev in own:
+            return cur
+        cur = msgspec.structs.replace(cur)  # a shallow copy
+        self.health[dev] = cur
+        own.add(dev)
+        self.copies += 1
+        return cur
 
     def period_s(self, h: Health) -> int:
         return h.hb_s or DEFAULT_HB_S.get(h.kind, 3600)
@@ -67,6 +101,8 @@ class Supervisor:
         if h is None:
             h = Health(dev=dev, kind=kind, household=household)
             self.health[dev] = h
+            if self._own is not None:
+                self._own.add(dev)
         return h
 
     def _grace_end(self, h: Health, base: int) -> int:
@@ -80,6 +116,10 @@ class Supervisor:
 
     def seen(self, h: Health, at: int, hb: int | None, bat: int | None, rssi: int | None) -> bool:
         """Record a sign of life; True when the device came back online."""
+        if self._own is not None:
+            h = self._mine(h)
+        if not h.last_seen and self._since:
+            self._since.pop(h.dev, None)  # its watch start is only read while it was never heard
         h.last_seen = at
         if hb:
             h.hb_s = hb
@@ -87,19 +127,25 @@ class Supervisor:
             h.bat = bat
         if rssi is not None:
             h.rssi = rssi
-        heapq.heappush(self._due, (self._grace_end(h, at), h.dev))
+        # _grace_end(h, at), inlined: this runs for every heartbeat
+        period = h.hb_s or DEFAULT_HB_S.get(h.kind, 3600)
+        heappush(self._due, (at + int(period * OFFLINE_GRACE * NS), h.dev))
         back = not h.online
         h.online = True
         return back
 
     def next_due(self) -> int | None:
-        while self._due:
-            due, dev = self._due[0]
-            h = self.health.get(dev)
-            if h is None or not h.online or due != self._grace_end(h, h.last_seen or self._since.get(dev, 0)):
-                heapq.heappop(self._due)
-                continue
-            return due
+        due_heap = self._due
+        health = self.health
+        while due_heap:
+            due, dev = due_heap[0]
+            h = health.get(dev)
+            if h is not None and h.online:
+                # stale entries (one per earlier heartbeat) are dropped; _grace_end inlined
+                base = h.last_seen or self._since.get(dev, 0)
+                if due == base + int((h.hb_s or DEFAULT_HB_S.get(h.kind, 3600)) * OFFLINE_GRACE * NS):
+                    return due
+            heappop(due_heap)
         return None
 
     def expire(self, now: int) -> list[Health]:
@@ -110,6 +156,12 @@ class Supervisor:
             if due is None or due > now:
                 return gone
             _, dev = heapq.heappop(self._due)
-            h = self.health[dev]
+            h = self._mine(self.health[dev])
             h.online = False
             gone.append(h)
+
+    def set_trouble(self, dev: str, kind: str, on: bool) -> None:
+        """Set or clear a trouble flag (fault, low_battery, tamper, end_of_life)."""
+        h = self.health.get(dev)
+        if h is not None:
+            setattr(self._mine(h), kind, on)

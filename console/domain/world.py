@@ -204,7 +204,7 @@ class World:
             return self._restore(e, hh)
         if e.evt in TROUBLE:
             kind, opens = TROUBLE[e.evt]
-            setattr(st, kind, opens)
+            self.supervisor.set_trouble(e.dev, kind, opens)
             if hh is not None:
                 if opens:
                     self._open_ticket(e.dev, hh, kind, e.at)

@@ -3,6 +3,7 @@ silence past the heartbeat grace means offline, and none of it is a 1-5-30 incid
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from console.domain import events as ev
@@ -197,3 +198,35 @@ def test_alarm_is_not_a_ticket_and_a_ticket_is_not_an_alarm() -> None:
     w = world()
     w.apply(alarm("H1-smoke", T0))
     assert w.tickets == {} and len(w.incidents) == 1
+
+
+def test_after_share_changes_copy_on_write_and_leave_shared_health_untouched() -> None:
+    """What a replay checkpoint relies on: Health objects held by a snapshot never change."""
+
+    def script(s: Supervisor) -> None:
+        a, b = s.track("D1", "smoke", "H1"), s.track("D2", "gas", "H1")
+        s.seen(a, T0, None, 80, -70)
+        s.seen(b, T0, 600, 90, -60)
+        if share:
+            s.share()
+            held[:] = [(h, msgspec.structs.asdict(h)) for h in s.health.values()]
+        s.seen(s.health["D1"], T0 + NS, None, 70, None)
+        s.seen(a, T0 + 2 * NS, None, 60, None)  # a stale reference: still changes the current one
+        s.set_trouble("D1", "fault", True)
+        s.track("D3", "co", "H2")
+        s.expire(T0 + 2 * NS + int(600 * OFFLINE_GRACE) * NS)  # D2 (600 s period) goes offline
+
+    held: list[tuple[object, dict[str, object]]] = []
+    share = True
+    shared = Supervisor()
+    script(shared)
+    share = False
+    plain = Supervisor()
+    script(plain)
+    for h, before in held:
+        assert msgspec.structs.asdict(h) == before
+    assert shared.health == plain.health
+    assert shared.health["D1"].bat == 60 and shared.health["D1"].fault
+    assert not shared.health["D2"].online
+    assert shared.next_due() == plain.next_due()
+    assert shared.copies == 2  # D1 and D2 copied once each; D3 was new
