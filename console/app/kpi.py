@@ -312,8 +312,10 @@ class KpiFold:
         last = self.last
         grace = self._grace
         hbs = self._hb
+        offline = self._offline
         for b in e.beats:
             dev = b.dev
+            hb = b.hb
             prev = last.get(dev)
             if prev is None:
                 self.first[dev] = at
@@ -324,22 +326,24 @@ class KpiFold:
             last[dev] = at
             p = pending.get(dev)
             if p is None:
-                pending[dev] = [at, at, b.hb, b.bat, b.rssi, 1]
+                pending[dev] = [at, at, hb, b.bat, b.rssi, 1]
             else:
                 p[1] = at
-                if b.hb:
-                    p[2] = b.hb
-                if b.bat is not None:
-                    p[3] = b.bat
-                if b.rssi is not None:
-                    p[4] = b.rssi
+                if hb:
+                    p[2] = hb
+                bat = b.bat
+                if bat is not None:
+                    p[3] = bat
+                rssi = b.rssi
+                if rssi is not None:
+                    p[4] = rssi
                 p[5] = (p[5] or 0) + 1
-            if b.hb and hbs.get(dev) != b.hb:
+            if hb and hbs.get(dev) != hb:
                 # A new period changes when the World would call it offline; hand the beats over
                 # now so the World's due time is never later than the real one (see _flush_due).
-                self._set_hb(dev, b.hb)
+                self._set_hb(dev, hb)
                 self._flush_dev(dev)
-            elif dev in self._offline:  # back online: the World closes its ticket now
+            elif dev in offline:  # back online: the World closes its ticket now
                 self._flush_dev(dev)
         if at > self._pending_at:
             self._pending_at = at
@@ -356,12 +360,16 @@ class KpiFold:
         w.counters["heartbeats"] += count
         if last_at > w.now:
             w.now = last_at
+        sup = w.supervisor
+        st = sup.health.get(dev)
+        if st is not None and st.online and dev in self._kind:  # the usual case, in short
+            self._offline.discard(dev)
+            sup.seen(st, last_at, hb, bat, rssi)
+            return
         hh = w.register.household_of_device(dev)
         if hh is None:
             w.counters["unknown_heartbeats"] += count
             return
-        sup = w.supervisor
-        st = sup.health.get(dev)
         if st is None:
             dv = w.register.device(dev)
             st = sup.track(dev, dv.kind if dv else "smoke", hh.code)
