@@ -48,12 +48,13 @@ def test_upgrade_from_first_revision_keeps_journal(journal_db_url: str) -> None:
     engine.dispose()
 
     with SqlStore(journal_db_url) as store:
-        assert store.revision() == migrate_mod.head_revision() == "0002"
+        assert store.revision() == migrate_mod.head_revision() == "0003"
         assert list(store.journal.read()) == rows
         result = verify_engine(store.engine)
         assert result.ok and result.records == 50 and result.head_hash == rows[-1].hash
         assert store.quarantine_counts() == {"bad_json": 1}
-        assert {"households", "incidents", "archive_marks"} <= set(inspect(store.engine).get_table_names())
+        tables = set(inspect(store.engine).get_table_names())
+        assert {"households", "incidents", "archive_marks", "fold_checkpoints"} <= tables
         new = store.journal.append([(1, "bus", "dev", "after", b"{}")], "new")
         assert new[0].seq == 51 and new[0].prev == rows[-1].hash
 

@@ -24,7 +24,9 @@ _J = schema.journal
 _M = schema.archive_marks
 
 
-def _journal_hash(conn: Connection, seq: int) -> str | None:
+def journal_hash(conn: Connection, seq: int) -> str | None:
+    """The journal's hash of record ``seq`` (for an archived record, only the boundary one its
+    archive mark names), or None."""
     h = conn.execute(select(_J.c.hash).where(_J.c.seq == seq)).scalar()
     if h is None:
         h = conn.execute(select(_M.c.last_hash).where(_M.c.last_seq == seq)).scalar()
@@ -37,7 +39,7 @@ def save_checkpoint(engine: Engine, seq: int, hash_: str, blob: bytes) -> None:
         raise ValueError(f"checkpoint blob must be bytes, got {type(blob).__name__}")
     try:
         with engine.begin() as conn:
-            actual = _journal_hash(conn, seq)
+            actual = journal_hash(conn, seq)
             if actual != hash_:
                 raise ValueError(f"checkpoint at seq {seq}: journal has hash {actual}, not {hash_}")
             conn.execute(delete(_C).where(_C.c.seq == seq))
@@ -54,7 +56,7 @@ def latest_checkpoint(engine: Engine) -> tuple[int, str, bytes] | None:
         with engine.connect() as conn:
             rows = conn.execute(select(_C.c.seq, _C.c.hash).order_by(_C.c.seq.desc())).all()
             for seq, hash_ in rows:
-                actual = _journal_hash(conn, seq)
+                actual = journal_hash(conn, seq)
                 if actual != hash_:
                     log.warning(
                         "ignoring checkpoint at seq %d: journal %s (checkpoint says %s)",

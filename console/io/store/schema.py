@@ -211,3 +211,23 @@ archive_marks = Table(
     Column("file_sha256", Text, nullable=False),
     Column("created_ns", BigInteger, nullable=False),
 )
+
+# --- revision 0003 ---------------------------------------------------------------------------
+
+# Saved folds of the journal (the KPI fold), each naming the record it has folded up to by (seq,
+# hash) and the largest record time it has seen; console/io/store/fold_checkpoints.py.
+fold_checkpoints = Table(
+    "fold_checkpoints",
+    metadata,
+    Column("id", SeqType, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", Text, nullable=False),
+    Column("max_at", BigInteger, nullable=False),
+    Column("records", BigInteger, nullable=False),
+    Column("fold_version", Text, nullable=False),
+    Column("register_version", Text, nullable=False),
+    Column("saved_ns", BigInteger, nullable=False),
+    Column("blob", LargeBinary, nullable=False),
+    Index("ix_fold_checkpoints_name_seq", "name", "seq", unique=True),
+)
