@@ -106,21 +106,32 @@ def run_window(
     return 0
 
 
-def kpi_for(core: Any) -> Any:
-    """KPIs for the panel: folded from the journal (not the screen), so replay agrees."""
+def kpi_for(core: Any, save_every: int | None = None) -> Any:
+    """KPIs for the panel: folded from the journal (not the screen), so replay agrees. One fold
+    lives as long as the console; each refresh (on the panel's worker thread) feeds it only the
+    records journaled since the last, starting from the newest KPI checkpoint, and checkpoints it
+    every ``save_every`` records (console/io/kpi_store.py)."""
+    import threading
+
     from console.app.data import load_weights
-    from console.app.kpi import compute
     from console.bootstrap import templates
+    from console.io.kpi_store import SAVE_EVERY, KpiCursor
     from console.paths import resource
 
-    weights = load_weights(resource("risk.toml"))
-    tpl = templates()
+    cursor = KpiCursor(
+        core.store,
+        core.world.register,
+        templates(),
+        load_weights(resource("risk.toml")),
+        save_every=save_every or SAVE_EVERY,
+    )
+    lock = threading.Lock()  # the panel runs one refresh at a time; this makes sure of it
 
     def run() -> Any:
-        now = core.engine.clock.now_ns()
-        kpis, _fold = compute(core.store.journal.read(1), core.world.register, tpl, weights, now)
-        return kpis
+        with lock:
+            return cursor.live(core.engine.clock.now_ns())
 
+    run.cursor = cursor  # type: ignore[attr-defined]
     return run
 
 

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any, Final
 
 from console.app.data import load_templates, load_weights
-from console.app.kpi import DAY_NS, HOUR_NS, KpiFold, Kpis, cst_time, day_ns
+from console.app.kpi import DAY_NS, HOUR_NS, Kpis, cst_time, day_ns
 from console.domain.incident import Incident
 from console.domain.registry import Register
+from console.io.kpi_store import compute_from_store
 from console.paths import resource
 
 KINDS: Final = ("daily", "monthly", "handover")
@@ -146,20 +147,26 @@ def collect(
     shift: str = "08:00-20:00",
     progress: Callable[[int], None] | None = None,
 ) -> ReportData:
-    """Fold the journal up to the report's moment and gather what the report shows."""
+    """Fold the journal up to the report's moment (from the newest usable KPI checkpoint, see
+    console/io/kpi_store.py) and gather what the report shows."""
     if kind not in KINDS:
         raise ReportError(f"unknown report {kind!r}; one of {', '.join(KINDS)}")
     start, end, now, label = period(kind, spec, shift)
     register = store.load_register()
     if register is None:
         raise ReportError("the store holds no household register; import one first (import-register)")
-    fold = KpiFold(register, load_templates(resource("checklists")), load_weights(resource("risk.toml")))
-    for n, body in enumerate(read_bodies(store, now), start=1):
-        fold.feed_body(body)
-        if progress is not None and n % 100_000 == 0:
-            progress(n)
-    k = fold.snapshot(now, start, end)
-    w = fold.world
+    k, cursor = compute_from_store(
+        store,
+        register,
+        load_templates(resource("checklists")),
+        load_weights(resource("risk.toml")),
+        now,
+        start,
+        end,
+        progress=progress,
+    )
+    assert cursor.fold is not None
+    w = cursor.fold.world
     data = ReportData(kind=kind, label=label, kpis=k, register=register, incidents=w.incidents)
     data.missed = [w.incidents[i] for i in k.missed]
     data.open_incidents = [w.incidents[i] for i in k.open_incidents]
