@@ -283,3 +283,13 @@ def test_retention_keeps_the_newest_one_a_day_and_one_a_month() -> None:
     monthly = {4 * 30, 4 * 61}  # the last of November and of December
     assert to_keep(rows) == newest | daily | monthly
     assert to_keep([]) == set()
+
+
+def test_bench_runs_small() -> None:
+    from console.benches.kpi import run
+
+    out = run(["--records", "12000", "--days", "6", "--save-every", "1500", "--no-report"])
+    assert out["sqlite_matches_memory"] is True and out["warm_matches_cold"] is True
+    assert 1400 < out["kpi_from_checkpoint_tail_records"] < 1500
+    assert out["checkpoints_saved"] >= 7 and out["checkpoint_bytes"] > 0
+    assert out["kpi_s"] < out["kpi_cold_s"]
