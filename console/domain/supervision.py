@@ -6,7 +6,7 @@ Troubles become maintenance tickets (their own queue and service levels), never 
 from __future__ import annotations
 
 import heapq
-from heapq import heappop, heappush
+from heapq import heappop, heappush, heapreplace
 
 import msgspec
 
@@ -56,7 +56,8 @@ class Ticket(msgspec.Struct, kw_only=True):
 
 
 class Supervisor:
-    """Tracks health per device and a heap of offline due times (lazy invalidation).
+    """Tracks health per device and a heap of offline due times (lazy: an entry may be early,
+    never late; ``next_due`` settles it).
 
     Every change to a ``Health`` goes through a method here. After ``share()`` (a replay
     checkpoint keeps references to the current Health objects and heap entries) a Health is
@@ -115,11 +116,21 @@ class Supervisor:
         heapq.heappush(self._due, (self._grace_end(h, since), h.dev))
 
     def seen(self, h: Health, at: int, hb: int | None, bat: int | None, rssi: int | None) -> bool:
-        """Record a sign of life; True when the device came back online."""
+        """Record a sign of life; True when the device came back online.
+
+        This runs for every heartbeat, so it does not push a heap entry each time: the entry
+        already queued is due no later than the new grace end, and ``next_due`` moves it on when
+        it surfaces. A new entry is pushed only when none may cover the new due time: a device
+        never queued, coming back online, or whose grace now ends earlier than before (a shorter
+        heartbeat period, or a record older than the last one)."""
         if self._own is not None:
             h = self._mine(h)
-        if not h.last_seen and self._since:
-            self._since.pop(h.dev, None)  # its watch start is only read while it was never heard
+        dev = h.dev
+        old_base: int | None = h.last_seen
+        if not old_base:
+            # never heard: its watch start (if watched) was its base, and is not needed any more
+            old_base = self._since.pop(dev, None) if self._since else None
+        old_period = h.hb_s or DEFAULT_HB_S.get(h.kind, 3600)
         h.last_seen = at
         if hb:
             h.hb_s = hb
@@ -127,25 +138,38 @@ class Supervisor:
             h.bat = bat
         if rssi is not None:
             h.rssi = rssi
-        # _grace_end(h, at), inlined: this runs for every heartbeat
-        period = h.hb_s or DEFAULT_HB_S.get(h.kind, 3600)
-        heappush(self._due, (at + int(period * OFFLINE_GRACE * NS), h.dev))
         back = not h.online
         h.online = True
+        period = h.hb_s or DEFAULT_HB_S.get(h.kind, 3600)
+        due = at + int(period * OFFLINE_GRACE * NS)  # _grace_end(h, at), inlined
+        if back or old_base is None or due < old_base + int(old_period * OFFLINE_GRACE * NS):
+            heappush(self._due, (due, dev))
         return back
 
     def next_due(self) -> int | None:
+        """The earliest grace end among online devices. Heap entries are never later than their
+        device's grace end (see ``seen``); one that surfaces early is moved to the real time,
+        an entry for an offline device or a spare copy is dropped."""
         due_heap = self._due
         health = self.health
+        since = self._since
         while due_heap:
-            due, dev = due_heap[0]
+            entry = due_heap[0]
+            due, dev = entry
             h = health.get(dev)
-            if h is not None and h.online:
-                # stale entries (one per earlier heartbeat) are dropped; _grace_end inlined
-                base = h.last_seen or self._since.get(dev, 0)
-                if due == base + int((h.hb_s or DEFAULT_HB_S.get(h.kind, 3600)) * OFFLINE_GRACE * NS):
-                    return due
-            heappop(due_heap)
+            if h is None or not h.online:
+                heappop(due_heap)
+                continue
+            base = h.last_seen or since.get(dev, 0)
+            real = base + int((h.hb_s or DEFAULT_HB_S.get(h.kind, 3600)) * OFFLINE_GRACE * NS)
+            if real == due:
+                return due
+            if real > due:
+                heapreplace(due_heap, (real, dev))
+                while due_heap and due_heap[0] == entry:  # a spare identical entry
+                    heappop(due_heap)
+            else:
+                heappop(due_heap)  # later than the real time: a spare; another entry covers it
         return None
 
     def expire(self, now: int) -> list[Health]:

@@ -10,8 +10,17 @@ import sys
 
 def test_bench_replay_prints_one_json_object_and_replay_matches_live() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "console", "bench", "replay", "--json"]
-        + ["--records", "6000", "--households", "150", "--seeks", "5"],
+        [
+            sys.executable,
+            "-m",
+            "console",
+            "bench",
+            "replay",
+            "--json",
+            *("--records", "6000"),
+            *("--households", "150"),
+            *("--seeks", "5"),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

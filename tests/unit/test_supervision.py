@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from console.domain import events as ev
 from console.domain.deadlines import DEFAULT_HB_S, OFFLINE_GRACE, TICKET_SLA_H
@@ -230,3 +232,62 @@ def test_after_share_changes_copy_on_write_and_leave_shared_health_untouched() -
     assert not shared.health["D2"].online
     assert shared.next_due() == plain.next_due()
     assert shared.copies == 2  # D1 and D2 copied once each; D3 was new
+
+
+class _Naive:
+    """The rule, written plainly: a device goes offline when its grace runs out; no heap."""
+
+    def __init__(self) -> None:
+        self.base: dict[str, int] = {}
+        self.period: dict[str, int] = {}
+        self.online: dict[str, bool] = {}
+
+    def due(self, dev: str) -> int:
+        return self.base[dev] + int(self.period[dev] * OFFLINE_GRACE * NS)
+
+    def next_due(self) -> int | None:
+        dues = [self.due(d) for d, up in self.online.items() if up]
+        return min(dues) if dues else None
+
+    def expire(self, now: int) -> list[str]:
+        gone = sorted((self.due(d), d) for d, up in self.online.items() if up and self.due(d) <= now)
+        for _, d in gone:
+            self.online[d] = False
+        return [d for _, d in gone]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["seen", "seen", "seen", "expire"]),
+            st.sampled_from(["D1", "D2", "D3", "D4"]),
+            st.integers(-20, 400),  # seconds from the last time (negative: an older record)
+            st.sampled_from([None, None, 60, 120, 30]),  # heartbeat period in the payload
+        ),
+        max_size=120,
+    )
+)
+def test_lazy_offline_heap_agrees_with_the_plain_rule_and_stays_small(
+    ops: list[tuple[str, str, int, int | None]],
+) -> None:
+    s, naive = Supervisor(), _Naive()
+    now = T0
+    spares = 0  # events that may leave a spare entry: an older record, a shorter period
+    for dev in ("D1", "D2"):  # watched from start, never heard
+        s.watch(s.track(dev, "gas", "H1"), now)
+        naive.base[dev], naive.period[dev], naive.online[dev] = now, DEFAULT_HB_S["gas"], True
+    for op, dev, dt, hb in ops:
+        now += dt * NS
+        if op == "expire":
+            assert [h.dev for h in s.expire(now)] == naive.expire(now)
+        else:
+            h = s.health.get(dev) or s.track(dev, "gas", "H1")
+            spares += dt < 0 or (hb is not None and hb < naive.period.get(dev, DEFAULT_HB_S["gas"]))
+            back = s.seen(h, now, hb, None, None)
+            assert back == (dev in naive.online and not naive.online[dev])
+            naive.base[dev], naive.online[dev] = now, True
+            naive.period[dev] = hb or naive.period.get(dev, DEFAULT_HB_S["gas"])
+        assert s.next_due() == naive.next_due()
+        # one entry a device (not one a heartbeat), plus spares until they surface
+        assert len(s._due) <= len(s.health) + spares
