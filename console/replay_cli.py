@@ -79,7 +79,7 @@ def build_replay(store: Any, register: Any) -> Any:
     from console.app.replay import Replay
     from console.bootstrap import make_world
 
-    return Replay(lambda: make_world(register), store.journal.read)
+    return Replay(lambda: make_world(register), store.journal.read_rows)
 
 
 def report(replay: Any, from_ns: int | None, to_ns: int | None, journal: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from array import array
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import msgspec
 
@@ -42,8 +42,23 @@ from console.domain.chain import Record
 from console.domain.deadlines import NS
 from console.domain.world import World
 
-ReadRecords = Callable[[int, int | None], Iterable[Record]]
-"""``read(from_seq, to_seq_or_None)``: records in seq order, both ends inclusive (Journal.read)."""
+
+class Row(Protocol):
+    """What replay reads of a journal record (a ``Record`` is one; so is a lighter row)."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def at(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def body(self) -> bytes: ...
+
+
+ReadRecords = Callable[[int, int | None], Iterable[Row]]
+"""``read(from_seq, to_seq_or_None)``: records in seq order, both ends inclusive (Journal.read,
+or SqlJournal.read_rows, which leaves out what replay does not read)."""
 
 SPEEDS: Final[dict[str, float | None]] = {"1x": 1.0, "10x": 10.0, "60x": 60.0, "max": None}
 DEFAULT_INTERVAL: Final = 2048
@@ -273,7 +288,7 @@ class Replay:
         if len(self.problems) < 1000:
             self.problems.append(Problem(seq, reason, detail[:300]))
 
-    def _apply(self, rec: Record) -> None:
+    def _apply(self, rec: Row) -> None:
         try:
             if rec.type == "hb" and self.fast_heartbeats:
                 apply_heartbeats(self.world, _hb_decoder.decode(rec.body))

@@ -53,6 +53,10 @@ def test_append_read_last_count(store: SqlStore) -> None:
     assert all(isinstance(r.body, bytes) for r in stored)
     assert events.decode(stored[0].body).id == "e0"
     assert j.append([], "c1") == []
+    # what replay reads: the same records, four fields
+    assert [tuple(r) for r in j.read_rows()] == [(r.seq, r.at, r.type, r.body) for r in stored]
+    assert [r.seq for r in j.read_rows(2, 3)] == [2, 3]
+    assert all(type(r.body) is bytes for r in j.read_rows())
 
 
 def test_read_time_and_keys_present(store: SqlStore) -> None:

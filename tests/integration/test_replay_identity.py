@@ -171,7 +171,7 @@ def replay_of(path: Path) -> tuple[Replay, SqlStore]:
     store = SqlStore(path, readonly=True)
     register = store.load_register()
     assert register is not None
-    return Replay(lambda: make_world(register), store.journal.read, interval=256), store
+    return Replay(lambda: make_world(register), store.journal.read_rows, interval=256), store
 
 
 def file_state(path: Path) -> tuple[str, int]:

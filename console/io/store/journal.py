@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -25,11 +25,22 @@ JOURNAL_LOCK: Final = 0x6A6F75726E616C  # advisory-lock key for appends on Postg
 _KEYS_CHUNK: Final = 500
 _J = schema.journal
 _COLS = [_J.c[name] for name in schema.JOURNAL_COLUMNS]
+_SQLITE_READ: Final = f"SELECT {', '.join(schema.JOURNAL_COLUMNS)} FROM journal WHERE seq >= ?"
+_SQLITE_ROWS: Final = "SELECT seq, at_ns, type, body FROM journal WHERE seq >= ?"
 _SQLITE_HEAD: Final = "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1"
 _SQLITE_MARK: Final = "SELECT last_seq, last_hash FROM archive_marks ORDER BY last_seq DESC LIMIT 1"
 _SQLITE_INSERT: Final = (
     f"INSERT INTO journal ({', '.join(schema.JOURNAL_COLUMNS)}) VALUES ({', '.join('?' * 9)})"
 )
+
+
+class JournalRow(NamedTuple):
+    """A journal record as replay reads it (console.app.replay.Row)."""
+
+    seq: int
+    at: int
+    type: str
+    body: bytes
 
 
 def _record(row: Sequence[Any]) -> Record:
@@ -194,10 +205,68 @@ class SqlJournal:
 
     def read(self, from_seq: int = 1, to_seq: int | None = None) -> Iterator[Record]:
         """Records with from_seq <= seq (<= to_seq), in order, streamed."""
+        if self._engine.dialect.name == "sqlite":
+            return self._read_sqlite(from_seq, to_seq)
         stmt = select(*_COLS).where(_J.c.seq >= from_seq)
         if to_seq is not None:
             stmt = stmt.where(_J.c.seq <= to_seq)
         return self._stream(stmt.order_by(_J.c.seq))
+
+    def _read_sqlite(self, from_seq: int, to_seq: int | None) -> Iterator[Record]:
+        """``read`` straight off the DBAPI cursor: replay and recovery read every record, and
+        SQLAlchemy's row processing was a third of a replay's time per record."""
+        sql = _SQLITE_READ + (" AND seq <= ? ORDER BY seq" if to_seq is not None else " ORDER BY seq")
+        params = (from_seq, to_seq) if to_seq is not None else (from_seq,)
+        try:
+            raw = self._engine.raw_connection()
+            try:
+                cur = raw.cursor()
+                try:
+                    cur.execute(sql, params)
+                    while rows := cur.fetchmany(2000):
+                        for seq, at, source, type_, key, console, body, prev, hash_ in rows:
+                            yield Record(
+                                seq=seq,
+                                at=at,
+                                source=source,
+                                type=type_,
+                                key=key,
+                                console=console,
+                                body=bytes(body),
+                                prev=prev,
+                                hash=hash_,
+                            )
+                finally:
+                    cur.close()
+            finally:
+                raw.close()
+        except (DBAPIError, OSError, sqlite3.Error) as exc:
+            raise classify(exc) from exc
+
+    def read_rows(self, from_seq: int = 1, to_seq: int | None = None) -> Iterator[JournalRow]:
+        """Like ``read`` but only (seq, at, type, body): what a replay needs. On SQLite it leaves
+        the hash chain's two 64-character strings and the other text columns unread."""
+        if self._engine.dialect.name != "sqlite":
+            for r in self.read(from_seq, to_seq):
+                yield JournalRow(r.seq, r.at, r.type, r.body)
+            return
+        sql = _SQLITE_ROWS + (" AND seq <= ? ORDER BY seq" if to_seq is not None else " ORDER BY seq")
+        params = (from_seq, to_seq) if to_seq is not None else (from_seq,)
+        try:
+            raw = self._engine.raw_connection()
+            try:
+                cur = raw.cursor()
+                try:
+                    cur.execute(sql, params)
+                    while rows := cur.fetchmany(2000):
+                        for seq, at, type_, body in rows:
+                            yield JournalRow(seq, at, type_, bytes(body))
+                finally:
+                    cur.close()
+            finally:
+                raw.close()
+        except (DBAPIError, OSError, sqlite3.Error) as exc:
+            raise classify(exc) from exc
 
     def read_time(self, from_ns: int, to_ns: int) -> Iterator[Record]:
         """Records accepted in [from_ns, to_ns), in seq order."""
