@@ -210,6 +210,12 @@ def build_core(
     def on_unwritten(events: list[ev.AnyEvent]) -> None:
         save_unwritten(events, settings.console_id)
 
+    checkpoints = None
+    if not getattr(store, "readonly", False):
+        from console.app.engine_state import Checkpointer
+        from console.io.engine_checkpoints import EngineCheckpoints
+
+        checkpoints = Checkpointer(EngineCheckpoints(store, settings.console_id))
     engine = Engine(
         world,
         store.journal,
@@ -218,6 +224,7 @@ def build_core(
         sink=sink,
         on_journaled=on_journaled,
         on_unwritten=on_unwritten,
+        checkpoints=checkpoints,
     )
     engine.recover(progress)
     # The register and the recovered world live as long as the process: keep the cyclic GC

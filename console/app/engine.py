@@ -24,6 +24,7 @@ import msgspec
 
 from console.app.beats import BeatBuffer
 from console.app.delta import Delta, Status, UiSink, copy_struct
+from console.app.engine_state import Checkpointer
 from console.app.ports import Clock, Journal, Publisher
 from console.domain import events as ev
 from console.domain.codec import (
@@ -105,6 +106,7 @@ class Engine:
         effects: bool = True,
         on_journaled: Callable[[list[ev.AnyEvent]], None] | None = None,
         on_unwritten: Callable[[list[ev.AnyEvent]], None] | None = None,
+        checkpoints: Checkpointer | None = None,
     ) -> None:
         self.world = world
         self.journal = journal
@@ -115,6 +117,7 @@ class Engine:
         self.effects = effects
         self.on_journaled = on_journaled
         self.on_unwritten = on_unwritten  # stopping while the journal still fails
+        self.checkpoints = checkpoints  # engine state saved now and then: a fast start (engine_state.py)
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._seen: set[str] = set()
@@ -140,9 +143,15 @@ class Engine:
     # --- lifecycle ---------------------------------------------------------------------------
 
     def recover(self, progress: Callable[[int], None] | None = None) -> int:
-        """Rebuild the world from the journal (before ``start``). Returns records applied."""
+        """Rebuild the world from the journal (before ``start``): from the newest usable
+        checkpoint and the records after it, else from the first record. Returns records applied."""
         n = 0
-        for rec in self.journal.read(1):
+        cp = self.checkpoints.restore(self.world) if self.checkpoints is not None else None
+        if cp is not None:
+            self._last_seq, self._last_at = cp.last_seq, cp.last_at
+            self._seen, self._own_opened = cp.seen, cp.own_opened
+            log.info("engine state from the checkpoint at seq %d; folding the records after it", cp.last_seq)
+        for rec in self.journal.read(self._last_seq + 1):
             e = ev.decode(rec.body)
             if isinstance(e, ev.DeviceEvent):
                 self._seen.add(e.key)
@@ -232,6 +241,8 @@ class Engine:
                         self._housekeeping()
                         housekeeping = time.monotonic_ns() + HOUSEKEEPING_NS
                 self._housekeeping()
+                if self.checkpoints is not None and self._q.empty() and self.checkpoints.due(self._last_seq):
+                    self._checkpoint(wait=False)  # idle: nothing waits behind the ~0.5 s it takes
         except Exception:  # pragma: no cover - last resort: say it loudly
             log.exception("engine thread crashed")
             raise
@@ -245,11 +256,24 @@ class Engine:
         self._poll_others()
         self._flush()
 
+    def _checkpoint(self, wait: bool) -> None:
+        if self.checkpoints is None or self._pending:
+            return
+        self.checkpoints.save(
+            self.world,
+            last_seq=self._last_seq,
+            last_at=self._last_at,
+            seen=self._seen,
+            own_opened=self._own_opened,
+            wait=wait,
+        )
+
     def _drain_then_stop(self) -> None:
         self._flush_beats()
         self._timers()
         self._retry_journal()
         self._flush(force=True)
+        self._checkpoint(wait=True)  # the next start folds only what comes after this
         if self._pending:
             # Bus events were never acknowledged, so the broker sends them again; operator
             # commands exist nowhere else: hand everything to the caller to keep on record.
@@ -336,10 +360,13 @@ class Engine:
     def _commit(self, events: list[ev.AnyEvent], done: Callable[[], None] | None) -> None:
         """Journal, then apply, then effects; acknowledge only what is durable."""
         if events:
-            self._journal(events)
+            self._journal(events)  # applies first what other workstations wrote before these
+            before = self.world.next_incident
             effects: list[Effect] = []
             for e in events:
                 effects.extend(self.world.apply(e))
+            if self.world.next_incident != before:  # opened by our records: ours to notify for
+                self._own_opened.update(range(before, self.world.next_incident))
             self._effects(effects)
         if done is not None:
             if self._pending:
@@ -358,6 +385,8 @@ class Engine:
             recs = self.journal.append(_rows(events), self.console_id)
         except Exception as exc:  # noqa: BLE001 - any store failure: hold and shout
             self._failed(exc)
+            if self.checkpoints is not None:
+                self.checkpoints.turn_off("the journal failed: held events are applied ahead of it")
             log.error("journal write failed, holding %d events in memory: %s", len(events), exc)
             self._pending.extend(events)
             return False

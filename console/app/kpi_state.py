@@ -23,9 +23,10 @@ import msgspec
 
 from console.app import world_snapshot
 from console.app.kpi import KpiFold
+from console.app.world_snapshot import register_key
 from console.domain.checklist import Template
 from console.domain.incident import Incident
-from console.domain.registry import Register, dumps
+from console.domain.registry import Register
 from console.domain.risk import Weights
 
 FOLD_VERSION: Final = 1
@@ -86,15 +87,6 @@ def state_version() -> str:
     info = msgspec.inspect.multi_type_info([FoldState, world_snapshot.WorldState, Incident])
     digest = hashlib.sha256(repr(info).encode()).hexdigest()[:12]
     return f"{FOLD_VERSION}.{digest}"
-
-
-def register_key(register: Register) -> str:
-    """What a state is bound to: the register's version and size; an unversioned register (tests,
-    hand-built ones) by a digest of its content."""
-    size = f"{len(register.households)}h{len(register.device_index)}d"
-    if register.version:
-        return f"{register.version}/{size}"
-    return f"sha256:{hashlib.sha256(dumps(register)).hexdigest()[:32]}/{size}"
 
 
 def unknown_fields(fold: KpiFold) -> list[str]:

@@ -13,6 +13,7 @@ restored in a few milliseconds where decoding 100k structs from msgpack takes ~1
 from __future__ import annotations
 
 import gc
+import hashlib
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ import msgspec
 
 from console.domain import events as ev
 from console.domain.incident import Incident
+from console.domain.registry import Register, dumps
 from console.domain.supervision import Health, Supervisor, Ticket
 from console.domain.world import Session, World
 
@@ -222,6 +224,15 @@ class SharedHealth:
         sup.health = dict(zip(self.devs, self.health, strict=True))
         sup._due = list(self.due)
         sup.share()
+
+
+def register_key(register: Register) -> str:
+    """What a state is bound to: the register's version and size; an unversioned register (tests,
+    hand-built ones) by a digest of its content."""
+    size = f"{len(register.households)}h{len(register.device_index)}d"
+    if register.version:
+        return f"{register.version}/{size}"
+    return f"sha256:{hashlib.sha256(dumps(register)).hexdigest()[:32]}/{size}"
 
 
 @contextmanager

@@ -93,10 +93,12 @@ def save_fold_checkpoint(
     fold_version: str,
     register_version: str,
     blob: bytes,
+    keep_newest: int | None = None,
 ) -> None:
     """Store a checkpoint of fold ``name`` at journal record ``seq`` (whose hash must be
-    ``hash_``), then apply the retention. ValueError if the journal disagrees; JournalError on
-    store failures."""
+    ``hash_``), then apply the retention (``keep_newest``: only that many newest, for folds
+    nobody asks about a past moment, like the engine's). ValueError if the journal disagrees;
+    JournalError on store failures."""
     if not isinstance(blob, bytes):
         raise ValueError(f"fold checkpoint blob must be bytes, got {type(blob).__name__}")
     try:
@@ -126,7 +128,10 @@ def save_fold_checkpoint(
             rows = conn.execute(
                 select(_F.c.id, _F.c.seq, _F.c.max_at).where(_F.c.name == name).order_by(_F.c.seq.desc())
             ).all()
-            keep = to_keep([(int(i), int(s), int(a)) for i, s, a in rows])
+            if keep_newest is not None:
+                keep = {int(i) for i, _, _ in rows[:keep_newest]}
+            else:
+                keep = to_keep([(int(i), int(s), int(a)) for i, s, a in rows])
             drop = [int(i) for i, _, _ in rows if i not in keep]
             if drop:
                 conn.execute(delete(_F).where(_F.c.id.in_(drop)))
