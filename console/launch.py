@@ -124,6 +124,7 @@ def kpi_for(core: Any, save_every: int | None = None) -> Any:
         templates(),
         load_weights(resource("risk.toml")),
         save_every=save_every or SAVE_EVERY,
+        pause_gc=False,  # the engine and bus threads run meanwhile
     )
     lock = threading.Lock()  # the panel runs one refresh at a time; this makes sure of it
 

@@ -242,7 +242,7 @@ class Engine:
                         housekeeping = time.monotonic_ns() + HOUSEKEEPING_NS
                 self._housekeeping()
                 if self.checkpoints is not None and self._q.empty() and self.checkpoints.due(self._last_seq):
-                    self._checkpoint(wait=False)  # idle: nothing waits behind the ~0.5 s it takes
+                    self._checkpoint(wait=False)  # idle: little waits behind the ~0.3 s it takes
         except Exception:  # pragma: no cover - last resort: say it loudly
             log.exception("engine thread crashed")
             raise

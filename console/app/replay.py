@@ -62,9 +62,9 @@ or SqlJournal.read_rows, which leaves out what replay does not read)."""
 
 SPEEDS: Final[dict[str, float | None]] = {"1x": 1.0, "10x": 10.0, "60x": 60.0, "max": None}
 DEFAULT_INTERVAL: Final = 2048
-# At a district's scale (100k devices) a checkpoint holds ~6 MB (references to the shared health
+# At a district's scale (100k devices) a checkpoint holds ~4-6 MB (references to the shared health
 # plus what heartbeats copied since the previous one): a 1M-record journal keeps a checkpoint every
-# 8,192 records (~700 MB), so a seek applies 4k records on average after a ~60 ms restore.
+# 8,192 records (~500 MB), so a seek applies 4k records on average after a ~50-80 ms restore.
 DEFAULT_BUDGET: Final = 768 * 1024 * 1024
 
 

@@ -117,7 +117,7 @@ def compact_heap(world: World) -> None:
 
 def snapshot_core(world: World, health: bool = True) -> bytes:
     """The world's dynamic state except incidents, as msgpack; with ``health=False`` also
-    without device health and the offline heap (``HealthColumns`` carries those)."""
+    without device health and the offline heap (``SharedHealth`` carries those)."""
     sup = world.supervisor
     if health and len(sup._due) > 2 * len(sup.health) + 1024:
         compact_heap(world)

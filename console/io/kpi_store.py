@@ -24,15 +24,15 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Generator
-from contextlib import closing
+from contextlib import closing, nullcontext
 from typing import Any, Final, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from console.app.kpi import KpiFold, Kpis
-from console.app.kpi_state import FoldStateError, dump_fold, load_fold, register_key, state_version
-from console.app.world_snapshot import gc_paused
+from console.app.kpi_state import FoldStateError, dump_fold, load_fold, state_version
+from console.app.world_snapshot import gc_paused, register_key
 from console.domain.checklist import Template
 from console.domain.registry import Register
 from console.domain.risk import Weights
@@ -69,8 +69,12 @@ class KpiCursor:
         name: str = NAME,
         save: bool = True,
         save_every: int = SAVE_EVERY,
+        pause_gc: bool = True,
     ) -> None:
         self.store = store
+        # Pausing the cyclic GC speeds a long fold, but it pauses it for the whole process: in
+        # the live console (bus and engine threads) the panel's fold leaves it running.
+        self._paused = gc_paused if pause_gc else nullcontext
         self.register = register
         self.templates = templates
         self.weights = weights
@@ -96,7 +100,7 @@ class KpiCursor:
         if self.fold is not None:
             return self.fold
         t = time.perf_counter()
-        with gc_paused():
+        with self._paused():
             fold = self._load(now)
         self.load_s = time.perf_counter() - t
         self.fold = fold
@@ -148,7 +152,7 @@ class KpiCursor:
         n = 0
         rows = self._rows(self.seq, now if skip_later else None, to_seq)
         # the fold makes many small acyclic objects: collections would walk the whole register
-        with closing(rows), gc_paused():
+        with closing(rows), self._paused():
             for seq, at, hash_, body in rows:
                 if at > now:
                     break  # only when not skip_later: the query left those out
@@ -173,7 +177,7 @@ class KpiCursor:
         """The KPI panel's refresh: fold what is new, take the KPIs at ``now``."""
         fold = self.start(now)
         self.feed(now)
-        with gc_paused():
+        with self._paused():
             return fold.snapshot(now)
 
     def _first_seq(self) -> int:
