@@ -21,7 +21,6 @@ that long for WAL's single write lock; at 50k records apart they are rare.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Generator
 from contextlib import closing, nullcontext
@@ -39,6 +38,7 @@ from console.domain.risk import Weights
 from console.io.store import JournalError, schema
 from console.io.store.errors import classify
 from console.io.store.fold_checkpoints import fold_checkpoints, save_fold_checkpoint
+from console.io.store.journal import sqlite_rows
 
 log = logging.getLogger(__name__)
 NAME: Final = "kpi"
@@ -247,24 +247,8 @@ class KpiCursor:
 
 
 def _sqlite_rows(engine: Any, sql: str, params: list[int]) -> Generator[Row, None, None]:
-    try:
-        raw = engine.raw_connection()
-        try:
-            cur = raw.cursor()
-            try:
-                cur.execute(sql, params)
-                while True:
-                    rows = cur.fetchmany(5000)
-                    if not rows:
-                        break
-                    for seq, at, hash_, body in rows:
-                        yield seq, at, hash_, bytes(body)
-            finally:
-                cur.close()
-        finally:
-            raw.close()
-    except sqlite3.Error as exc:
-        raise classify(exc) from exc
+    for seq, at, hash_, body in sqlite_rows(engine, sql, params):
+        yield seq, at, hash_, bytes(body)
 
 
 def compute_from_store(

@@ -43,6 +43,25 @@ class JournalRow(NamedTuple):
     body: bytes
 
 
+def sqlite_rows(engine: Engine, sql: str, params: Sequence[Any]) -> Iterator[Any]:
+    """Rows of a SELECT straight off a pooled SQLite DBAPI cursor, 2,000 at a time: for reads of
+    every record, where SQLAlchemy's per-row processing costs more than the read."""
+    try:
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            try:
+                cur.execute(sql, params)
+                while rows := cur.fetchmany(2000):
+                    yield from rows
+            finally:
+                cur.close()
+        finally:
+            raw.close()
+    except (DBAPIError, OSError, sqlite3.Error) as exc:
+        raise classify(exc) from exc
+
+
 def _record(row: Sequence[Any]) -> Record:
     seq, at, source, type_, key, console, body, prev, hash_ = row
     return Record(
@@ -215,33 +234,20 @@ class SqlJournal:
     def _read_sqlite(self, from_seq: int, to_seq: int | None) -> Iterator[Record]:
         """``read`` straight off the DBAPI cursor: replay and recovery read every record, and
         SQLAlchemy's row processing was a third of a replay's time per record."""
-        sql = _SQLITE_READ + (" AND seq <= ? ORDER BY seq" if to_seq is not None else " ORDER BY seq")
-        params = (from_seq, to_seq) if to_seq is not None else (from_seq,)
-        try:
-            raw = self._engine.raw_connection()
-            try:
-                cur = raw.cursor()
-                try:
-                    cur.execute(sql, params)
-                    while rows := cur.fetchmany(2000):
-                        for seq, at, source, type_, key, console, body, prev, hash_ in rows:
-                            yield Record(
-                                seq=seq,
-                                at=at,
-                                source=source,
-                                type=type_,
-                                key=key,
-                                console=console,
-                                body=bytes(body),
-                                prev=prev,
-                                hash=hash_,
-                            )
-                finally:
-                    cur.close()
-            finally:
-                raw.close()
-        except (DBAPIError, OSError, sqlite3.Error) as exc:
-            raise classify(exc) from exc
+        for seq, at, source, type_, key, console, body, prev, hash_ in self._sqlite_range(
+            _SQLITE_READ, from_seq, to_seq
+        ):
+            yield Record(
+                seq=seq,
+                at=at,
+                source=source,
+                type=type_,
+                key=key,
+                console=console,
+                body=bytes(body),
+                prev=prev,
+                hash=hash_,
+            )
 
     def read_rows(self, from_seq: int = 1, to_seq: int | None = None) -> Iterator[JournalRow]:
         """Like ``read`` but only (seq, at, type, body): what a replay needs. On SQLite it leaves
@@ -250,23 +256,16 @@ class SqlJournal:
             for r in self.read(from_seq, to_seq):
                 yield JournalRow(r.seq, r.at, r.type, r.body)
             return
-        sql = _SQLITE_ROWS + (" AND seq <= ? ORDER BY seq" if to_seq is not None else " ORDER BY seq")
-        params = (from_seq, to_seq) if to_seq is not None else (from_seq,)
-        try:
-            raw = self._engine.raw_connection()
-            try:
-                cur = raw.cursor()
-                try:
-                    cur.execute(sql, params)
-                    while rows := cur.fetchmany(2000):
-                        for seq, at, type_, body in rows:
-                            yield JournalRow(seq, at, type_, bytes(body))
-                finally:
-                    cur.close()
-            finally:
-                raw.close()
-        except (DBAPIError, OSError, sqlite3.Error) as exc:
-            raise classify(exc) from exc
+        for seq, at, type_, body in self._sqlite_range(_SQLITE_ROWS, from_seq, to_seq):
+            yield JournalRow(seq, at, type_, bytes(body))
+
+    def _sqlite_range(self, select_sql: str, from_seq: int, to_seq: int | None) -> Iterator[Any]:
+        if to_seq is None:
+            yield from sqlite_rows(self._engine, select_sql + " ORDER BY seq", (from_seq,))
+        else:
+            yield from sqlite_rows(
+                self._engine, select_sql + " AND seq <= ? ORDER BY seq", (from_seq, to_seq)
+            )
 
     def read_time(self, from_ns: int, to_ns: int) -> Iterator[Record]:
         """Records accepted in [from_ns, to_ns), in seq order."""
