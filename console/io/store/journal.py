@@ -234,20 +234,8 @@ class SqlJournal:
     def _read_sqlite(self, from_seq: int, to_seq: int | None) -> Iterator[Record]:
         """``read`` straight off the DBAPI cursor: replay and recovery read every record, and
         SQLAlchemy's row processing was a third of a replay's time per record."""
-        for seq, at, source, type_, key, console, body, prev, hash_ in self._sqlite_range(
-            _SQLITE_READ, from_seq, to_seq
-        ):
-            yield Record(
-                seq=seq,
-                at=at,
-                source=source,
-                type=type_,
-                key=key,
-                console=console,
-                body=bytes(body),
-                prev=prev,
-                hash=hash_,
-            )
+        for row in self._sqlite_range(_SQLITE_READ, from_seq, to_seq):
+            yield _record(row)
 
     def read_rows(self, from_seq: int = 1, to_seq: int | None = None) -> Iterator[JournalRow]:
         """Like ``read`` but only (seq, at, type, body): what a replay needs. On SQLite it leaves
