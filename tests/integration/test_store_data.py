@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -161,21 +160,17 @@ def test_register_round_trip(store: SqlStore) -> None:
     assert again is not None and len(again) == 3
 
 
-def test_register_30000_households_saves_in_seconds(tmp_path: object) -> None:
+def test_register_of_30000_households_round_trips(tmp_path: object) -> None:
+    """A district-sized register survives the store whole (its speed is `bench journal`'s to
+    report, not a test's)."""
     store = SqlStore(f"sqlite:///{tmp_path}/journal.sqlite")
     reg = make_register(30_000)
-    t0 = time.perf_counter()
     store.save_register(reg)
-    saved = time.perf_counter() - t0
-    t0 = time.perf_counter()
     back = store.load_register()
-    loaded = time.perf_counter() - t0
     store.close()
-    assert (
-        back is not None and len(back) == 30_000 and back.households["H029999"] == reg.households["H029999"]
-    )
-    assert saved < 10.0, f"save took {saved:.1f}s"  # ~1-2 s here; the margin is for a busy CI box
-    assert loaded < 15.0, f"load took {loaded:.1f}s"
+    assert back is not None and len(back) == 30_000
+    assert back.households["H029999"] == reg.households["H029999"]
+    assert back.households == reg.households
 
 
 # --- projection -------------------------------------------------------------------------------
