@@ -8,6 +8,7 @@ chain head), plain ``BEGIN`` for everything else. See the SQLAlchemy "pysqlite s
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -57,6 +58,26 @@ def sqlite_path(url: str) -> Path | None:
     if db.startswith("file:"):
         db = db[5:].split("?", 1)[0]
     return Path(db)
+
+
+def _set_wal(cur: sqlite3.Cursor, timeout_s: float) -> None:
+    """``PRAGMA journal_mode=WAL``, retried: switching a fresh file to WAL needs an exclusive lock,
+    and SQLite answers "database is locked" at once, without its busy handler, when another
+    process opening the same fresh file holds a lock (two consoles starting on one new file; a
+    flake seen once in CI, tests/integration/test_journal_crash.py's two writer processes)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            # WAL is a property of the file: once set, nothing to convert and no lock to take
+            row = cur.execute("PRAGMA journal_mode").fetchone()
+            if row is not None and str(row[0]).lower() == "wal":
+                return
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)  # the other opener holds the lock for milliseconds
 
 
 def sqlite_uri(path: Path, mode: str = "") -> str:
@@ -147,7 +168,7 @@ def make_engine(
         try:
             cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             if not readonly:
-                cur.execute("PRAGMA journal_mode=WAL")
+                _set_wal(cur, busy_timeout_ms / 1000)
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
             for name, value in extra.items():
