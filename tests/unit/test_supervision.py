@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import msgspec
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from console.domain import events as ev
@@ -257,6 +257,7 @@ class _Naive:
 
 
 @settings(max_examples=300, deadline=None)
+@example([("seen", "D1", -1, None), ("seen", "D2", 0, None)])  # both older than their watch start
 @given(
     st.lists(
         st.tuples(
@@ -273,7 +274,7 @@ def test_lazy_offline_heap_agrees_with_the_plain_rule_and_stays_small(
 ) -> None:
     s, naive = Supervisor(), _Naive()
     now = T0
-    spares = 0  # events that may leave a spare entry: an older record, a shorter period
+    spares = 0  # beats whose grace ends before the queued one (older record, shorter period)
     for dev in ("D1", "D2"):  # watched from start, never heard
         s.watch(s.track(dev, "gas", "H1"), now)
         naive.base[dev], naive.period[dev], naive.online[dev] = now, DEFAULT_HB_S["gas"], True
@@ -283,7 +284,9 @@ def test_lazy_offline_heap_agrees_with_the_plain_rule_and_stays_small(
             assert [h.dev for h in s.expire(now)] == naive.expire(now)
         else:
             h = s.health.get(dev) or s.track(dev, "gas", "H1")
-            spares += dt < 0 or (hb is not None and hb < naive.period.get(dev, DEFAULT_HB_S["gas"]))
+            if naive.online.get(dev):  # a new entry beside its queued one: the grace now ends earlier
+                grace = int((hb or naive.period[dev]) * OFFLINE_GRACE) * NS
+                spares += now + grace < naive.due(dev)
             back = s.seen(h, now, hb, None, None)
             assert back == (dev in naive.online and not naive.online[dev])
             naive.base[dev], naive.online[dev] = now, True
