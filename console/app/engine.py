@@ -23,6 +23,7 @@ from typing import Any, Protocol, TypeVar
 import msgspec
 
 from console.app.beats import BeatBuffer
+from console.app.changes import Changes
 from console.app.delta import Delta, Status, UiSink, copy_struct
 from console.app.engine_state import Checkpointer
 from console.app.ports import Clock, Journal, Publisher
@@ -139,6 +140,10 @@ class Engine:
         self._due_key: tuple[int, int, int] = (-1, -1, -1)
         self._due: int | None = None
         self.stopped = threading.Event()
+        # bumped whenever the journal position, the counters or the held events change: what an
+        # observer (a test, a tool) can wait on instead of polling ``status`` or ``query``
+        self.changes = Changes()
+        self._announced: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -248,6 +253,14 @@ class Engine:
             raise
         finally:
             self.stopped.set()
+            self.changes.bump()
+
+    def _announce(self) -> None:
+        st = self._stats
+        key = (self._last_seq, len(self._pending), st["received"], st["duplicates"], st["rejected"])
+        if key != self._announced:
+            self._announced = key
+            self.changes.bump()
 
     def _housekeeping(self) -> None:
         self._flush_beats(due_only=True)
@@ -255,6 +268,7 @@ class Engine:
         self._retry_journal()
         self._poll_others()
         self._flush()
+        self._announce()
 
     def _checkpoint(self, wait: bool) -> None:
         if self.checkpoints is None or self._pending:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
+from console.app.changes import Changes
 from console.app.clock import SystemClock
 from console.app.ports import Clock
 
@@ -170,6 +171,7 @@ class BusClient:
         self._clock: Clock = clock or SystemClock()
         self._rng = random.Random()
         self._lock = threading.Lock()
+        self.changes = Changes()  # bumped on every change of the counters or the state
         self._outbox: deque[_Outgoing] = deque()
         self._c = _Counters()
         self._state = RECONNECTING
@@ -216,6 +218,7 @@ class BusClient:
             else:
                 self._outbox.append(_Outgoing(topic, bytes(payload), qos, retain))
                 full = False
+        self.changes.bump()
         if full:
             log.warning(
                 "bus outbox full (%d): dropped message to %s (%d dropped)",
@@ -392,6 +395,7 @@ class BusClient:
                     self._c.connects += 1
                     if self._c.connects > 1:
                         self._c.reconnects += 1
+                self.changes.bump()
                 self._mark_connected()
                 receiver = asyncio.create_task(self._receive(client, queue, generation))
                 publisher = asyncio.create_task(self._publisher(client))
@@ -463,6 +467,7 @@ class BusClient:
             self._c.received += len(batch)
             self._c.in_flight += len(batch)
             self._c.batches += 1
+        self.changes.bump()
         loop = self._loop
         assert loop is not None
 
@@ -475,6 +480,7 @@ class BusClient:
         except Exception:
             with self._lock:
                 self._c.callback_errors += 1
+            self.changes.bump()
             log.exception(
                 "bus: on_batch failed; %d messages stay unacked (redelivered on reconnect)", len(batch)
             )
@@ -517,6 +523,7 @@ class BusClient:
                 self._c.acked += len(token.acks)
             else:
                 self._c.stale_acks += len(token.acks)
+        self.changes.bump()
         if self._ack_evt is not None:
             self._ack_evt.set()
 
@@ -546,6 +553,7 @@ class BusClient:
                 if failed:
                     self._c.publish_failed += len(failed)
                     self._outbox.extendleft(reversed(failed))
+            self.changes.bump()
             if failed:
                 log.warning("bus: %d publishes failed (%s); retrying", len(failed), results[0])
                 await asyncio.sleep(1.0)  # production code: do not spin on a sick connection
@@ -580,6 +588,7 @@ class BusClient:
             if state != self._state or self._state_since_ns == 0:
                 self._state_since_ns = self._clock.now_ns()
             self._state = state
+        self.changes.bump()
         if state == self._reported:
             return
         self._reported = state

@@ -15,20 +15,23 @@ from typing import Any
 
 from console.domain.codec import device_topic
 from console.sim.traffic import payload
-from tests.fixtures.brokers import publish_paho, wait_until
+from tests.fixtures.brokers import Lines, publish_paho, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 N = 10_000
 
 
-def start_console(broker: Any, db: Path, log: Path) -> subprocess.Popen[bytes]:
+def start_console(broker: Any, db: Path, log: Path) -> tuple[subprocess.Popen[bytes], Lines]:
+    """The headless console as a child; its output (a status line every 0.2 s) is read line by
+    line, copied to ``log``, and each line wakes the test's waits."""
     args = [sys.executable, "-m", "console", "headless", "--db", f"sqlite:///{db}", "--district", "SIMK"]
     args += ["--broker-host", broker.host, "--broker-port", str(broker.port), "--console-id", "storm1"]
+    args += ["--status-every", "0.2"]
     if broker.username:
         args += ["--broker-username", broker.username, "--broker-password", broker.password]
     env = dict(os.environ, GUARDIAN_DATA_DIR=str(db.parent))
-    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(args, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    return proc, Lines(proc.stdout, copy_to=log)
 
 
 def journal_dev_keys(db: Path) -> list[str]:
@@ -43,17 +46,19 @@ def journal_dev_keys(db: Path) -> list[str]:
         con.close()
 
 
-def last_status(log: Path) -> dict[str, Any]:
-    lines = [ln for ln in log.read_text(errors="replace").splitlines() if ln.startswith("{")]
+def last_status(out: Lines) -> dict[str, Any]:
+    lines = [ln for ln in out.lines if ln.startswith("{")]
     return json.loads(lines[-1]) if lines else {}
 
 
 def test_kill9_during_storm_loses_nothing_and_duplicates_nothing(mosquitto: Any, tmp_path: Path) -> None:
     db = tmp_path / "journal.sqlite"
     log = tmp_path / "console.log"
-    proc = start_console(mosquitto, db, log)
+    proc, out = start_console(mosquitto, db, log)
     try:
-        wait_until(lambda: last_status(log).get("bus") == "connected", 30, "console connected")
+        wait_until(
+            lambda: last_status(out).get("bus") == "connected", 30, "console connected", on=out.changes
+        )
         messages = []
         for i in range(N):
             dev = f"86{i % 2500:013d}"
@@ -61,7 +66,9 @@ def test_kill9_during_storm_loses_nothing_and_duplicates_nothing(mosquitto: Any,
             messages.append((device_topic("SIMK", "T01", dev), body))
         publisher = threading.Thread(target=publish_paho, args=(mosquitto, messages), kwargs={"timeout": 120})
         publisher.start()
-        wait_until(lambda: len(journal_dev_keys(db)) >= 1500, 60, "part of the storm journaled")
+        wait_until(
+            lambda: len(journal_dev_keys(db)) >= 1500, 60, "part of the storm journaled", on=out.changes
+        )
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
         publisher.join(120)
@@ -69,8 +76,13 @@ def test_kill9_during_storm_loses_nothing_and_duplicates_nothing(mosquitto: Any,
         journaled_at_kill = len(journal_dev_keys(db))
         assert journaled_at_kill < N, "the kill came too late to prove anything"
 
-        proc = start_console(mosquitto, db, log)
-        wait_until(lambda: len(journal_dev_keys(db)) >= N, 120, "the whole storm journaled after restart")
+        proc, out = start_console(mosquitto, db, log)
+        wait_until(
+            lambda: len(journal_dev_keys(db)) >= N,
+            120,
+            "the whole storm journaled after restart",
+            on=out.changes,
+        )
         keys = journal_dev_keys(db)
         assert len(keys) == N, f"{len(keys) - N} duplicates"
         assert set(keys) == {f"86{i % 2500:013d}/storm-{i}" for i in range(N)}

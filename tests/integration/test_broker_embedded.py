@@ -75,7 +75,7 @@ def test_persistent_session_queues_while_console_is_away(
     cfg = bus_config(embedded_broker, d)
     first = BusClient(cfg, Recorder().on_batch, Recorder().on_status)
     first.start()
-    wait_until(lambda: first.state == "connected", what="session created")
+    wait_until(lambda: first.state == "connected", what="session created", on=first.changes)
     first.stop()
     sent = [(evt(d, f"dev{i}"), f"away{i}".encode()) for i in range(25)]
     publish_paho(embedded_broker, sent)

@@ -52,7 +52,7 @@ def test_offline_console_gets_more_than_stock_1000_queued(mosquitto: Any, unique
     cfg = bus_config(mosquitto, d, receipts=False)
     first = BusClient(cfg, Recorder().on_batch, Recorder().on_status)
     first.start()
-    wait_until(lambda: first.state == "connected", what="session created")
+    wait_until(lambda: first.state == "connected", what="session created", on=first.changes)
     first.stop()
     n = 3000
     publish_paho(mosquitto, [(f"guard/v1/evt/{d}/tw1/dev{i % 50}", b"q%d" % i) for i in range(n)])
@@ -88,10 +88,10 @@ def test_burst_of_20000_arrives_complete_with_ack_after_journal(
     )
     client.start()
     try:
-        wait_until(lambda: client.state == "connected", what="connected")
+        wait_until(lambda: client.state == "connected", what="connected", on=client.changes)
         n = 20_000
         publish_paho(mosquitto, [(f"guard/v1/evt/{d}/tw{i % 7}/dev{i % 997}", b"b%d" % i) for i in range(n)])
-        wait_until(lambda: client.stats()["acked"] == n, timeout=60, what=f"{n} acks")
+        wait_until(lambda: client.stats()["acked"] == n, timeout=60, what=f"{n} acks", on=client.changes)
         stats = client.stats()
         assert stats["received"] == n and stats["in_flight"] == 0
         assert len(journaled) == n and len(set(journaled)) == n

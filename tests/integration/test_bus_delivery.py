@@ -25,7 +25,7 @@ def test_district_console_gets_every_township_in_batches(any_broker: Any, unique
     client = BusClient(bus_config(any_broker, d), rec.on_batch, rec.on_status, clock=clock)
     client.start()
     try:
-        wait_until(lambda: connected(client), what="connected")
+        wait_until(lambda: connected(client), what="connected", on=client.changes)
         sent = [(evt(d, f"tw{i % 3}", f"dev{i}"), f'{{"n":{i}}}'.encode()) for i in range(60)]
         publish_paho(any_broker, sent)
         publish_paho(any_broker, [(evt("otherdistrict", "tw0", "dev0"), b"{}")])
@@ -34,7 +34,7 @@ def test_district_console_gets_every_township_in_batches(any_broker: Any, unique
         assert got == sorted(sent)
         assert {m.qos for m in rec.messages} == {1}
         assert {m.received_ns for m in rec.messages} == {clock.now_ns()}
-        wait_until(lambda: client.stats()["acked"] == 60, what="60 acks")
+        wait_until(lambda: client.stats()["acked"] == 60, what="60 acks", on=client.changes)
         assert client.stats()["in_flight"] == 0
     finally:
         client.stop()
@@ -48,7 +48,7 @@ def test_township_console_sees_only_its_township_and_receipts(
     client = BusClient(bus_config(any_broker, d, township="tw1"), rec.on_batch, rec.on_status)
     client.start()
     try:
-        wait_until(lambda: connected(client), what="connected")
+        wait_until(lambda: connected(client), what="connected", on=client.changes)
         publish_paho(
             any_broker,
             [
@@ -75,7 +75,7 @@ def test_unacked_batch_is_redelivered_to_a_new_client(
     held = Recorder(auto_done=False)
     first = BusClient(cfg, held.on_batch, held.on_status)
     first.start()
-    wait_until(lambda: connected(first), what="connected")
+    wait_until(lambda: connected(first), what="connected", on=first.changes)
     sent = [(evt(d, "tw1", f"dev{i}"), f"m{i}".encode()) for i in range(20)]
     publish_paho(mosquitto, sent)
     held.wait_for(lambda: held.count() == 20, what="20 held messages")
@@ -100,21 +100,21 @@ def test_acked_batch_is_not_redelivered(mosquitto: Any, unique_topic_prefix: str
     rec = Recorder()
     first = BusClient(cfg, rec.on_batch, rec.on_status)
     first.start()
-    wait_until(lambda: connected(first), what="connected")
+    wait_until(lambda: connected(first), what="connected", on=first.changes)
     publish_paho(mosquitto, [(evt(d, "tw1", f"dev{i}"), f"m{i}".encode()) for i in range(10)])
-    wait_until(lambda: first.stats()["acked"] == 10, what="10 acks")
+    wait_until(lambda: first.stats()["acked"] == 10, what="10 acks", on=first.changes)
     # "acked" means handed to paho; a PUBACK still in the socket buffer when the connection
     # dies is legitimately redelivered (at least once). A QoS 1 round trip on an unsubscribed
     # topic proves the broker has read everything sent before it (TCP keeps order).
     first.publish(f"guard/v1/sync/{d}", b"sync", qos=1)
-    wait_until(lambda: first.stats()["published"] >= 1, what="sync round trip")
+    wait_until(lambda: first.stats()["published"] >= 1, what="sync round trip", on=first.changes)
     first.abort()
 
     again = Recorder()
     second = BusClient(cfg, again.on_batch, again.on_status)
     second.start()
     try:
-        wait_until(lambda: connected(second), what="reconnected")
+        wait_until(lambda: connected(second), what="reconnected", on=second.changes)
         publish_paho(mosquitto, [(evt(d, "tw1", "marker"), b"marker")])
         again.wait_for(lambda: b"marker" in again.payloads(), what="marker")
         assert again.payloads() == [b"marker"]
@@ -130,9 +130,9 @@ def test_backpressure_stops_reading_until_done(mosquitto: Any, unique_topic_pref
     )
     client.start()
     try:
-        wait_until(lambda: connected(client), what="connected")
+        wait_until(lambda: connected(client), what="connected", on=client.changes)
         publish_paho(mosquitto, [(evt(d, "tw1", f"dev{i}"), f"m{i}".encode()) for i in range(30)])
-        wait_until(lambda: client.stats()["in_flight"] >= 10, what="10 in flight")
+        wait_until(lambda: client.stats()["in_flight"] >= 10, what="10 in flight", on=client.changes)
         # Prove the bus loop is alive (a round trip through it) while it reads nothing more.
         watcher = Watcher(mosquitto, f"probe/{d}")
         try:
@@ -143,10 +143,12 @@ def test_backpressure_stops_reading_until_done(mosquitto: Any, unique_topic_pref
         assert rec.count() == 10
         assert client.stats()["acked"] == 0
         # Each release frees room for the next batches; keep releasing until all 30 came.
-        wait_until(lambda: rec.release() >= 0 and rec.count() == 30, what="all 30 after releases")
+        wait_until(
+            lambda: rec.release() >= 0 and rec.count() == 30, what="all 30 after releases", on=client.changes
+        )
         rec.release()
         assert max(len(b) for b in rec.batches) <= 5
-        wait_until(lambda: client.stats()["acked"] == 30, what="30 acks")
+        wait_until(lambda: client.stats()["acked"] == 30, what="30 acks", on=client.changes)
         assert sorted(rec.payloads()) == sorted(f"m{i}".encode() for i in range(30))
     finally:
         client.stop()
@@ -166,11 +168,11 @@ def test_on_batch_error_is_counted_not_fatal(any_broker: Any, unique_topic_prefi
     client = BusClient(bus_config(any_broker, d), on_batch, rec.on_status)
     client.start()
     try:
-        wait_until(lambda: connected(client), what="connected")
+        wait_until(lambda: connected(client), what="connected", on=client.changes)
         publish_paho(any_broker, [(evt(d, "tw1", "dev1"), b"boom")])
-        wait_until(lambda: client.stats()["callback_errors"] == 1, what="error counted")
+        wait_until(lambda: client.stats()["callback_errors"] == 1, what="error counted", on=client.changes)
         publish_paho(any_broker, [(evt(d, "tw1", "dev2"), b"after")])
-        wait_until(lambda: b"after" in seen, what="later message")
+        wait_until(lambda: b"after" in seen, what="later message", on=client.changes)
         assert client.state == "connected"
     finally:
         client.stop()

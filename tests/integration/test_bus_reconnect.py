@@ -50,11 +50,13 @@ def test_reconnect_after_broker_restart_delivers(any_broker: Any, unique_topic_p
     client = BusClient(bus_config(any_broker, d), rec.on_batch, rec.on_status)
     client.start()
     try:
-        wait_until(lambda: client.state == "connected", what="connected")
+        wait_until(lambda: client.state == "connected", what="connected", on=client.changes)
         any_broker.stop()
         any_broker.start()
         wait_until(
-            lambda: client.stats()["reconnects"] == 1 and client.state == "connected", what="reconnected"
+            lambda: client.stats()["reconnects"] == 1 and client.state == "connected",
+            what="reconnected",
+            on=client.changes,
         )
         publish_paho(any_broker, [(evt(d, "tw1", f"dev{i}"), f"after{i}".encode()) for i in range(5)])
         rec.wait_for(lambda: rec.count() == 5, what="5 messages after restart")
@@ -68,7 +70,7 @@ def test_queued_messages_survive_mosquitto_restart(mosquitto: Any, unique_topic_
     cfg = bus_config(mosquitto, d)
     first = BusClient(cfg, Recorder().on_batch, Recorder().on_status)
     first.start()
-    wait_until(lambda: first.state == "connected", what="session created")
+    wait_until(lambda: first.state == "connected", what="session created", on=first.changes)
     first.stop()
     sent = [(evt(d, "tw1", f"dev{i}"), f"queued{i}".encode()) for i in range(50)]
     publish_paho(mosquitto, sent)
@@ -92,9 +94,9 @@ def test_publish_while_disconnected_is_sent_after_reconnect(
     client = BusClient(bus_config(any_broker, d), rec.on_batch, rec.on_status)
     client.start()
     try:
-        wait_until(lambda: client.state == "connected", what="connected")
+        wait_until(lambda: client.state == "connected", what="connected", on=client.changes)
         any_broker.stop()
-        wait_until(lambda: client.state != "connected", what="disconnected")
+        wait_until(lambda: client.state != "connected", what="disconnected", on=client.changes)
         receipt = f"guard/v1/notify/{d}/receipt"  # the console hears its own receipts topic
         for i in range(3):
             client.publish(receipt, f"r{i}".encode())
@@ -103,7 +105,9 @@ def test_publish_while_disconnected_is_sent_after_reconnect(
         rec.wait_for(lambda: rec.count() == 3, what="3 receipts after reconnect")
         assert rec.payloads() == [b"r0", b"r1", b"r2"]
         # the PUBACKs may land just after the broker forwarded the messages to us
-        wait_until(lambda: client.stats()["published"] == 3, what="3 publish confirmations")
+        wait_until(
+            lambda: client.stats()["published"] == 3, what="3 publish confirmations", on=client.changes
+        )
         assert client.stats()["publish_queued"] == 0
     finally:
         client.stop()
@@ -150,7 +154,7 @@ def test_clean_stop_publishes_offline(any_broker: Any, unique_topic_prefix: str)
     cfg = bus_config(any_broker, unique_topic_prefix)
     client = BusClient(cfg, Recorder().on_batch, Recorder().on_status)
     client.start()
-    wait_until(lambda: client.state == "connected", what="connected")
+    wait_until(lambda: client.state == "connected", what="connected", on=client.changes)
     assert client.stop()
     late = Watcher(any_broker, cfg.presence_topic)
     try:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.brokers import Recorder, free_port, mosquitto_binary, wait_until
+from tests.fixtures.brokers import Lines, Recorder, free_port, mosquitto_binary, wait_until
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
 
@@ -56,6 +56,7 @@ def tls_broker(tmp_path: Path) -> Any:
             [
                 "per_listener_settings true",
                 f"log_dest file {tmp_path / 'mosquitto.log'}",
+                "log_dest stderr",  # unbuffered: the fixture waits for the listening line on it
                 "user root",
                 f"listener {port} 127.0.0.1",
                 f"cafile {tmp_path / 'ca.crt'}",
@@ -69,9 +70,14 @@ def tls_broker(tmp_path: Path) -> Any:
         ),
         encoding="utf-8",
     )
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_until(lambda: "Opening ipv4 listen socket" in (tmp_path / "mosquitto.log").read_text(errors="replace")
-               if (tmp_path / "mosquitto.log").exists() else False, 10, "TLS listener")  # fmt: skip
+    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = Lines(proc.stdout, copy_to=tmp_path / "mosquitto.stdout")
+    wait_until(
+        lambda: any(" running" in line for line in out.lines),
+        10,
+        "TLS listener",
+        on=out.changes,
+    )
     yield port, tmp_path
     proc.terminate()
     proc.wait(10)

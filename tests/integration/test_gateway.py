@@ -15,6 +15,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 
+from console.app.changes import Changes
 from console.domain.codec import (
     NotifyRequest,
     Receipt,
@@ -24,7 +25,7 @@ from console.domain.codec import (
     notify_req_topic,
 )
 from console.sim.gateway import GatewaySimulator, plan
-from tests.fixtures.brokers import publish_paho, wait_until
+from tests.fixtures.brokers import Lines, publish_paho, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,6 +36,7 @@ class Receipts:
     def __init__(self, broker: Any, district: str) -> None:
         self.got: list[tuple[float, Receipt]] = []
         self._lock = threading.Lock()
+        self.changes = Changes()
         self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"rcpt-{district}")
         subscribed = threading.Event()
         self._client.on_message = self._on_message
@@ -49,6 +51,7 @@ class Receipts:
         assert isinstance(r, Receipt), r
         with self._lock:
             self.got.append((time.monotonic(), r))
+        self.changes.bump()
 
     def for_req(self, req: str) -> list[tuple[float, Receipt]]:
         with self._lock:
@@ -110,7 +113,7 @@ def test_requests_in_receipts_out_as_planned(mosquitto: Any, district: str, rece
         publish_paho(mosquitto, [(notify_req_topic(district), encode_notify(r)) for r in reqs])
         total = sum(len(v) for v in expected.values())
         # unscaled, the first receipt is due after >= 1 s; at x200 all are in well before 1 s
-        wait_until(lambda: receipts.count() >= total, 0.9 + 0.5, f"{total} receipts")
+        wait_until(lambda: receipts.count() >= total, 0.9 + 0.5, f"{total} receipts", on=receipts.changes)
         for r in reqs:
             got = receipts.for_req(r.req)
             assert [x.status for _, x in got] == [x.status for _, x in expected[r.req]]
@@ -143,8 +146,18 @@ def test_malformed_and_duplicate_requests_are_counted_not_fatal(
                 (topic, fax),
             ],
         )
-        wait_until(lambda: len(receipts.for_req("I2-elder-sms-1")) == 2, 5, "receipts for the good request")
-        wait_until(lambda: receipts.for_req("I2-elder-fax-1"), 5, "a failed receipt for the unknown channel")
+        wait_until(
+            lambda: len(receipts.for_req("I2-elder-sms-1")) == 2,
+            5,
+            "receipts for the good request",
+            on=receipts.changes,
+        )
+        wait_until(
+            lambda: receipts.for_req("I2-elder-fax-1"),
+            5,
+            "a failed receipt for the unknown channel",
+            on=receipts.changes,
+        )
         c = gw.counters()
         assert c["malformed"] == {"bad_json": 2, "too_large": 1, "unknown_channel": 1}
         assert c["duplicates"] == 1 and c["requests"] == 2
@@ -166,22 +179,27 @@ def test_gateway_cli_answers_and_stops_on_ctrl_c(mosquitto: Any, district: str, 
     ]
     argv += ["--district", district, "--speed", "1000", "--client-id", f"gw-cli-{district}"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    lines: list[str] = []
     with subprocess.Popen(
         argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     ) as proc:
-        reader = threading.Thread(target=lambda: lines.extend(proc.stdout or []), daemon=True)
-        reader.start()
+        out = Lines(proc.stdout)
         try:
-            wait_until(lambda: any("listening on" in line for line in lines), 30, "the gateway to subscribe")
+            wait_until(
+                lambda: any("listening on" in line for line in out.lines),
+                30,
+                "the gateway to subscribe",
+                on=out.changes,
+            )
             publish_paho(
                 mosquitto, [(notify_req_topic(district), encode_notify(request("I3-cadre-voice-1", "voice")))]
             )
-            wait_until(lambda: receipts.for_req("I3-cadre-voice-1"), 10, "a voice receipt")
+            wait_until(
+                lambda: receipts.for_req("I3-cadre-voice-1"), 10, "a voice receipt", on=receipts.changes
+            )
             proc.send_signal(signal.SIGINT)
             assert proc.wait(timeout=20) == 0
-            reader.join(timeout=10)
-            text = "".join(lines)
+            out.join(timeout=10)
+            text = out.text()
             assert "gateway: stopped" in text and '"requests":1' in text and "Traceback" not in text
         finally:
             if proc.poll() is None:

@@ -47,7 +47,7 @@ def settings_for(broker: Any, tmp: Path, district: str) -> Settings:
 def rig(any_broker: Any, tmp_path: Path, register: Any) -> Iterator[tuple[Core, Any, Settings]]:
     s = settings_for(any_broker, tmp_path, "SIM")
     core = build_core(s, register=register, clock=FakeClock(time.time_ns()))
-    wait_until(lambda: core.engine.status().bus == "connected", 20, "bus connected")
+    wait_until(lambda: core.engine.status().bus == "connected", 20, "bus connected", on=core.engine.changes)
     yield core, any_broker, s
     core.stop()
 
@@ -91,8 +91,10 @@ def test_alarms_duplicates_bad_payloads_and_unknown_devices(
         payload(unknown_dev, "smoke", "alarm", time.time_ns(), "u1"),
     )
     publish_paho(broker, [first, first, msg(a), msg(b), *bad, unknown])
-    wait_until(lambda: core.engine.status().received >= 8, 20, "all received")
-    wait_until(lambda: q(core, lambda w: len(w.incidents)) == 3, 20, "three incidents")
+    wait_until(lambda: core.engine.status().received >= 8, 20, "all received", on=core.engine.changes)
+    wait_until(
+        lambda: q(core, lambda w: len(w.incidents)) == 3, 20, "three incidents", on=core.engine.changes
+    )
     incs = q(core, lambda w: {i.household: (list(i.alarms), i.unregistered) for i in w.incidents.values()})
     assert len(incs[a.code][0]) == 2  # the duplicate merged away, the second alarm merged in
     assert incs[f"?{unknown_dev}"][1] is True
@@ -103,6 +105,7 @@ def test_alarms_duplicates_bad_payloads_and_unknown_devices(
         lambda: core.store.quarantine_counts() == {"bad_json": 1, "unknown_kind": 1, "bad_ts": 1},
         10,
         "quarantine table",
+        on=core.engine.changes,
     )
     keys = [r.key for r in core.store.journal.read(1) if r.type == "dev"]
     assert len(keys) == len(set(keys)) == 4
@@ -123,7 +126,7 @@ def test_notifications_go_out_and_receipts_come_back(rig: tuple[Core, Any, Setti
     try:
         hh = smoke_home(register, 2)
         publish_paho(broker, [msg(hh)])
-        wait_until(lambda: q(core, lambda w: len(w.incidents)) == 1, 20, "incident")
+        wait_until(lambda: q(core, lambda w: len(w.incidents)) == 1, 20, "incident", on=core.engine.changes)
         inc = q(core, lambda w: next(iter(w.incidents.values())))
         assert inc.notifications and inc.alert_out_at is not None
         final = {"delivered", "answered", "no_answer", "failed"}
@@ -135,6 +138,7 @@ def test_notifications_go_out_and_receipts_come_back(rig: tuple[Core, Any, Setti
             ),
             30,
             "every first attempt answered",
+            on=core.engine.changes,
         )
         types = [r.type for r in core.store.journal.read(1)]
         assert "npub" in types and "rcpt" in types
@@ -148,10 +152,12 @@ def test_restart_restores_open_incidents_and_reports_a_deadline_missed_while_dow
     s = settings_for(mosquitto, tmp_path, "SIM")
     clock = FakeClock(time.time_ns())
     core = build_core(s, register=register, clock=clock)
-    wait_until(lambda: core.engine.status().bus == "connected", 20, "bus connected")
+    wait_until(lambda: core.engine.status().bus == "connected", 20, "bus connected", on=core.engine.changes)
     hh = smoke_home(register, 3)
     publish_paho(mosquitto, [msg(hh)])
-    wait_until(lambda: q(core, lambda w: len(w.open_by_household)) == 1, 20, "incident")
+    wait_until(
+        lambda: q(core, lambda w: len(w.open_by_household)) == 1, 20, "incident", on=core.engine.changes
+    )
     core.engine.submit_command(
         ev.Login(at=0, operator="op", console=s.console_id, role="district_officer", scope="*")
     )
@@ -159,13 +165,20 @@ def test_restart_restores_open_incidents_and_reports_a_deadline_missed_while_dow
     core.engine.submit_command(
         ev.CompleteStep(at=0, operator="op", console=s.console_id, incident=iid, step="ack")
     )
-    wait_until(lambda: q(core, lambda w: w.incidents[iid].state) == "acknowledged", 10, "ack")
+    wait_until(
+        lambda: q(core, lambda w: w.incidents[iid].state) == "acknowledged", 10, "ack", on=core.engine.changes
+    )
     core.stop()
     clock.advance(6 * 60)  # the console was down past the 5-minute mark
     again = build_core(s, clock=clock)
     try:
         assert q(again, lambda w: w.incidents[iid].state) == "acknowledged"
-        wait_until(lambda: 5 in q(again, lambda w: w.incidents[iid].missed), 10, "missed while down")
+        wait_until(
+            lambda: 5 in q(again, lambda w: w.incidents[iid].missed),
+            10,
+            "missed while down",
+            on=again.engine.changes,
+        )
         assert "district" in q(again, lambda w: w.incidents[iid].escalations)
     finally:
         again.stop()
@@ -175,9 +188,9 @@ def test_projection_tables_follow_the_journal(rig: tuple[Core, Any, Settings], r
     core, broker, _ = rig
     hh = smoke_home(register, 4)
     publish_paho(broker, [msg(hh)])
-    wait_until(lambda: q(core, lambda w: len(w.incidents)) == 1, 20, "incident")
+    wait_until(lambda: q(core, lambda w: len(w.incidents)) == 1, 20, "incident", on=core.engine.changes)
     assert core.projection is not None
-    wait_until(core.projection.write_now, 10, "projection written")
+    wait_until(core.projection.write_now, 10, "projection written", on=core.engine.changes)
     snap = core.store.read_projection()
     assert [r["household"] for r in snap["incidents"]] == [hh.code]
     assert snap["incidents"][0]["state"] == "alerting"

@@ -91,7 +91,7 @@ class LiveDay:
             self.engine.poke()
             return bool(self.q(lambda w: (w.next_due() or 1 << 62) > now))
 
-        wait_until(idle, 30, "engine timers to settle")
+        wait_until(idle, 30, "engine timers to settle", on=self.engine.changes)
 
     def feed(self, items: list[Any]) -> None:
         for k in range(0, len(items), 25):

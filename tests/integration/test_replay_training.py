@@ -41,14 +41,19 @@ def test_drill_runs_into_the_training_console_only(
         core.engine.submit_command(
             ev.Login(at=0, operator="trainee", console="trainer", role="district_officer", scope="*")
         )
-        wait_until(lambda: core.engine.query(lambda w: w.bus_state).result(10) == "connected", 20, "bus up")
+        wait_until(
+            lambda: core.engine.query(lambda w: w.bus_state).result(10) == "connected",
+            20,
+            "bus up",
+            on=core.engine.changes,
+        )
         rc = drill(["kitchen_smoke_false_alarm", "--port", str(mosquitto.port), "--speed", "150", "--quiet"])
         assert rc == 0
 
         def both_in() -> bool:
             return bool(core.engine.query(lambda w: w.counters.get("evt:restore", 0) >= 1).result(10))
 
-        wait_until(both_in, 20, "the drill's alarm and restore")
+        wait_until(both_in, 20, "the drill's alarm and restore", on=core.engine.changes)
         incidents = core.engine.query(lambda w: len(w.incidents)).result(10)
         assert incidents == 1
     finally:

@@ -7,14 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from console.domain.codec import Rejected, decode_device
 from console.domain.events import DeviceEvent
-from tests.fixtures.brokers import Watcher, free_port, wait_until
+from tests.fixtures.brokers import Lines, Watcher, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,7 +41,11 @@ class TopicWatcher(Watcher):
     def __init__(self, broker: Any, topic: str) -> None:
         self.messages: list[tuple[str, bytes]] = []
         super().__init__(broker, topic)
-        self._client.on_message = lambda c, u, msg: self.messages.append((msg.topic, bytes(msg.payload)))
+        self._client.on_message = self._keep
+
+    def _keep(self, _c: Any, _u: Any, msg: Any) -> None:
+        self.messages.append((msg.topic, bytes(msg.payload)))
+        self.changes.bump()
 
 
 def test_simulate_count_publishes_exactly_n_with_labelled_mix(
@@ -62,7 +65,9 @@ def test_simulate_count_publishes_exactly_n_with_labelled_mix(
         assert proc.returncode == 0, proc.stderr
         summary = summary_of(proc.stdout)
         assert summary["published"] == n and summary["acked"] == n
-        wait_until(lambda: len(watcher.messages) >= n, 30, f"{n} messages at the subscriber")
+        wait_until(
+            lambda: len(watcher.messages) >= n, 30, f"{n} messages at the subscriber", on=watcher.changes
+        )
         assert len(watcher.messages) == n
         decoded = [decode_device(topic, payload, 0) for topic, payload in watcher.messages]
         rejected = [d for d in decoded if isinstance(d, Rejected)]
@@ -88,7 +93,7 @@ def test_simulate_paced_uses_real_time_stamps(mosquitto: Any, unique_topic_prefi
         )  # fmt: skip
         after = time.time_ns()
         assert proc.returncode == 0, proc.stderr
-        wait_until(lambda: len(watcher.messages) >= 60, 30, "60 messages")
+        wait_until(lambda: len(watcher.messages) >= 60, 30, "60 messages", on=watcher.changes)
         stamps = [decode_device(t, p, 0) for t, p in watcher.messages]
         assert all(isinstance(e, DeviceEvent) for e in stamps)
         # paced by the real clock: device time lies within the run (ms precision)
@@ -114,19 +119,19 @@ def test_simulate_stops_cleanly_on_ctrl_c(mosquitto: Any, unique_topic_prefix: s
     ]
     # fmt: on
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    lines: list[str] = []
     with subprocess.Popen(
         argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     ) as proc:
-        reader = threading.Thread(target=lambda: lines.extend(proc.stdout or []), daemon=True)
-        reader.start()
+        out = Lines(proc.stdout)
         try:
-            wait_until(lambda: any(line.startswith("[") for line in lines), 30, "a progress line")
-            wait_until(lambda: len(watcher.messages) > 0, 10, "traffic")
+            wait_until(
+                lambda: any(line.startswith("[") for line in out.lines), 30, "a progress line", on=out.changes
+            )
+            wait_until(lambda: len(watcher.messages) > 0, 10, "traffic", on=watcher.changes)
             proc.send_signal(signal.SIGINT)
             assert proc.wait(timeout=30) == 0
-            reader.join(timeout=10)
-            summary = summary_of("".join(lines))
+            out.join(timeout=10)
+            summary = summary_of(out.text())
             assert summary["interrupted"] is True and summary["published"] == summary["acked"] > 0
             assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
         finally:
@@ -144,7 +149,7 @@ def test_drill_publishes_the_hidden_fire_storm(mosquitto: Any, unique_topic_pref
         )  # fmt: skip
         assert proc.returncode == 0, proc.stderr
         assert "published 402, acknowledged 402" in proc.stdout
-        wait_until(lambda: len(watcher.messages) >= 402, 30, "402 drill messages")
+        wait_until(lambda: len(watcher.messages) >= 402, 30, "402 drill messages", on=watcher.changes)
         events = [decode_device(t, p, 0) for t, p in watcher.messages]
         assert all(isinstance(e, DeviceEvent) for e in events)
         ids = {(e.dev, e.id) for e in events if isinstance(e, DeviceEvent)}
@@ -155,7 +160,7 @@ def test_drill_publishes_the_hidden_fire_storm(mosquitto: Any, unique_topic_pref
             "--district", unique_topic_prefix, "--speed", "1000", "--quiet",
         )  # fmt: skip
         assert again.returncode == 0, again.stderr
-        wait_until(lambda: len(watcher.messages) >= 404, 30, "the second drill")
+        wait_until(lambda: len(watcher.messages) >= 404, 30, "the second drill", on=watcher.changes)
     finally:
         watcher.close()
 
