@@ -24,185 +24,32 @@ Definitions (docs/kpi.md):
 from __future__ import annotations
 
 import bisect
-import math
-import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta, timezone
-from typing import Final
 
-import msgspec
-
+from console.app.kpi_defs import (
+    AGE_BUCKETS,
+    AGE_OVER,
+    DAY_NS,
+    HOUR_NS,
+    Kpis,
+    TownshipKpi,
+    cst_date,
+    cst_day_start,
+    durations,
+    mark_shares,
+    missed_marks,
+    ratio,
+)
 from console.domain import events as ev
 from console.domain.chain import Record
 from console.domain.checklist import Template
-from console.domain.deadlines import DEFAULT_HB_S, MARKS, NS, OFFLINE_GRACE, mark_met_at
+from console.domain.deadlines import DEFAULT_HB_S, NS, OFFLINE_GRACE
 from console.domain.incident import Incident
 from console.domain.registry import Register
 from console.domain.risk import Weights
 from console.domain.supervision import Ticket
 from console.domain.world import Effect, World
-
-CST: Final = timezone(timedelta(hours=8), "CST")
-HOUR_NS: Final = 3600 * NS
-DAY_NS: Final = 86_400 * NS
-AGE_BUCKETS: Final = (("<4h", 4 * HOUR_NS), ("4-24h", DAY_NS), ("1-3d", 3 * DAY_NS), ("3-7d", 7 * DAY_NS))
-AGE_OVER: Final = ">=7d"
-
-
-# --- results -------------------------------------------------------------------------------
-
-
-class MarkShare(msgspec.Struct, frozen=True, kw_only=True):
-    minute: int
-    met: int  # decided incidents that met the mark
-    decided: int  # incidents whose mark was due at or before now
-    pending: int  # not yet due
-    share: float | None  # met / decided
-
-
-class Durations(msgspec.Struct, frozen=True, kw_only=True):
-    n: int
-    median_s: float | None
-    p90_s: float | None
-
-
-class TownshipKpi(msgspec.Struct, frozen=True, kw_only=True):
-    code: str
-    name: str
-    alarms: int
-    incidents: int
-    marks: list[MarkShare]
-    closed: int
-    closure_rate: float | None
-    dispatch: Durations
-    devices: int
-    online: int
-    online_rate: float | None
-    open_tickets: int
-
-
-class Kpis(msgspec.Struct, frozen=True, kw_only=True):
-    now: int  # the moment of knowledge: records with at <= now were folded
-    start: int  # the period [start, end) the counts cover
-    end: int
-    records: int
-    alarms: int
-    alarms_by_kind: dict[str, int]
-    hourly_start: int  # 24 one-hour buckets ending at now
-    hourly: dict[str, list[int]]
-    days: list[str]  # CST dates of the period, one per daily entry
-    daily: dict[str, list[int]]  # alarms per day by kind
-    incidents: int
-    incidents_by_kind: dict[str, int]
-    incidents_by_township: dict[str, int]
-    marks: list[MarkShare]
-    dispatch: Durations
-    closure: Durations
-    closed: int
-    closure_rate: float | None
-    causes: dict[str, int]
-    missed: list[int]  # ids of period incidents that missed at least one mark
-    devices: int
-    online: int
-    online_rate: float | None
-    online_daily: list[float | None]  # at the end of each day (or now)
-    open_tickets: int
-    tickets_by_age: dict[str, int]
-    tickets_by_kind: dict[str, int]
-    tickets_overdue: int
-    open_incidents: list[int]
-    townships: list[TownshipKpi]
-
-
-# --- helpers -------------------------------------------------------------------------------
-
-
-def cst_day_start(at_ns: int) -> int:
-    """Start (UTC ns) of the China-time day containing ``at_ns``."""
-    d = datetime.fromtimestamp(at_ns // NS, CST).date()
-    return day_ns(d.year, d.month, d.day)
-
-
-def day_ns(year: int, month: int, day: int) -> int:
-    """00:00 China time of a date, as UTC ns."""
-    dt = datetime(year, month, day, tzinfo=CST)
-    return int((dt - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) * NS
-
-
-def cst_date(at_ns: int) -> str:
-    return datetime.fromtimestamp(at_ns // NS, CST).strftime("%Y-%m-%d")
-
-
-def cst_time(at_ns: int) -> str:
-    return datetime.fromtimestamp(at_ns / NS, CST).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Nearest-rank percentile (q in 0..100): an observed value, no interpolation."""
-    if not values:
-        return None
-    s = sorted(values)
-    k = max(1, math.ceil(q / 100 * len(s)))
-    return s[k - 1]
-
-
-def durations(values: Sequence[float]) -> Durations:
-    if not values:
-        return Durations(n=0, median_s=None, p90_s=None)
-    return Durations(n=len(values), median_s=float(statistics.median(values)), p90_s=percentile(values, 90))
-
-
-def _ratio(a: int, b: int) -> float | None:
-    return a / b if b else None
-
-
-def met_at(inc: Incident, minute: int) -> int | None:
-    for m in MARKS:
-        if m.minute == minute:
-            return mark_met_at(
-                m,
-                ack_at=inc.ack_at,
-                alert_out_at=inc.alert_out_at,
-                needs_alert=inc.needs_alert,
-                dispatched_at=inc.dispatched_at,
-                resolved_at=inc.resolved_at,
-                closed_at=inc.closed_at,
-            )
-    raise ValueError(f"no mark {minute}")
-
-
-def mark_shares(incidents: Iterable[Incident], now: int) -> list[MarkShare]:
-    incs = list(incidents)
-    out: list[MarkShare] = []
-    for m in MARKS:
-        met = decided = pending = 0
-        for inc in incs:
-            due = inc.opened + m.seconds * NS
-            if due > now:
-                pending += 1
-                continue
-            decided += 1
-            t = met_at(inc, m.minute)
-            if t is not None and t <= due:
-                met += 1
-        out.append(
-            MarkShare(minute=m.minute, met=met, decided=decided, pending=pending, share=_ratio(met, decided))
-        )
-    return out
-
-
-def missed_marks(inc: Incident, now: int) -> list[int]:
-    """Marks this incident missed, as decided at ``now`` (agrees with the World's ``missed``
-    once its timer fired)."""
-    out = []
-    for m in MARKS:
-        due = inc.opened + m.seconds * NS
-        t = met_at(inc, m.minute)
-        if due <= now and (t is None or t > due):
-            out.append(m.minute)
-    return out
-
 
 # --- the fold ------------------------------------------------------------------------------
 
@@ -487,13 +334,13 @@ class KpiFold:
             dispatch=durations(dispatch),
             closure=durations(closure),
             closed=len(closed),
-            closure_rate=_ratio(len(closed), len(incs)),
+            closure_rate=ratio(len(closed), len(incs)),
             causes=dict(sorted(Counter(i.cause for i in incs if i.cause).items())),
             missed=sorted(i.id for i in incs if missed_marks(i, now)),
             devices=len(devices),
             online=online_now,
-            online_rate=_ratio(online_now, len(devices)),
-            online_daily=[_ratio(c, len(devices)) for c in counts[:-1]],
+            online_rate=ratio(online_now, len(devices)),
+            online_daily=[ratio(c, len(devices)) for c in counts[:-1]],
             open_tickets=len(open_t),
             tickets_by_age=by_age,
             tickets_by_kind=dict(sorted(Counter(t.kind for t in open_t).items())),
@@ -536,13 +383,13 @@ class KpiFold:
                     incidents=len(ti),
                     marks=mark_shares(ti, now),
                     closed=closed_t.get(code, 0),
-                    closure_rate=_ratio(closed_t.get(code, 0), len(ti)),
+                    closure_rate=ratio(closed_t.get(code, 0), len(ti)),
                     dispatch=durations(
                         [(i.dispatched_at - i.opened) / NS for i in ti if i.dispatched_at is not None]
                     ),
                     devices=len(devs),
                     online=up,
-                    online_rate=_ratio(up, len(devs)),
+                    online_rate=ratio(up, len(devs)),
                     open_tickets=tickets_t.get(code, 0),
                 )
             )

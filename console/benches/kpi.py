@@ -29,7 +29,8 @@ from typing import Any, Final
 import msgspec
 
 from console.app.data import load_templates, load_weights
-from console.app.kpi import DAY_NS, HOUR_NS, KpiFold, day_ns
+from console.app.kpi import KpiFold
+from console.app.kpi_defs import DAY_NS, HOUR_NS, day_ns
 from console.app.memjournal import MemoryJournal
 from console.domain import events as ev
 from console.domain.checklist import FALSE_ALARM_CAUSES, Template

@@ -29,7 +29,8 @@ from typing import Any, Final, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from console.app.kpi import KpiFold, Kpis
+from console.app.kpi import KpiFold
+from console.app.kpi_defs import Kpis
 from console.app.kpi_state import FoldStateError, dump_fold, load_fold, state_version
 from console.app.world_snapshot import gc_paused, register_key
 from console.domain.checklist import Template

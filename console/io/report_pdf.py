@@ -20,7 +20,7 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 
-from console.app.kpi import AGE_BUCKETS, AGE_OVER
+from console.app.kpi_defs import AGE_BUCKETS, AGE_OVER
 from console.domain.incident import Incident
 from console.io.reports import (
     CAUSE_ZH,
@@ -194,7 +194,7 @@ def html_of(data: ReportData) -> str:
 
 
 def _missed(data: ReportData, inc: Incident) -> list[int]:
-    from console.app.kpi import missed_marks
+    from console.app.kpi_defs import missed_marks
 
     return missed_marks(inc, data.kpis.now)
 

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from console.app.kpi import AGE_BUCKETS, AGE_OVER, missed_marks
+from console.app.kpi_defs import AGE_BUCKETS, AGE_OVER, missed_marks
 from console.domain.incident import Incident
 from console.io.reports import CAUSE_ZH, KIND_ZH, STATE_ZH, TICKET_ZH, ReportData, when
 

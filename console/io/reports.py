@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from console.app.data import load_templates, load_weights
-from console.app.kpi import DAY_NS, HOUR_NS, Kpis, cst_time, day_ns
+from console.app.kpi_defs import DAY_NS, HOUR_NS, Kpis, cst_time, day_ns
 from console.domain.incident import Incident
 from console.domain.registry import Register
 from console.io.kpi_store import compute_from_store

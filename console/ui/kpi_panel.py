@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.app.kpi import AGE_BUCKETS, AGE_OVER, Kpis
+from console.app.kpi_defs import AGE_BUCKETS, AGE_OVER, Kpis
 from console.domain.events import KINDS
 from console.ui import words
 

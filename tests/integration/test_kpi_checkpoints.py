@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from console.app.kpi import DAY_NS, HOUR_NS, KpiFold, Kpis
+from console.app.kpi import KpiFold
+from console.app.kpi_defs import DAY_NS, HOUR_NS, Kpis
 from console.benches.kpi import SyntheticMonth
 from console.domain import events as ev
 from console.domain.deadlines import NS

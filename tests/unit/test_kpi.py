@@ -6,7 +6,8 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from console.app.kpi import DAY_NS, KpiFold, compute, cst_day_start, percentile
+from console.app.kpi import KpiFold, compute
+from console.app.kpi_defs import DAY_NS, cst_day_start, percentile
 from console.app.memjournal import MemoryJournal
 from console.domain import events as ev
 from console.domain.world import World

@@ -26,7 +26,7 @@ from typing import Final, NamedTuple
 from sqlalchemy import Engine, delete, func, inspect, or_, select, text
 from sqlalchemy.exc import DBAPIError
 
-from console.app.kpi import DAY_NS, cst_date
+from console.app.kpi_defs import DAY_NS, cst_date
 from console.io.store import schema
 from console.io.store.checkpoints import journal_hash
 from console.io.store.db import BEGIN_OPTION
