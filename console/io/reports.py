@@ -22,6 +22,7 @@ from console.app.kpi_defs import DAY_NS, HOUR_NS, Kpis, cst_time, day_ns
 from console.domain.incident import Incident
 from console.domain.registry import Register
 from console.io.kpi_store import compute_from_store
+from console.io.store.journal import sqlite_rows
 from console.paths import resource
 
 KINDS: Final = ("daily", "monthly", "handover")
@@ -120,19 +121,10 @@ def read_bodies(store: Any, now: int) -> Iterator[bytes]:
     """Journal bodies accepted at or before ``now``, in order. SQLite reads straight off the
     DBAPI cursor (several times faster than building a Record per row); others use the journal."""
     if store.dialect == "sqlite":
-        raw = store.engine.raw_connection()
-        try:
-            cur = raw.cursor()
-            cur.execute("SELECT body FROM journal WHERE at_ns <= ? ORDER BY seq", (now,))
-            while True:
-                rows = cur.fetchmany(5000)
-                if not rows:
-                    break
-                for (body,) in rows:
-                    yield bytes(body)
-            cur.close()
-        finally:
-            raw.close()
+        for (body,) in sqlite_rows(
+            store.engine, "SELECT body FROM journal WHERE at_ns <= ? ORDER BY seq", (now,)
+        ):
+            yield bytes(body)
         return
     for r in store.journal.read(1):
         if r.at > now:
