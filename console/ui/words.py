@@ -1,15 +1,61 @@
 """Codes from the domain -> words for the officer, through Qt's translation system.
 
 Source strings are English; resources/i18n/guardian_zh_CN.qm gives the Chinese (the default).
+The one source of these words for the window and for the printed reports (console/reports):
+the window translates through the application's translator (console.ui.app.install_translations);
+a report wraps its writing in ``in_locale(REPORT_LOCALE)``, which needs no QApplication and leaves
+the window's language alone. Where a report words a code differently from the screen, the
+report's word is a message of its own in the ``report`` context (``report_state`` …).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from PySide6.QtCore import QCoreApplication, QTranslator
+
+from console.paths import resource
+
+_language: ContextVar[QTranslator | None] = ContextVar("words_language", default=None)
 
 
 def _t(text: str) -> str:
+    own = _language.get()
+    if own is not None:
+        return own.translate("words", text) or text
     return QCoreApplication.translate("words", text)
+
+
+def _r(text: str) -> str:
+    own = _language.get()
+    if own is not None:
+        return own.translate("report", text) or text
+    return QCoreApplication.translate("report", text)
+
+
+def translator(locale: str) -> QTranslator:
+    """The console's translation for ``locale`` (empty for English, the source language), loaded
+    from the same resources/i18n/guardian_<locale>.qm as the window's."""
+    t = QTranslator()
+    if locale.startswith("en"):
+        return t
+    path = resource("i18n", f"guardian_{locale}.qm")
+    if not t.load(str(path)):
+        raise FileNotFoundError(f"no translation for {locale}: cannot load {path}")
+    return t
+
+
+@contextmanager
+def in_locale(locale: str) -> Iterator[None]:
+    """Words from this module in ``locale`` inside the block (this thread / task only), whatever
+    language the application has installed; used by the reports, which are zh_CN by default."""
+    token = _language.set(translator(locale))
+    try:
+        yield
+    finally:
+        _language.reset(token)
 
 
 def state(code: str) -> str:
@@ -171,3 +217,26 @@ def bus_state(code: str) -> str:
         "blind": _t("blind for too long"),
         "unknown": _t("not connected yet"),
     }.get(code, code)
+
+
+# --- the printed reports (console/reports) ---------------------------------------------------
+
+
+def report_title(kind: str, label: str) -> str:
+    """``守护台日报 2026-11-03``: a report's title, ``label`` being its period."""
+    title = {
+        "daily": _r("Guardian daily report %1"),
+        "monthly": _r("Guardian monthly report %1"),
+        "handover": _r("Guardian shift handover report %1"),
+    }[kind]
+    return title.replace("%1", label)
+
+
+def report_state(code: str) -> str:
+    """Incident states as the reports print them; two are worded apart from the screen's."""
+    return {"alerting": _r("Alerting"), "closed": _r("Closed")}.get(code) or state(code)
+
+
+def report_ticket(code: str) -> str:
+    """Maintenance ticket kinds as the reports print them; two are worded apart from the screen's."""
+    return {"low_battery": _r("Low battery"), "tamper": _r("Tamper")}.get(code) or ticket(code)

@@ -730,6 +730,37 @@
     </message>
 </context>
 <context>
+    <name>report</name>
+    <message>
+        <source>Guardian daily report %1</source>
+        <translation>守护台日报 %1</translation>
+    </message>
+    <message>
+        <source>Guardian monthly report %1</source>
+        <translation>守护台月报 %1</translation>
+    </message>
+    <message>
+        <source>Guardian shift handover report %1</source>
+        <translation>守护台交接班报告 %1</translation>
+    </message>
+    <message>
+        <source>Alerting</source>
+        <translation>告警中</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>已关闭</translation>
+    </message>
+    <message>
+        <source>Low battery</source>
+        <translation>低电量</translation>
+    </message>
+    <message>
+        <source>Tamper</source>
+        <translation>防拆</translation>
+    </message>
+</context>
+<context>
     <name>words</name>
     <message>
         <source>New</source>

@@ -225,3 +225,22 @@ def test_extraction_finds_what_lupdate_alone_misses(tmp_path: Path) -> None:
         ("Panel", "%n left", True, 9),
     }
     assert found.problems == ["console/ui/w.py:9: tr(): text is not a string literal"]
+
+
+def test_reports_word_codes_in_their_own_locale_whatever_the_window_shows(qapp: QApplication) -> None:
+    from console.ui import words
+
+    saved = QLocale()
+    assert install_translations(qapp, "en")
+    try:
+        with words.in_locale("zh_CN"):
+            assert words.report_title("monthly", "2026-11") == "守护台月报 2026-11"
+            assert (words.report_state("closed"), words.state("closed")) == ("已关闭", "已闭环")
+            assert (words.report_ticket("tamper"), words.ticket("tamper")) == ("防拆", "防拆报警")
+            assert words.report_state("new") == "新建"
+            assert (words.kind("co"), words.cause("test")) == ("一氧化碳", "测试")
+        assert words.state("closed") == "Closed"  # the window's language is left alone
+        with words.in_locale("en"):
+            assert words.report_title("daily", "2026-11-03") == "Guardian daily report 2026-11-03"
+    finally:
+        QLocale.setDefault(saved)

@@ -31,8 +31,8 @@ def _kpis(store: Any, kind: str, spec: str) -> Any:
     """The KPIs straight from the journal, through the ordinary Record reader."""
     from console.app.data import load_templates, load_weights
     from console.app.kpi import compute
-    from console.io.reports import period
     from console.paths import resource
+    from console.reports.data import period
 
     start, end, now, _ = period(kind, spec)
     k, _ = compute(
@@ -50,7 +50,7 @@ def _kpis(store: Any, kind: str, spec: str) -> Any:
 def test_monthly_xlsx_numbers_match_kpis(month_db: Any, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
-    from console.io.reports import build_report
+    from console.reports.build import build_report
 
     store, _ = month_db
     k = _kpis(store, "monthly", MONTH)
@@ -82,7 +82,8 @@ def test_monthly_xlsx_numbers_match_kpis(month_db: Any, tmp_path: Path) -> None:
 def test_monthly_pdf_parses_and_says_the_numbers(month_db: Any, tmp_path: Path, qapp: Any) -> None:
     from PySide6.QtPdf import QPdfDocument
 
-    from console.io.reports import build_report, pct
+    from console.reports.build import build_report
+    from console.reports.data import pct
 
     store, _ = month_db
     k = _kpis(store, "monthly", MONTH)
@@ -101,7 +102,7 @@ def test_monthly_pdf_parses_and_says_the_numbers(month_db: Any, tmp_path: Path, 
 def test_cli_daily_and_handover(month_db: Any, tmp_path: Path, qapp: Any) -> None:
     from openpyxl import load_workbook
 
-    from console.io.reports import main
+    from console.entry.report import main
 
     store, _ = month_db
     db = str(store.url)
@@ -117,7 +118,7 @@ def test_cli_daily_and_handover(month_db: Any, tmp_path: Path, qapp: Any) -> Non
 
 
 def test_cli_bad_input_says_why(month_db: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from console.io.reports import main
+    from console.entry.report import main
 
     store, _ = month_db
     db = str(store.url)

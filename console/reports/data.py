@@ -1,20 +1,17 @@
-"""Daily, monthly and shift-handover reports from the journal, as PDF or XLSX.
+"""What a report shows: the period, the KPIs over the journal at a fixed moment, the incidents.
 
-``python -m console report daily|monthly|handover --date YYYY-MM-DD|YYYY-MM --db URL --out FILE``
-
-The numbers are ``console.app.kpi`` over the journal, taken at a fixed moment (the period's end
-plus one hour for daily/monthly, so every 1-5-30 mark of the period is decided; the shift's end
-for a handover), so the same journal always gives the same report, whenever it is printed.
+No Qt here. The numbers are ``console.app.kpi`` over the journal, taken at a fixed moment (the
+period's end plus one hour for daily/monthly, so every 1-5-30 mark of the period is decided; the
+shift's end for a handover), so the same journal always gives the same report, whenever it is
+printed. The writers (``console.reports.pdf``, ``console.reports.xlsx``) import this module; the
+words they print come from ``console.ui.words`` in ``REPORT_LOCALE``.
 """
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final
 
 from console.app.data import load_templates, load_weights
@@ -26,34 +23,7 @@ from console.io.store.journal import sqlite_rows
 from console.paths import resource
 
 KINDS: Final = ("daily", "monthly", "handover")
-KIND_ZH: Final = {"smoke": "烟感", "co": "一氧化碳", "gas": "燃气", "electric": "电气"}
-CAUSE_ZH: Final = {
-    "real_fire": "真实火情",
-    "cooking_smoke": "烹饪油烟",
-    "gas_leak": "燃气泄漏",
-    "co_poisoning": "一氧化碳中毒",
-    "electrical_fault": "电气故障",
-    "false_alarm": "误报",
-    "device_fault": "设备故障",
-    "test": "测试",
-}
-STATE_ZH: Final = {
-    "new": "新建",
-    "alerting": "告警中",
-    "acknowledged": "已确认",
-    "dispatched": "已派遣",
-    "on_site": "已到场",
-    "resolved": "已处置",
-    "closed": "已关闭",
-}
-TICKET_ZH: Final = {
-    "offline": "离线",
-    "fault": "故障",
-    "low_battery": "低电量",
-    "tamper": "防拆",
-    "end_of_life": "寿命到期",
-}
-TITLE_ZH: Final = {"daily": "日报", "monthly": "月报", "handover": "交接班报告"}
+REPORT_LOCALE: Final = "zh_CN"  # the language reports are printed in, whatever the console shows
 
 
 class ReportError(Exception):
@@ -71,10 +41,6 @@ class ReportData:
     open_incidents: list[Incident] = field(default_factory=list)
     shift_incidents: list[Incident] = field(default_factory=list)
     handovers: list[Any] = field(default_factory=list)
-
-    @property
-    def title(self) -> str:
-        return f"守护台{TITLE_ZH[self.kind]} {self.label}"
 
     def township(self, code: str) -> str:
         return self.register.area_name(code)
@@ -171,32 +137,6 @@ def collect(
     return data
 
 
-def build_report(
-    store: Any,
-    kind: str,
-    spec: str,
-    out: str | Path,
-    shift: str = "08:00-20:00",
-    progress: Callable[[int], None] | None = None,
-) -> Path:
-    """Write the report to ``out``; the suffix (.pdf / .xlsx) picks the format."""
-    path = Path(out)
-    suffix = path.suffix.lower()
-    if suffix not in (".pdf", ".xlsx"):
-        raise ReportError(f"--out must end in .pdf or .xlsx, got {path.name!r}")
-    data = collect(store, kind, spec, shift, progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".pdf":
-        from console.io.report_pdf import write_pdf
-
-        write_pdf(data, path)
-    else:
-        from console.io.report_xlsx import write_xlsx
-
-        write_xlsx(data, path)
-    return path
-
-
 # --- formatting shared by both writers -----------------------------------------------------
 
 
@@ -210,55 +150,3 @@ def mins(seconds: float | None) -> str:
 
 def when(at: int | None) -> str:
     return "" if at is None else cst_time(at)
-
-
-# --- CLI -----------------------------------------------------------------------------------
-
-
-def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m console report", description=__doc__.split("\n")[0])
-    p.add_argument("kind", choices=KINDS)
-    p.add_argument("--date", required=True, help="YYYY-MM-DD (daily, handover) or YYYY-MM (monthly)")
-    p.add_argument("--db", required=True, help="store URL or SQLite file")
-    p.add_argument("--out", required=True, help="FILE.pdf or FILE.xlsx")
-    p.add_argument("--shift", default="08:00-20:00", help="handover: shift hours, China time")
-    a = p.parse_args(argv)
-    from console.io.store import JournalError, SqlStore
-
-    try:
-        store = SqlStore(a.db, readonly=True)
-    except JournalError as exc:
-        print(f"report: cannot open {a.db}: {exc}", file=sys.stderr)
-        return 1
-    try:
-        if Path(a.out).suffix.lower() == ".pdf":
-            ensure_gui_app()
-        path = build_report(
-            store,
-            a.kind,
-            a.date,
-            a.out,
-            a.shift,
-            progress=lambda n: print(f"  {n:,} records read", file=sys.stderr),
-        )
-    except ReportError as exc:
-        print(f"report: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        store.close()
-    print(path)
-    return 0
-
-
-def ensure_gui_app() -> Any:
-    """QTextDocument needs a QGuiApplication; headless runs get the offscreen platform."""
-    import os
-
-    from PySide6.QtGui import QGuiApplication
-
-    app = QGuiApplication.instance()
-    if app is None:
-        if not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
-            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        app = QGuiApplication([sys.argv[0] if sys.argv else "console"])
-    return app

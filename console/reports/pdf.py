@@ -1,17 +1,20 @@
 """Reports as PDF: HTML laid out by QTextDocument, printed by QPdfWriter (A4), Chinese text in
-the first CJK font the machine has. Needs a QGuiApplication (reports.ensure_gui_app)."""
+the first CJK font the machine has. Needs a QGuiApplication (``ensure_gui_app``)."""
 
 from __future__ import annotations
 
 import itertools
+import os
+import sys
 from html import escape
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from PySide6.QtCore import QMarginsF, QRectF, QUrl
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QGuiApplication,
     QImage,
     QPageLayout,
     QPageSize,
@@ -20,18 +23,10 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 
-from console.app.kpi_defs import AGE_BUCKETS, AGE_OVER
+from console.app.kpi_defs import AGE_BUCKETS, AGE_OVER, missed_marks
 from console.domain.incident import Incident
-from console.io.reports import (
-    CAUSE_ZH,
-    KIND_ZH,
-    STATE_ZH,
-    TICKET_ZH,
-    ReportData,
-    mins,
-    pct,
-    when,
-)
+from console.reports.data import REPORT_LOCALE, ReportData, mins, pct, when
+from console.ui import words
 
 MAX_TIMELINES: Final = 60  # a month can miss hundreds; the PDF stays printable, the XLSX has all
 CJK_FAMILIES: Final = ["Microsoft YaHei", "WenQuanYi Micro Hei", "Noto Sans CJK SC", "SimHei", "SimSun"]
@@ -95,7 +90,7 @@ def _timeline(inc: Incident) -> str:
 
 def html_of(data: ReportData) -> str:
     k = data.kpis
-    parts = [f"<h1>{escape(data.title)}</h1>"]
+    parts = [f"<h1>{escape(words.report_title(data.kind, data.label))}</h1>"]
     parts.append(
         f'<p class="small">统计区间 {escape(when(k.start))} — {escape(when(k.end))}（北京时间）；'
         f"数据截至 {escape(when(k.now))}；日志记录 {k.records:,} 条</p>"
@@ -125,7 +120,7 @@ def html_of(data: ReportData) -> str:
         + _table(
             ["类型 Kind", "报警 Alarms", "事件 Incidents"],
             [
-                [KIND_ZH.get(kd, kd), str(k.alarms_by_kind.get(kd, 0)), str(k.incidents_by_kind.get(kd, 0))]
+                [words.kind(kd), str(k.alarms_by_kind.get(kd, 0)), str(k.incidents_by_kind.get(kd, 0))]
                 for kd in k.alarms_by_kind
             ],
         )
@@ -141,7 +136,7 @@ def html_of(data: ReportData) -> str:
         ]
         parts.append(
             "<h2>每日 Daily</h2>"
-            + _table(["日期 Date", *[KIND_ZH.get(kd, kd) for kd in k.daily], "在线率 Online"], rows)
+            + _table(["日期 Date", *[words.kind(kd) for kd in k.daily], "在线率 Online"], rows)
         )
     trows = [
         [
@@ -165,16 +160,15 @@ def html_of(data: ReportData) -> str:
     )
     parts.append(
         "<h2>原因 Causes</h2>"
-        + _table(
-            ["原因 Cause", "事件 Incidents"], [[CAUSE_ZH.get(c, c), str(n)] for c, n in k.causes.items()]
-        )
+        + _table(["原因 Cause", "事件 Incidents"], [[words.cause(c), str(n)] for c, n in k.causes.items()])
     )
     ages = [name for name, _ in AGE_BUCKETS] + [AGE_OVER]
     parts.append(
         "<h2>维护工单 Maintenance tickets</h2>"
         + _table(["账龄 Age", *ages], [["工单 Tickets", *[str(k.tickets_by_age.get(a, 0)) for a in ages]]])
         + _table(
-            ["类型 Kind", "数量 Count"], [[TICKET_ZH.get(t, t), str(n)] for t, n in k.tickets_by_kind.items()]
+            ["类型 Kind", "数量 Count"],
+            [[words.report_ticket(t), str(n)] for t, n in k.tickets_by_kind.items()],
         )
     )
     parts.append(f"<h2>超时事件 Incidents that missed a deadline（{len(data.missed)}）</h2>")
@@ -186,16 +180,14 @@ def html_of(data: ReportData) -> str:
     for inc in data.missed[:MAX_TIMELINES]:
         parts.append(
             f"<p><b>事件 {inc.id}</b> {escape(data.township(inc.township))} {escape(inc.household)} "
-            f"{escape(KIND_ZH.get(inc.kind, inc.kind))} 接警 {escape(when(inc.opened))} "
+            f"{escape(words.kind(inc.kind))} 接警 {escape(when(inc.opened))} "
             f'<span class="bad">超时：{"、".join(f"{m}分钟" for m in _missed(data, inc))}</span> '
-            f"原因 {escape(CAUSE_ZH.get(inc.cause, inc.cause or '—'))}</p>" + _timeline(inc)
+            f"原因 {escape(words.cause(inc.cause or '—'))}</p>" + _timeline(inc)
         )
     return "<html><head><style>" + CSS + "</style></head><body>" + "".join(parts) + "</body></html>"
 
 
 def _missed(data: ReportData, inc: Incident) -> list[int]:
-    from console.app.kpi_defs import missed_marks
-
     return missed_marks(inc, data.kpis.now)
 
 
@@ -205,8 +197,8 @@ def _handover(data: ReportData) -> str:
             str(i.id),
             escape(data.township(i.township)),
             escape(i.household),
-            escape(KIND_ZH.get(i.kind, i.kind)),
-            escape(STATE_ZH.get(i.state, i.state)),
+            escape(words.kind(i.kind)),
+            escape(words.report_state(i.state)),
             escape(when(i.opened)),
             "、".join(f"{m}分钟" for m in _missed(data, i)) or "—",
         ]
@@ -227,7 +219,9 @@ def _handover(data: ReportData) -> str:
     return out
 
 
-def write_pdf(data: ReportData, path: Path) -> Path:
+def write_pdf(data: ReportData, path: Path, locale: str = REPORT_LOCALE) -> Path:
+    with words.in_locale(locale):
+        html, title = html_of(data), words.report_title(data.kind, data.label)
     doc = QTextDocument()
     font = QFont()
     font.setFamilies(CJK_FAMILIES)
@@ -235,9 +229,9 @@ def write_pdf(data: ReportData, path: Path) -> Path:
     doc.setDefaultFont(font)
     if data.kind == "monthly":
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("chart://daily"), _daily_chart(data))
-    doc.setHtml(html_of(data))
+    doc.setHtml(html)
     writer = QPdfWriter(str(path))
-    writer.setTitle(data.title)
+    writer.setTitle(title)
     writer.setCreator("Guardian Console")
     writer.setPageLayout(
         QPageLayout(
@@ -249,3 +243,13 @@ def write_pdf(data: ReportData, path: Path) -> Path:
     )
     doc.print_(writer)
     return path
+
+
+def ensure_gui_app() -> Any:
+    """QTextDocument needs a QGuiApplication; headless runs get the offscreen platform."""
+    app = QGuiApplication.instance()
+    if app is None:
+        if not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        app = QGuiApplication([sys.argv[0] if sys.argv else "console"])
+    return app

@@ -1,5 +1,6 @@
 """Reports as XLSX (openpyxl): the same numbers as the PDF, one sheet per table, numbers as
-numbers (shares as fractions with a % format) so the center can chart and sum them."""
+numbers (shares as fractions with a % format) so the center can chart and sum them. The labels
+go through console.ui.words (Qt's translator only: no QApplication needed)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from console.app.kpi_defs import AGE_BUCKETS, AGE_OVER, missed_marks
 from console.domain.incident import Incident
-from console.io.reports import CAUSE_ZH, KIND_ZH, STATE_ZH, TICKET_ZH, ReportData, when
+from console.reports.data import REPORT_LOCALE, ReportData, when
+from console.ui import words
 
 PCT = "0.0%"
 
@@ -40,7 +42,7 @@ def summary_rows(data: ReportData) -> list[list[Any]]:
     """(key, label, value) rows; tests read values back by key."""
     k = data.kpis
     rows: list[list[Any]] = [
-        ["report", "报告", data.title],
+        ["report", "报告", words.report_title(data.kind, data.label)],
         ["period_start", "区间开始", when(k.start)],
         ["period_end", "区间结束", when(k.end)],
         ["as_of", "数据截至", when(k.now)],
@@ -75,11 +77,11 @@ def _incident_row(data: ReportData, i: Incident) -> list[Any]:
         i.id,
         data.township(i.township),
         i.household,
-        KIND_ZH.get(i.kind, i.kind),
-        STATE_ZH.get(i.state, i.state),
+        words.kind(i.kind),
+        words.report_state(i.state),
         when(i.opened),
         ",".join(str(m) for m in missed_marks(i, data.kpis.now)),
-        CAUSE_ZH.get(i.cause, i.cause),
+        i.cause and words.cause(i.cause),
     ]
 
 
@@ -95,7 +97,12 @@ INCIDENT_HEAD = [
 ]
 
 
-def write_xlsx(data: ReportData, path: Path) -> Path:
+def write_xlsx(data: ReportData, path: Path, locale: str = REPORT_LOCALE) -> Path:
+    with words.in_locale(locale):
+        return _write(data, path)
+
+
+def _write(data: ReportData, path: Path) -> Path:
     k = data.kpis
     wb = Workbook()
     default = wb.active
@@ -124,14 +131,14 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
         "类型 Kinds",
         ["kind", "类型", "报警 Alarms", "事件 Incidents"],
         [
-            [kd, KIND_ZH.get(kd, kd), k.alarms_by_kind.get(kd, 0), k.incidents_by_kind.get(kd, 0)]
+            [kd, words.kind(kd), k.alarms_by_kind.get(kd, 0), k.incidents_by_kind.get(kd, 0)]
             for kd in k.alarms_by_kind
         ],
     )
     ws = _sheet(
         wb,
         "每日 Daily",
-        ["日期 Date", *[KIND_ZH.get(kd, kd) for kd in k.daily], "在线率 Online"],
+        ["日期 Date", *[words.kind(kd) for kd in k.daily], "在线率 Online"],
         [[d, *[k.daily[kd][i] for kd in k.daily], k.online_daily[i]] for i, d in enumerate(k.days)],
     )
     _pct_cols(ws, len(k.daily) + 2)
@@ -177,7 +184,7 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
         wb,
         "原因 Causes",
         ["cause", "原因", "事件"],
-        [[c, CAUSE_ZH.get(c, c), n] for c, n in k.causes.items()],
+        [[c, words.cause(c), n] for c, n in k.causes.items()],
     )
     ages = [name for name, _ in AGE_BUCKETS] + [AGE_OVER]
     _sheet(
@@ -185,7 +192,7 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
         "工单 Tickets",
         ["分组 Group", "数量 Count"],
         [[f"账龄 {a}", k.tickets_by_age.get(a, 0)] for a in ages]
-        + [[f"类型 {TICKET_ZH.get(t, t)}", n] for t, n in k.tickets_by_kind.items()],
+        + [[f"类型 {words.report_ticket(t)}", n] for t, n in k.tickets_by_kind.items()],
     )
     _sheet(wb, "超时事件 Missed", INCIDENT_HEAD, [_incident_row(data, i) for i in data.missed])
     _sheet(
