@@ -1,55 +1,41 @@
 """Import the cross-department household register from CSV or XLSX (docs/register.md layout).
 
-``python -m console import-register FILE.xlsx|FILE.csv [--db URL] [--errors OUT.csv] [--replace]``
-
 Every row is checked; each problem becomes one line of the error report (spreadsheet row number,
-column, reason). The valid rows are then saved in ONE transaction (the store replaces the
-register as a whole), so an import is all or nothing and a failed save changes nothing.
-Re-importing updates households in place by code; with ``--replace`` households missing from
-the file are removed. What changed is journaled as a ``SystemNote(what="register_import")``
-before the register is saved.
+column, reason). The packed residents / contacts / devices cells are read through
+console.domain.register_format, the one home of that syntax. The valid rows are then saved in
+ONE transaction (the store replaces the register as a whole), so an import is all or nothing
+and a failed save changes nothing. Re-importing updates households in place by code; with
+``replace`` households missing from the file are removed. What changed is journaled as a
+``SystemNote(what="register_import")`` before the register is saved.
+The driver is ``python -m console import-register`` (console.entry.import_register).
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import hashlib
 import json
-import re
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import msgspec
 
 from console.domain import events as ev
-from console.domain.events import KINDS
+from console.domain import register_format as fmt
 from console.domain.geo import to_wgs84
-from console.domain.registry import (
-    CRS,
-    CSV_COLUMNS,
-    GROUPS,
-    ROLES,
-    Area,
-    Contact,
-    Device,
-    Household,
-    Register,
-    Resident,
-)
+from console.domain.register_format import CellError
+from console.domain.registry import CRS, CSV_COLUMNS, Area, Household, Register
 from console.paths import resource
 
 COLUMNS: Final = CSV_COLUMNS
 REQUIRED: Final = ("code", "district", "township", "community", "grid", "address", "lat", "lon")
 FUELS: Final = ("gas", "lpg", "electric")
-MOBILE: Final = re.compile(r"1[3-9]\d{9}")
-LANDLINE: Final = re.compile(r"0\d{2,3}-?\d{7,8}(-\d{1,6})?")
 CONSOLE: Final = "register-import"
 
+T = TypeVar("T")
 Progress = Callable[[int, int, str], None]  # (done, total, stage)
 
 
@@ -169,19 +155,6 @@ def read_rows(path: Path) -> list[dict[str, str]]:
 # --- validating ----------------------------------------------------------------------------
 
 
-def phone_ok(phone: str) -> bool:
-    p = phone.replace(" ", "")
-    return bool(MOBILE.fullmatch(p) or LANDLINE.fullmatch(p))
-
-
-def _float(s: str) -> float | None:
-    try:
-        v = float(s)
-    except ValueError:
-        return None
-    return v if v == v and abs(v) != float("inf") else None
-
-
 class _RowCheck:
     def __init__(self, n: int, row: dict[str, str]) -> None:
         self.n = n
@@ -192,74 +165,12 @@ class _RowCheck:
     def err(self, column: str, reason: str, detail: str = "") -> None:
         self.errors.append(RowError(self.n, column, reason, detail[:200], self.code))
 
-
-def _residents(c: _RowCheck, text: str) -> tuple[Resident, ...]:
-    out = []
-    for item in filter(None, (s.strip() for s in text.split(";"))):
-        parts = item.split(":")
-        if len(parts) < 3 or not parts[0] or not parts[1]:
-            c.err("residents", "bad_format", item)
-            continue
-        try:
-            age = int(parts[2])
-        except ValueError:
-            c.err("residents", "bad_age", item)
-            continue
-        groups = tuple(g for g in (parts[3].split("+") if len(parts) > 3 else []) if g)
-        unknown = [g for g in groups if g not in GROUPS]
-        if unknown:
-            c.err("residents", "unknown_group", ",".join(unknown))
-            continue
-        out.append(
-            Resident(
-                id=parts[0],
-                name=parts[1],
-                age=age,
-                groups=groups,
-                id_number=parts[4] if len(parts) > 4 else "",
-            )
-        )
-    return tuple(out)
-
-
-def _contacts(c: _RowCheck, text: str) -> tuple[Contact, ...]:
-    out = []
-    for item in filter(None, (s.strip() for s in text.split(";"))):
-        parts = item.split(":")
-        if len(parts) not in (4, 6) or not all(parts[:4]):
-            c.err("contacts", "bad_format", item)
-            continue
-        role, name, phone, cid = parts[:4]
-        if role not in ROLES:
-            c.err("contacts", "unknown_role", role)
-            continue
-        if not phone_ok(phone):
-            c.err("contacts", "bad_phone", f"{role} {name}: {phone}")
-            continue
-        lat = lon = None
-        if len(parts) == 6:
-            lat, lon = _float(parts[4]), _float(parts[5])
-            if lat is None or lon is None:
-                c.err("contacts", "bad_coordinates", item)
-                continue
-        out.append(Contact(id=cid, role=role, name=name, phone=phone.replace(" ", ""), lat=lat, lon=lon))
-    return tuple(out)
-
-
-def _devices(c: _RowCheck, text: str, code: str) -> tuple[Device, ...]:
-    out = []
-    for item in filter(None, (s.strip() for s in text.split(";"))):
-        parts = item.split(":")
-        if len(parts) < 2 or not parts[0]:
-            c.err("devices", "bad_format", item)
-            continue
-        if parts[1] not in KINDS:
-            c.err("devices", "unknown_device_kind", item)
-            continue
-        out.append(
-            Device(id=parts[0], kind=parts[1], household=code, location=parts[2] if len(parts) > 2 else "")
-        )
-    return tuple(out)
+    def cell(self, column: str, unpacked: tuple[tuple[T, ...], list[CellError]]) -> tuple[T, ...]:
+        """A packed cell's entries (register_format); each entry that does not parse is one error."""
+        values, errors = unpacked
+        for e in errors:
+            self.err(column, e.reason, e.detail)
+        return values
 
 
 def check_row(
@@ -278,7 +189,7 @@ def check_row(
     crs = row.get("crs", "").strip().lower() or "wgs84"
     if crs not in CRS:
         c.err("crs", "unknown_crs", row.get("crs", ""))
-    lat, lon = _float(row.get("lat", "")), _float(row.get("lon", ""))
+    lat, lon = fmt.parse_coordinate(row.get("lat", "")), fmt.parse_coordinate(row.get("lon", ""))
     if row.get("lat") and row.get("lon"):
         if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
             c.err("lat", "bad_coordinates", f"{row.get('lat')},{row.get('lon')}")
@@ -290,9 +201,9 @@ def check_row(
     fuel = row.get("fuel", "") or "gas"
     if fuel not in FUELS:
         c.err("fuel", "unknown_fuel", fuel)
-    residents = _residents(c, row.get("residents", ""))
-    contacts = _contacts(c, row.get("contacts", ""))
-    devices = _devices(c, row.get("devices", ""), c.code)
+    residents = c.cell("residents", fmt.unpack_residents(row.get("residents", "")))
+    contacts = c.cell("contacts", fmt.unpack_contacts(row.get("contacts", "")))
+    devices = c.cell("devices", fmt.unpack_devices(row.get("devices", ""), c.code))
     if c.errors or lat is None or lon is None:
         return None, [], c.errors
     district = row["district"]
@@ -524,55 +435,3 @@ def write_template_xlsx(path: Path, source: Path | None = None) -> Path:
         ws.append(r)
     wb.save(path)
     return path
-
-
-# --- CLI -----------------------------------------------------------------------------------
-
-
-def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m console import-register", description=__doc__.split("\n")[0])
-    p.add_argument("file", type=Path)
-    p.add_argument("--db", default=None, help="store URL or SQLite file (default: the user's journal)")
-    p.add_argument("--errors", type=Path, default=None, help="write the row-by-row error report here (CSV)")
-    p.add_argument("--replace", action="store_true", help="remove households that are not in the file")
-    p.add_argument("--dry-run", action="store_true", help="validate only")
-    a = p.parse_args(argv)
-    from console.io.store import JournalError, SqlStore
-
-    db = a.db
-    if db is None:
-        from console.paths import data_dir
-
-        db = data_dir() / "journal.sqlite"
-    try:
-        store = SqlStore(db)
-    except JournalError as exc:
-        print(f"import-register: cannot open {db}: {exc}", file=sys.stderr)
-        return 1
-
-    def show(done: int, total: int, stage: str) -> None:
-        if stage == "validate" and total and done % 5000 == 0:
-            print(f"  checked {done:,}/{total:,} rows", file=sys.stderr)
-
-    try:
-        r = import_file(
-            a.file, store, replace=a.replace, errors_out=a.errors, progress=show, dry_run=a.dry_run
-        )
-    except RegisterImportError as exc:
-        print(f"import-register: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        store.close()
-    print(
-        f"{r.total} rows: {r.valid} valid, {len(r.errors)} errors in {r.error_rows} rows; "
-        f"added {len(r.added)}, updated {len(r.updated)}, unchanged {r.unchanged}, removed {len(r.removed)}"
-        + ("" if r.saved else " (nothing saved)")
-    )
-    for e in r.errors[:20]:
-        print(f"  row {e.row} [{e.column}] {e.reason} {e.detail}", file=sys.stderr)
-    if len(r.errors) > 20:
-        print(
-            f"  ... {len(r.errors) - 20} more" + (f" in {a.errors}" if a.errors else " (use --errors FILE)"),
-            file=sys.stderr,
-        )
-    return 0 if not r.errors else 3

@@ -3,21 +3,19 @@
 while every name, ID number and phone number is obviously fake.
 
 Only stdlib + msgspec + console.domain: unit tests import this without Qt or MQTT.
+The register as a CSV file (docs/register.md) is console.sim.register_csv.
 """
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
 import msgspec
 
-from console.domain.registry import CSV_COLUMNS as REGISTER_CSV_COLUMNS
 from console.domain.registry import Area, Contact, Device, Household, Register, Resident
 
 DISTRICT: Final = "SIM"
@@ -423,70 +421,4 @@ def write_boundaries(path: str | Path, register: Register | None = None) -> Path
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_bytes(msgspec.json.format(msgspec.json.encode(township_boundaries(reg)), indent=1) + b"\n")
-    return p
-
-
-# --- register CSV (docs/register.md) --------------------------------------------------------
-
-CSV_COLUMNS: Final = REGISTER_CSV_COLUMNS
-
-
-def _fmt(v: float | None) -> str:
-    return "" if v is None else f"{v:.6f}"
-
-
-def register_rows(register: Register) -> Iterator[list[str]]:
-    """One flat row per household, in CSV_COLUMNS order (lists packed with ; and :)."""
-    areas = register.areas
-    for h in register.households.values():
-        t = areas.get(h.township)
-        c = areas.get(h.community)
-        g = areas.get(h.grid)
-        d = areas.get(h.district)
-        residents = ";".join(
-            f"{r.id}:{r.name}:{r.age}:{'+'.join(r.groups)}:{r.id_number}" for r in h.residents
-        )
-        contacts = ";".join(
-            f"{k.role}:{k.name}:{k.phone}:{k.id}:{_fmt(k.lat)}:{_fmt(k.lon)}".rstrip(":") for k in h.contacts
-        )
-        devices = ";".join(f"{dv.id}:{dv.kind}:{dv.location}" for dv in h.devices)
-        yield [
-            h.code,
-            h.district,
-            d.name if d else "",
-            h.township,
-            t.name if t else "",
-            t.level if t else "",
-            h.community,
-            c.name if c else "",
-            c.level if c else "",
-            h.grid,
-            g.name if g else "",
-            h.address,
-            f"{h.lat:.6f}",
-            f"{h.lon:.6f}",
-            h.crs,
-            h.fuel,
-            residents,
-            contacts,
-            devices,
-        ]
-
-
-def register_csv(register: Register, limit: int | None = None) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(CSV_COLUMNS)
-    for i, row in enumerate(register_rows(register)):
-        if limit is not None and i >= limit:
-            break
-        w.writerow(row)
-    return buf.getvalue()
-
-
-def write_register_csv(register: Register, path: str | Path, limit: int | None = None) -> Path:
-    """UTF-8 with a BOM, CRLF: what Excel on a Windows desk opens without mangling Chinese."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(register_csv(register, limit), encoding="utf-8-sig", newline="")
     return p

@@ -11,12 +11,11 @@ imported only when a drill is actually published.
 
 from __future__ import annotations
 
-import argparse
 import random
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
@@ -24,6 +23,11 @@ from console.domain.codec import Rejected, decode_device, device_topic
 from console.domain.registry import Household, Register
 from console.paths import resource
 from console.sim.traffic import NS, rfc3339
+
+if TYPE_CHECKING:
+    import paho.mqtt.client as mqtt
+
+    from console.sim.publisher import Flow
 
 SCENARIOS: Final = (
     "kitchen_smoke_false_alarm",
@@ -280,65 +284,37 @@ def write_scenarios(directory: str | Path, register: Register) -> list[Path]:
     return written
 
 
-# --- publishing ---------------------------------------------------------------------------------
+# --- publishing (a client from console.sim.publisher; the driver is console.entry.drill) ------------
 
 
-def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="python -m console drill", description=__doc__)
-    ap.add_argument("scenario", help=f"a name ({', '.join(SCENARIOS)}) or a .jsonl path")
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=1883)
-    ap.add_argument("--username")
-    ap.add_argument("--password")
-    ap.add_argument("--speed", type=float, default=1.0, help="divide every after_s by this")
-    ap.add_argument("--district", help="publish under this district instead of the scenario's")
-    ap.add_argument("--quiet", action="store_true")
-    args = ap.parse_args(argv)
-    if args.speed <= 0:
-        print("drill: --speed must be positive", file=sys.stderr)
-        return 2
-    try:
-        header, items = load_scenario(resolve(args.scenario))
-    except ScenarioError as exc:
-        print(f"drill: {exc}", file=sys.stderr)
-        return 2
-    if args.district:
-        header.district = args.district
+def publish_scenario(
+    client: mqtt.Client,
+    flow: Flow,
+    header: ScenarioHeader,
+    items: list[ScenarioItem],
+    speed: float = 1.0,
+    run: str = "",
+    on_sent: Callable[[ScenarioItem], None] | None = None,
+) -> None:
+    """Publish ``items`` on their own time line (``after_s / speed`` after the call), QoS 1.
 
-    from console.sim.cli import BrokerError, Flow, connect_client
-
-    try:
-        client = connect_client(args.host, args.port, "", args.username, args.password)
-    except BrokerError as exc:
-        print(f"drill: {exc}", file=sys.stderr)
-        return 1
-    flow = Flow()
-    client.on_publish = flow.on_publish
-    run = f"{time.time_ns() // 1_000_000:x}"
-    print(
-        f"drill: {header.scenario} — {header.title_zh} / {header.title_en}: {len(items)} messages", flush=True
-    )
+    ``ts`` is the real time of publishing, ids carry the ``run`` suffix (``wire``);
+    ``on_sent(item)`` after each publish. A Ctrl-C stops it between messages."""
     began = time.monotonic()
-    try:
-        for item in items:
-            while (wait := began + item.after_s / args.speed - time.monotonic()) > 0:
-                time.sleep(min(wait, 0.5))
-            topic, raw = wire(header, item, time.time_ns(), run)
-            flow.before_send()
-            client.publish(topic, raw, qos=1)
-            flow.sent += 1
-            if not args.quiet:
-                p = item.payload
-                print(
-                    f"[{item.after_s:7.1f}s] {item.township} {item.dev} {p.get('kind')} {p.get('evt')} {item.note}"
-                )
-    except KeyboardInterrupt:
-        print("drill: interrupted", file=sys.stderr)
-    ok = flow.drain(timeout=30.0)
-    client.disconnect()
-    client.loop_stop()
-    print(f"drill: published {flow.sent}, acknowledged {flow.acked}", flush=True)
-    return 0 if ok else 1
+    for item in items:
+        while (wait := began + item.after_s / speed - time.monotonic()) > 0:
+            time.sleep(min(wait, 0.5))
+        topic, raw = wire(header, item, time.time_ns(), run)
+        flow.before_send()
+        client.publish(topic, raw, qos=1)
+        flow.sent += 1
+        if on_sent is not None:
+            on_sent(item)
+
+
+def run_id() -> str:
+    """A per-run id suffix: the wall clock in milliseconds, hex."""
+    return f"{time.time_ns() // 1_000_000:x}"
 
 
 __all__ = ["NS", "ScenarioHeader", "ScenarioItem", "build_scenarios", "load_scenario", "resolve", "wire"]

@@ -9,16 +9,13 @@ logged, never fatal.
 
 from __future__ import annotations
 
-import argparse
 import heapq
 import logging
 import random
-import sys
 import threading
 import time
 from typing import Any, Final
 
-import msgspec
 import paho.mqtt.client as mqtt
 
 from console.domain.codec import (
@@ -31,7 +28,7 @@ from console.domain.codec import (
     notify_receipt_topic,
     notify_req_topic,
 )
-from console.sim.cli import BrokerError, connect_client
+from console.sim.publisher import BrokerError, connect_client
 
 log = logging.getLogger("console.sim.gateway")
 CHANNELS: Final = ("sms", "voice")
@@ -218,49 +215,3 @@ class GatewaySimulator:
                 "malformed": dict(self.malformed),
                 "by_status": dict(self.by_status),
             }
-
-
-def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m console gateway", description=__doc__)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=1883)
-    p.add_argument("--username")
-    p.add_argument("--password")
-    p.add_argument("--district", default="SIM")
-    p.add_argument("--speed", type=float, default=1.0, help="divide every delay by this")
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--client-id")
-    args = p.parse_args(argv)
-    if args.speed <= 0:
-        print("gateway: --speed must be positive", file=sys.stderr)
-        return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    gw = GatewaySimulator(
-        args.host,
-        args.port,
-        args.district,
-        args.speed,
-        args.seed,
-        args.username,
-        args.password,
-        args.client_id,
-    )
-    try:
-        gw.start()
-    except BrokerError as exc:
-        print(f"gateway: {exc}", file=sys.stderr)
-        return 1
-    last: dict[str, Any] = {}
-    try:
-        while True:
-            time.sleep(1.0)
-            now = gw.counters()
-            if now != last:
-                print("gateway: " + msgspec.json.encode(now).decode(), flush=True)
-                last = now
-    except KeyboardInterrupt:
-        pass
-    finally:
-        gw.stop()
-    print("gateway: stopped " + msgspec.json.encode(gw.counters()).decode(), flush=True)
-    return 0

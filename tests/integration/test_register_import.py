@@ -36,7 +36,9 @@ COLUMN = {
 @pytest.fixture(scope="module")
 def rows() -> tuple[list[str], list[list[str]], list[list[str]]]:
     """(header, 10 rows already in the store, 1,000 clean rows for the file)."""
-    from console.sim.district import CSV_COLUMNS, generate, register_rows
+    from console.domain.registry import CSV_COLUMNS
+    from console.sim.district import generate
+    from console.sim.register_csv import register_rows
 
     reg = generate(seed=7, households=N + 10)
     all_rows = list(register_rows(reg))
@@ -201,7 +203,7 @@ def test_failed_save_never_half_imports(
 
 
 def test_unreadable_files_say_why(store: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from console.io.registry_import import main
+    from console.entry.import_register import main
 
     bad = tmp_path / "bad.csv"
     bad.write_text("code,address\nX,somewhere\n", encoding="utf-8")
@@ -212,7 +214,7 @@ def test_unreadable_files_say_why(store: Any, tmp_path: Path, capsys: pytest.Cap
 
 
 def test_cli_imports_the_shipped_templates(store: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    from console.io.registry_import import main
+    from console.entry.import_register import main
     from console.paths import resource
 
     assert main([str(resource("register", "template.xlsx")), "--db", str(store.url)]) == 0

@@ -1,0 +1,65 @@
+"""Import the cross-department household register from CSV or XLSX (docs/register.md layout).
+
+``python -m console import-register FILE.xlsx|FILE.csv [--db URL] [--errors OUT.csv] [--replace]``
+
+The import itself (checking every row, one transaction, the journal note) is
+console.io.registry_import; this driver opens the store, prints progress and the summary.
+Exit codes: 0 clean, 3 imported with row errors, 2 file unusable, 1 store cannot be opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from console.io.registry_import import RegisterImportError, import_file
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m console import-register", description=__doc__.split("\n")[0])
+    p.add_argument("file", type=Path)
+    p.add_argument("--db", default=None, help="store URL or SQLite file (default: the user's journal)")
+    p.add_argument("--errors", type=Path, default=None, help="write the row-by-row error report here (CSV)")
+    p.add_argument("--replace", action="store_true", help="remove households that are not in the file")
+    p.add_argument("--dry-run", action="store_true", help="validate only")
+    a = p.parse_args(argv)
+    from console.io.store import JournalError, SqlStore
+
+    db = a.db
+    if db is None:
+        from console.paths import data_dir
+
+        db = data_dir() / "journal.sqlite"
+    try:
+        store = SqlStore(db)
+    except JournalError as exc:
+        print(f"import-register: cannot open {db}: {exc}", file=sys.stderr)
+        return 1
+
+    def show(done: int, total: int, stage: str) -> None:
+        if stage == "validate" and total and done % 5000 == 0:
+            print(f"  checked {done:,}/{total:,} rows", file=sys.stderr)
+
+    try:
+        r = import_file(
+            a.file, store, replace=a.replace, errors_out=a.errors, progress=show, dry_run=a.dry_run
+        )
+    except RegisterImportError as exc:
+        print(f"import-register: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    print(
+        f"{r.total} rows: {r.valid} valid, {len(r.errors)} errors in {r.error_rows} rows; "
+        f"added {len(r.added)}, updated {len(r.updated)}, unchanged {r.unchanged}, removed {len(r.removed)}"
+        + ("" if r.saved else " (nothing saved)")
+    )
+    for e in r.errors[:20]:
+        print(f"  row {e.row} [{e.column}] {e.reason} {e.detail}", file=sys.stderr)
+    if len(r.errors) > 20:
+        print(
+            f"  ... {len(r.errors) - 20} more" + (f" in {a.errors}" if a.errors else " (use --errors FILE)"),
+            file=sys.stderr,
+        )
+    return 0 if not r.errors else 3
