@@ -1,4 +1,9 @@
-"""The one place that wires clock, store, bus, engine and UI together."""
+"""The one place that builds and wires clock, store, bus, engine and UI, for every driver.
+
+Drivers (console/entry/) parse their flags and call in here; nothing else opens a store,
+starts an engine or a bus, or puts a window on screen. Qt is imported only by the functions
+that build a window, so the headless drivers never load it.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from console.app.clock import SystemClock
 from console.app.data import load_templates, load_weights
 from console.app.engine import Engine
 from console.app.ports import Clock
+from console.app.projection_writer import ProjectionWriter
 from console.config import Settings
 from console.domain import events as ev
 from console.domain.checklist import Template
 from console.domain.registry import Register
 from console.domain.world import World
-from console.paths import data_dir, resource
+from console.paths import resource
 
 log = logging.getLogger(__name__)
 
@@ -34,97 +38,13 @@ def make_world(register: Register) -> World:
     return World(register, templates(), load_weights(resource("risk.toml")))
 
 
-class ProjectionWriter:
-    """Keeps the SQL projection tables (incidents, tickets, checklist progress, notifications)
-    a few seconds behind the journal, for IT's reports and other tools. Never the truth: the
-    journal is; these tables are replaced wholesale and can be rebuilt at any time."""
+def setup_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic", "amqtt", "transitions"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    def __init__(self, engine: Engine, store: Any, every_s: float = 15.0) -> None:
-        self.engine = engine
-        self.store = store
-        self.every_s = every_s
-        self.written_seq = -1
-        self.failures = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="projection", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(10)
-        self.write_now()
-
-    BUSY_MSG_PER_S = 200  # above this the bus is in a storm: the alarm pipeline comes first
-    MAX_DEFER_S = 300.0
-
-    def _run(self) -> None:
-        last_received = self.engine.status().received
-        deferred = 0.0
-        while not self._stop.wait(self.every_s):
-            received = self.engine.status().received
-            rate = (received - last_received) / self.every_s
-            last_received = received
-            if rate > self.BUSY_MSG_PER_S and deferred < self.MAX_DEFER_S:
-                # A full rewrite holds the store's write lock and the GIL for a while; during a
-                # storm that would delay journaling (and so acknowledging) alarms.
-                deferred += self.every_s
-                continue
-            deferred = 0.0
-            self.write_now()
-
-    @staticmethod
-    def capture(w: World) -> bytes:
-        """In the engine thread: one C-speed encode, so the engine is held for milliseconds."""
-        return msgspec.msgpack.encode((list(w.incidents.values()), list(w.tickets.values())))
-
-    @staticmethod
-    def snapshot(blob: bytes) -> dict[str, list[dict[str, Any]]]:
-        """In the writer thread: rows for the projection tables."""
-        raw_incidents, raw_tickets = msgspec.msgpack.decode(blob)
-        incidents, checklist, notes = [], [], []
-        for d in raw_incidents:
-            d["opened_ns"] = d["opened"]
-            incidents.append(d)
-            for step, done in d["steps"].items():
-                checklist.append(
-                    {
-                        "incident": d["id"],
-                        "step": step,
-                        "state": "done",
-                        "at_ns": done["at"],
-                        "operator": done["operator"],
-                    }
-                )
-            for step in d["waived"]:
-                checklist.append({"incident": d["id"], "step": step, "state": "waived", "at_ns": 0})
-            for n in d["notifications"].values():
-                notes.append({**n, "incident": d["id"], "at_ns": n["at"]})
-        tickets = [
-            {**t, "state": "closed" if t.get("closed") else "open", "opened_ns": t["opened"]}
-            for t in raw_tickets
-        ]
-        return {"incidents": incidents, "tickets": tickets, "checklist": checklist, "notifications": notes}
-
-    def write_now(self) -> bool:
-        seq = self.engine.status().last_seq
-        if seq == self.written_seq:
-            return False
-        try:
-            snap = self.snapshot(self.engine.query(self.capture).result(30))
-            self.store.write_projection(
-                snap["incidents"],
-                snap["tickets"],
-                checklist=snap["checklist"],
-                notifications=snap["notifications"],
-            )
-        except Exception:  # noqa: BLE001 - a projection is a convenience; the journal is safe
-            self.failures += 1
-            log.exception("projection tables not written")
-            return False
-        self.written_seq = seq
-        return True
+# --- the core: store, world, engine, bus ------------------------------------------------------
 
 
 @dataclass
@@ -154,29 +74,11 @@ class Core:
         self.store.close()
 
 
-def save_unwritten(events: list[ev.AnyEvent], console_id: str) -> Path | None:
-    """Last resort when stopping with a journal that still fails: the held events, one canonical
-    encoding per line, in the first place that takes them (data dir, then the temp dir)."""
-    import tempfile
-    import time
-
-    name = f"unwritten-{console_id}-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
-    for folder in (data_dir(), Path(tempfile.gettempdir())):
-        try:
-            path = folder / name
-            path.write_bytes(b"".join(ev.encode(e) + b"\n" for e in events))
-        except OSError:
-            continue
-        log.critical("%d unjournaled events saved to %s", len(events), path)
-        return path
-    log.critical("%d unjournaled events could not be saved anywhere", len(events))
-    return None
-
-
-def open_store(settings: Settings) -> Any:
+def open_store(url: str | None = None, readonly: bool = False) -> Any:
+    """The SQL store at ``url`` (a database URL or a SQLite path; None: the per-user journal)."""
     from console.io.store.store import SqlStore
 
-    return SqlStore(settings.journal_url())
+    return SqlStore(url, readonly=readonly)
 
 
 def build_core(
@@ -189,10 +91,12 @@ def build_core(
     progress: Callable[[int], None] | None = None,
 ) -> Core:
     """Open the store, rebuild the world from the journal, start the engine and the bus."""
-    from console.io.bus import BusClient, BusConfig
+    from console.io.bus import BusClient
+    from console.io.bus_config import BusConfig
+    from console.io.unwritten import save_unwritten
 
     clock = clock or SystemClock()
-    store = store if store is not None else open_store(settings)
+    store = store if store is not None else open_store(settings.journal_url())
     if register is None:
         register = store.load_register() or Register([], [], version="empty")
     elif store.register_version() is None:
@@ -213,9 +117,9 @@ def build_core(
     checkpoints = None
     if not getattr(store, "readonly", False):
         from console.app.engine_state import Checkpointer
-        from console.io.engine_checkpoints import EngineCheckpoints
+        from console.io.engine_state_store import EngineStateStore
 
-        checkpoints = Checkpointer(EngineCheckpoints(store, settings.console_id))
+        checkpoints = Checkpointer(EngineStateStore(store, settings.console_id))
     engine = Engine(
         world,
         store.journal,
@@ -262,3 +166,192 @@ def build_core(
     if core.bus is not None:
         core.bus.start()
     return core
+
+
+def local_settings(host: str, port: int, console_id: str, **kw: Any) -> Settings:
+    """Settings for a console on the embedded (demo / training) broker, with its credentials."""
+    from console.io.broker import DEMO_PASSWORD, DEMO_USERNAME
+
+    return Settings(
+        broker_host=host,
+        broker_port=port,
+        broker_username=DEMO_USERNAME,
+        broker_password=DEMO_PASSWORD,
+        district="SIM",
+        console_id=console_id,
+        **kw,
+    )
+
+
+# --- operators --------------------------------------------------------------------------------
+
+
+def journal_login(core: Core, op: Any, console_id: str) -> None:
+    """Journal an operator's login on this console."""
+    core.engine.submit_command(
+        ev.Login(at=0, operator=op.id, console=console_id, role=op.role, scope=op.scope)
+    )
+
+
+def sign_in(core: Core, console_id: str, op_id: str, name: str, role: str, scope: str, password: str) -> Any:
+    """Make sure the (demo / trainee) account exists and journal its login on this console."""
+    from console.ui.main_window import Operator
+
+    if core.store.check_login(op_id, password) is None:
+        core.store.add_operator(op_id, name, role, scope, password)
+    op = Operator(op_id, role, scope, name)
+    journal_login(core, op, console_id)
+    return op
+
+
+# --- what the window is handed ----------------------------------------------------------------
+
+
+def kpi_for(core: Core, save_every: int | None = None) -> Any:
+    """KPIs for the panel: folded from the journal (not the screen), so replay agrees. One fold
+    lives as long as the console; each refresh (on the panel's worker thread) feeds it only the
+    records journaled since the last, starting from the newest KPI checkpoint, and checkpoints it
+    every ``save_every`` records (console/io/kpi_store.py)."""
+    from console.io.kpi_store import SAVE_EVERY, KpiCursor
+
+    cursor = KpiCursor(
+        core.store,
+        core.world.register,
+        templates(),
+        load_weights(resource("risk.toml")),
+        save_every=save_every or SAVE_EVERY,
+        pause_gc=False,  # the engine and bus threads run meanwhile
+    )
+    lock = threading.Lock()  # the panel runs one refresh at a time; this makes sure of it
+
+    def run() -> Any:
+        with lock:
+            return cursor.live(core.engine.clock.now_ns())
+
+    run.cursor = cursor  # type: ignore[attr-defined]
+    return run
+
+
+def importer_for(core: Core) -> Any:
+    """The register import the window's wizard runs: into this console's store."""
+    from console.io.registry_import import import_file
+
+    def run(path: Path, replace: bool, progress: Any) -> Any:
+        return import_file(path, core.store, replace=replace, progress=progress)
+
+    return run
+
+
+def gui_app(locale: str) -> Any:
+    """The QApplication (translations, fonts, map URL schemes), made once per process."""
+    from console.ui.app import create_app
+
+    return create_app(locale)
+
+
+def ui_sink() -> Any:
+    """The engine's deltas delivered on the UI thread."""
+    from console.ui.qtsink import QtSink
+
+    return QtSink()
+
+
+def run_console(
+    core: Core,
+    sink: Any,
+    operator: Any,
+    mode: str,
+    duration: float | None = None,
+    screenshot: Path | None = None,
+    size: tuple[int, int] | None = None,
+) -> int:
+    """The officer's window over ``core``: map, KPIs and register import wired in; runs until
+    the officer quits (or ``duration`` seconds)."""
+    from console.config import remember
+    from console.ui.main_window import MainWindow
+    from console.ui.shell import run_event_loop
+
+    map_view = None
+    try:
+        from console.ui.map.widget import MapView
+
+        map_view = MapView()
+        bands = core.engine.query(lambda w: w.all_bands()).result(30)
+        map_view.load(core.world.register, bands, operator.scope)
+    except ImportError:
+        log.warning("map pane not available in this build")
+    window = MainWindow(
+        core.engine,
+        sink,
+        templates(),
+        operator,
+        core.settings.console_id,
+        mode=mode,
+        map_view=map_view,
+        check_login=core.store.check_login,
+        save_locale=lambda loc: remember("locale", loc),
+        kpi_compute=kpi_for(core),
+        run_import=importer_for(core),
+    )
+    if size is not None:
+        window.resize(*size)
+    return run_event_loop(window, duration, screenshot)
+
+
+# --- replay -----------------------------------------------------------------------------------
+
+
+class OpenFailed(Exception):
+    """A journal or register a replay cannot open; the message says why."""
+
+
+def open_replay_store(journal: str) -> Any:
+    """A read-only store over a journal file path or URL."""
+    from console.app.ports import JournalError
+
+    if "://" not in journal and not Path(journal).exists():
+        raise OpenFailed(f"no journal at {journal}")
+    try:
+        return open_store(journal, readonly=True)
+    except JournalError as exc:
+        raise OpenFailed(f"cannot open {journal}: {exc}") from exc
+
+
+def replay_register(store: Any, register_file: str | None) -> Register:
+    """The register a replay folds with: the given export, else the one the journal holds."""
+    import msgspec
+
+    from console.domain.registry import loads
+
+    if register_file:
+        try:
+            return loads(Path(register_file).read_bytes())
+        except (OSError, msgspec.MsgspecError) as exc:
+            raise OpenFailed(f"cannot read register {register_file}: {exc}") from exc
+    register = store.load_register()
+    if register is None:
+        raise OpenFailed("this journal holds no register; pass --register FILE (a register JSON export)")
+    return register  # type: ignore[no-any-return]
+
+
+def build_replay(store: Any, register: Register) -> Any:
+    from console.app.replay import Replay
+
+    return Replay(lambda: make_world(register), store.journal.read_rows)
+
+
+def run_replay_window(replay: Any, register: Register, total: int, journal: str, with_map: bool) -> int:
+    """The REPLAY window over an opened journal (the store stays open while it runs)."""
+    from console.ui.replay_window import ReplayWindow
+
+    app = gui_app("zh_CN")
+    map_view = None
+    if with_map:
+        from console.ui.map.widget import MapView
+
+        map_view = MapView()
+        map_view.load(register, {}, "*")
+    win = ReplayWindow(replay, register, templates(), Path(journal).name, map_view=map_view, total=total)
+    win.show()
+    win.start()
+    return int(app.exec())

@@ -1,36 +1,38 @@
-"""``python -m console SUBCOMMAND``. Each subcommand lives in its own module with ``main(argv)``;
-a subcommand whose module is not there yet says so and exits 2."""
+"""``python -m console SUBCOMMAND``: the subcommand table only. Each subcommand is a driver in
+console/entry/ with ``main(argv)``; one whose module is not there yet says so and exits 2."""
 
 from __future__ import annotations
 
 import importlib
 import sys
 
-SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("console.launch", "run the console against the configured broker"),
-    "demo": ("console.launch", "embedded broker + simulated district + console"),
-    "headless": ("console.headless", "the console core (bus, engine, journal) without a window"),
-    "simulate": ("console.sim.cli", "publish a synthetic district's traffic to a broker"),
-    "gateway": ("console.sim.gateway", "notification-gateway simulator (SMS / voice receipts)"),
-    "broker": ("console.io.broker", "run the embedded (demo/training) broker on loopback"),
-    "replay": ("console.replay_cli", "replay a journal headless and report timings"),
-    "drill": ("console.sim.drill", "publish a training scenario through a local broker"),
-    "training": (
-        "console.training",
-        "a TRAINING console with its own journal on a loopback broker (+ --scenario)",
-    ),
-    "audit": ("console.io.store.audit", "verify / export / tail / archive the journal"),
-    "import-register": ("console.io.registry_import", "import the household register (CSV/XLSX)"),
-    "report": ("console.io.reports", "daily / monthly / handover reports (PDF, XLSX)"),
-    "selftest": ("console.selftest", "load every resource and the map page, verify a temp journal"),
-    "bench": ("console.bench", "benchmarks: ingest, journal, map, kpi, replay"),
-    "operators": ("console.io.store.operators_cli", "add / list local operator accounts"),
+SUBCOMMANDS: dict[str, str] = {
+    "run": "run the console against the configured broker",
+    "demo": "embedded broker + simulated district + console",
+    "headless": "the console core (bus, engine, journal) without a window",
+    "simulate": "publish a synthetic district's traffic to a broker",
+    "gateway": "notification-gateway simulator (SMS / voice receipts)",
+    "broker": "run the embedded (demo/training) broker on loopback",
+    "replay": "replay a journal headless and report timings",
+    "drill": "publish a training scenario through a local broker",
+    "training": "a TRAINING console with its own journal on a loopback broker (+ --scenario)",
+    "audit": "verify / export / tail / archive the journal",
+    "import-register": "import the household register (CSV/XLSX)",
+    "report": "daily / monthly / handover reports (PDF, XLSX)",
+    "selftest": "load every resource and the map page, verify a temp journal",
+    "bench": "benchmarks: ingest, journal, map, kpi, replay",
+    "operators": "add / list local operator accounts",
 }
+
+
+def module_of(name: str) -> str:
+    """Each subcommand is ``console/entry/<name>.py`` (dashes become underscores)."""
+    return f"console.entry.{name.replace('-', '_')}"
 
 
 def usage() -> str:
     lines = ["usage: python -m console SUBCOMMAND [options]", "", "subcommands:"]
-    lines += [f"  {name:<16} {text}" for name, (_, text) in SUBCOMMANDS.items()]
+    lines += [f"  {name:<16} {text}" for name, text in SUBCOMMANDS.items()]
     return "\n".join(lines)
 
 
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if name not in SUBCOMMANDS:
         print(f"unknown subcommand {name!r}\n\n{usage()}", file=sys.stderr)
         return 2
-    module_name = SUBCOMMANDS[name][0]
+    module_name = module_of(name)
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
@@ -56,6 +58,5 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: not yet available in this build ({module_name} missing)", file=sys.stderr)
             return 2
         raise
-    entry = getattr(module, f"main_{name.replace('-', '_')}", None) or module.main
-    result = entry(rest)
+    result = module.main(rest)
     return int(result or 0)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import socket
 import sys
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from console.paths import data_dir
 
@@ -139,3 +140,22 @@ def remember(name: str, value: str, path: Path | None = None) -> None:
         lines.insert(first_table, line)
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+LOOPBACK: Final = ("127.0.0.1", "localhost", "::1")
+
+
+class TrainingError(ValueError):
+    """A training set-up that could reach real people or the live journal."""
+
+
+def training_settings(base: Settings) -> Settings:
+    """``base`` made safe for a drill: TRAINING mode, the per-user ``training.sqlite`` journal
+    (a configured database URL is ignored: it may be the center's live store) and a loopback
+    broker (a drill must never reach the district's alarm bus or its SMS gateway)."""
+    if base.broker_host not in LOOPBACK:
+        raise TrainingError(f"training publishes through a local broker only, not {base.broker_host}")
+    s = dataclasses.replace(base, training=True, db_url="")
+    if s.journal_url() == dataclasses.replace(base, training=False, db_url="").journal_url():
+        raise TrainingError("the training journal would be the live journal")
+    return s

@@ -5,13 +5,13 @@ without sharing anything mutable."""
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 import msgspec
 
+from console.domain.effects import Alert, CommandRefused
 from console.domain.incident import Incident
 from console.domain.supervision import Ticket
-from console.domain.world import Alert, Refused
 
 T = TypeVar("T")
 
@@ -41,12 +41,8 @@ class Delta(msgspec.Struct, kw_only=True):
     tickets: list[Ticket] = []
     bands: dict[str, str] = {}
     alerts: list[Alert] = []
-    refusals: list[Refused] = []
+    refusals: list[CommandRefused] = []
     status: Status | None = None
-
-
-class UiSink(Protocol):
-    def deliver(self, delta: Delta) -> None: ...
 
 
 def copy_struct(obj: T) -> T:

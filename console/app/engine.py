@@ -18,15 +18,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
 from console.app.beats import BeatBuffer
 from console.app.changes import Changes
-from console.app.delta import Delta, Status, UiSink, copy_struct
+from console.app.delta import Delta, Status, copy_struct
 from console.app.engine_state import Checkpointer
-from console.app.ports import Clock, Journal, Publisher
+from console.app.ports import Clock, Journal, JournalError, Message, Publisher, UiSink
 from console.domain import events as ev
 from console.domain.codec import (
     Rejected,
@@ -37,7 +37,8 @@ from console.domain.codec import (
     notify_req_topic,
 )
 from console.domain.deadlines import NS
-from console.domain.world import Alert, Effect, Notify, Refused, World
+from console.domain.effects import Alert, CommandRefused, Effect, PublishRequest
+from console.domain.world import World
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,14 +47,6 @@ FLUSH_INTERVAL_NS = 50_000_000  # deltas to the UI at most 20 times a second
 IDLE_WAKE_S = 0.2
 HOUSEKEEPING_NS = 50_000_000  # timers, journal retry and UI flush at least this often under load
 POLL_OTHERS_NS = 300_000_000  # how often to look for records other workstations wrote
-
-
-class Message(Protocol):
-    @property
-    def topic(self) -> str: ...
-
-    @property
-    def payload(self) -> bytes: ...
 
 
 def _rows(events: Iterable[ev.AnyEvent]) -> list[tuple[int, str, str, str, bytes]]:
@@ -69,7 +62,7 @@ def _all(callbacks: list[Callable[[], None]]) -> Callable[[], None]:
     return call
 
 
-class _Batch(msgspec.Struct):
+class _BusBatch(msgspec.Struct):
     messages: Sequence[Any]
     done: Callable[[], None] | None
 
@@ -129,9 +122,8 @@ class Engine:
         self._stats = {"received": 0, "duplicates": 0, "rejected": 0}
         self._offsets: deque[float] = deque(maxlen=101)
         self._last_flush = 0
-        self._delta_bands: dict[str, str] = {}
         self._alerts: list[Alert] = []
-        self._refusals: list[Refused] = []
+        self._refusals: list[CommandRefused] = []
         self._last_seq = 0  # the last journal record applied to the world
         self._last_poll = 0
         self._others = 0  # records applied that other workstations wrote
@@ -188,7 +180,7 @@ class Engine:
     # --- inputs (any thread) -----------------------------------------------------------------
 
     def submit_bus(self, messages: Sequence[Message], done: Callable[[], None] | None = None) -> None:
-        self._q.put(_Batch(messages, done))
+        self._q.put(_BusBatch(messages, done))
 
     def submit_command(self, event: ev.AnyEvent) -> None:
         """Operator commands and other journaled inputs; ``at`` is set by the engine."""
@@ -296,7 +288,7 @@ class Engine:
                 self.on_unwritten(list(self._pending))
 
     def _handle(self, item: Any) -> None:
-        if isinstance(item, _Batch):
+        if isinstance(item, _BusBatch):
             self._bus_batch(item)
         elif isinstance(item, _Cmd):
             e = msgspec.structs.replace(item.event, at=self._now())
@@ -309,7 +301,7 @@ class Engine:
             unsent: list[Effect] = [
                 fx
                 for fx in self.world.unsent_requests()
-                if isinstance(fx, Notify) and fx.request.incident in self._own_opened
+                if isinstance(fx, PublishRequest) and fx.request.incident in self._own_opened
             ]
             if unsent:
                 log.warning("sending %d notification request(s) left unsent by the last run", len(unsent))
@@ -320,7 +312,7 @@ class Engine:
             except Exception as exc:
                 item.fut.set_exception(exc)
 
-    def _bus_batch(self, b: _Batch) -> None:
+    def _bus_batch(self, b: _BusBatch) -> None:
         out: list[ev.AnyEvent] = []
         beats: dict[str, list[ev.Beat]] = {}
         for m in b.messages:
@@ -397,7 +389,7 @@ class Engine:
             return False
         try:
             recs = self.journal.append(_rows(events), self.console_id)
-        except Exception as exc:  # noqa: BLE001 - any store failure: hold and shout
+        except JournalError as exc:  # the store failed: hold and shout
             self._failed(exc)
             if self.checkpoints is not None:
                 self.checkpoints.turn_off("the journal failed: held events are applied ahead of it")
@@ -437,7 +429,7 @@ class Engine:
         self._last_poll = now
         try:
             last = self.journal.last()
-        except Exception as exc:  # noqa: BLE001
+        except JournalError as exc:
             self._failed(exc)
             return
         if last is not None and last.seq > self._last_seq:
@@ -449,7 +441,7 @@ class Engine:
         held = self._pending
         try:
             recs = self.journal.append(_rows(held), self.console_id)
-        except Exception as exc:
+        except JournalError as exc:
             self._failed(exc)
             return
         if recs:
@@ -470,13 +462,13 @@ class Engine:
     def _effects(self, effects: list[Effect]) -> None:
         published: list[str] = []
         for fx in effects:
-            if isinstance(fx, Notify):
+            if isinstance(fx, PublishRequest):
                 if self.effects and self.publisher is not None:
                     self.publisher.publish(notify_req_topic(fx.district), encode_notify(fx.request), 1)
                     published.append(fx.request.req)
             elif isinstance(fx, Alert):
                 self._alerts.append(fx)
-            elif isinstance(fx, Refused):
+            elif isinstance(fx, CommandRefused):
                 self._refusals.append(fx)
         if published:
             note = ev.NotifyPublished(at=self._now(), reqs=tuple(published))

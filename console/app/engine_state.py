@@ -24,13 +24,13 @@ import logging
 import threading
 import time
 import zlib
-from collections.abc import Iterator
 from functools import cache
-from typing import Final, NamedTuple, Protocol
+from typing import Final, NamedTuple
 
 import msgspec
 
 from console.app import world_snapshot
+from console.app.ports import CheckpointStore
 from console.app.world_snapshot import register_key
 from console.domain.incident import Incident
 from console.domain.world import World
@@ -62,19 +62,6 @@ class Restored(NamedTuple):
     last_at: int
     seen: set[str]
     own_opened: set[int]
-
-
-class CheckpointPort(Protocol):
-    """Where engine checkpoints live (console/io/engine_checkpoints.py)."""
-
-    def candidates(self, version: str, register: str) -> Iterator[tuple[int, bytes]]:
-        """(seq, blob) of stored checkpoints for this version and register, newest first, each
-        confirmed by the journal (the record at seq has the hash the checkpoint names)."""
-        ...
-
-    def save(self, seq: int, max_at: int, version: str, register: str, blob: bytes) -> None:
-        """Store a checkpoint of the state after journal record ``seq``; may raise."""
-        ...
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -137,7 +124,7 @@ class Checkpointer:
     made on the engine thread, the write happens on a thread of its own) and when stopping."""
 
     def __init__(
-        self, port: CheckpointPort, every: int = EVERY, min_interval_s: float = MIN_INTERVAL_S
+        self, port: CheckpointStore, every: int = EVERY, min_interval_s: float = MIN_INTERVAL_S
     ) -> None:
         self.port = port
         self.every = every

@@ -45,11 +45,12 @@ from console.domain import events as ev
 from console.domain.chain import Record
 from console.domain.checklist import Template
 from console.domain.deadlines import DEFAULT_HB_S, NS, OFFLINE_GRACE
+from console.domain.effects import Effect
 from console.domain.incident import Incident
 from console.domain.registry import Register
 from console.domain.risk import Weights
 from console.domain.supervision import Ticket
-from console.domain.world import Effect, World
+from console.domain.world import World
 
 # --- the fold ------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 
+from console.app.ports import JournalError
 from console.domain.chain import GENESIS, Record, seal
 
 
@@ -12,7 +13,7 @@ class MemoryJournal:
     def __init__(self, records: Sequence[Record] = ()) -> None:
         self.records: list[Record] = list(records)
         self._lock = threading.Lock()
-        self.fail_with: Exception | None = None  # tests: make the next appends fail
+        self.fail_with: JournalError | None = None  # tests: make the next appends fail
 
     def append(self, items: Sequence[tuple[int, str, str, str, bytes]], console: str) -> list[Record]:
         with self._lock:

@@ -23,10 +23,11 @@ from array import array
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 import msgspec
 
+from console.app.ports import ReplayRow
 from console.app.world_snapshot import (
     SharedHealth,
     encode_incident,
@@ -42,21 +43,7 @@ from console.domain.chain import Record
 from console.domain.deadlines import NS
 from console.domain.world import World
 
-
-class Row(Protocol):
-    """What replay reads of a journal record (a ``Record`` is one; so is a lighter row)."""
-
-    @property
-    def seq(self) -> int: ...
-    @property
-    def at(self) -> int: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def body(self) -> bytes: ...
-
-
-ReadRecords = Callable[[int, int | None], Iterable[Row]]
+ReadRecords = Callable[[int, int | None], Iterable[ReplayRow]]
 """``read(from_seq, to_seq_or_None)``: records in seq order, both ends inclusive (Journal.read,
 or SqlJournal.read_rows, which leaves out what replay does not read)."""
 
@@ -288,7 +275,7 @@ class Replay:
         if len(self.problems) < 1000:
             self.problems.append(Problem(seq, reason, detail[:300]))
 
-    def _apply(self, rec: Row) -> None:
+    def _apply(self, rec: ReplayRow) -> None:
         try:
             if rec.type == "hb" and self.fast_heartbeats:
                 apply_heartbeats(self.world, _hb_decoder.decode(rec.body))

@@ -23,10 +23,11 @@ from typing import Any, Final
 import msgspec
 
 from console.domain import events as ev
+from console.domain.commands import Session
 from console.domain.incident import Incident
 from console.domain.registry import Register, dumps
 from console.domain.supervision import Health, Supervisor, Ticket
-from console.domain.world import Session, World
+from console.domain.world import World
 
 COMPRESS_ABOVE: Final = 4 << 20  # a core state bigger than this is zlib'd: more checkpoints fit
 

@@ -148,7 +148,8 @@ _COMMIT_MS = 0.0
 
 
 def _bus_subscriber(port: int, district: str, counter: _Counter) -> Any:
-    from console.io.bus import BusClient, BusConfig
+    from console.io.bus import BusClient
+    from console.io.bus_config import BusConfig
 
     commit = _GroupCommit(_COMMIT_MS) if _COMMIT_MS > 0 else None
 

@@ -35,8 +35,8 @@ from console.app.memjournal import MemoryJournal
 from console.domain import events as ev
 from console.domain.checklist import FALSE_ALARM_CAUSES, Template
 from console.domain.deadlines import NS
+from console.domain.effects import CommandRefused, PublishRequest
 from console.domain.registry import Register
-from console.domain.world import Notify, Refused
 from console.paths import resource
 
 HB_S: Final = 4 * 3600
@@ -79,7 +79,7 @@ class SyntheticMonth:
         templates, weights = templates_and_weights()
         self.templates = templates
         self.fold = KpiFold(register, templates, weights)
-        self.refused: list[Refused] = []
+        self.refused: list[CommandRefused] = []
         self.rows = 0
         self._heap: list[tuple[int, int, Any]] = []
         self._n = 0
@@ -189,7 +189,7 @@ class SyntheticMonth:
         if e.at != at:
             e = msgspec.structs.replace(e, at=at)
         fx = self.fold.feed(e)
-        self.refused.extend(f for f in fx if isinstance(f, Refused))
+        self.refused.extend(f for f in fx if isinstance(f, CommandRefused))
         self.rows += 1
         return fx, (at, ev.source_of(e), ev.type_of(e), ev.key_of(e), ev.encode(e))
 
@@ -236,7 +236,7 @@ class SyntheticMonth:
             )
 
     def _published(self, fx: list[Any], at: int) -> Iterator[Row]:
-        reqs = tuple(f.request.req for f in fx if isinstance(f, Notify))
+        reqs = tuple(f.request.req for f in fx if isinstance(f, PublishRequest))
         if not reqs:
             return
         _, row = self._apply(ev.NotifyPublished(at=at + 200_000_000, reqs=reqs))
@@ -329,7 +329,7 @@ def run(argv: list[str]) -> dict[str, Any]:
                 [(r.at, r.source, r.type, r.key, r.body) for r in records[i : i + 50_000]], CONSOLE
             )
         out["sqlite_write_s"] = round(time.perf_counter() - t, 2)
-        from console.io.reports import read_bodies
+        from console.reports.data import read_bodies
 
         s, c, k2 = kpis_from(read_bodies(store, now))
         out["kpi_cold_from_sqlite_s"] = round(s, 3)
@@ -337,7 +337,8 @@ def run(argv: list[str]) -> dict[str, Any]:
         out["sqlite_matches_memory"] = k2 == kpis
         out.update(_warm(store, register, templates, weights, month, now, save_every, kpis))
         if not a.no_report:
-            from console.io.reports import build_report, ensure_gui_app
+            from console.reports.build import build_report
+            from console.reports.pdf import ensure_gui_app
 
             ensure_gui_app()  # QTextDocument needs a QGuiApplication (offscreen when headless)
 

@@ -36,7 +36,7 @@ def run(argv: list[str]) -> dict[str, Any]:
     a = p.parse_args(argv)
 
     from console.bootstrap import make_world
-    from console.io.engine_checkpoints import EngineCheckpoints
+    from console.io.engine_state_store import EngineStateStore
     from console.io.store.store import SqlStore
     from console.sim.district import generate
 
@@ -54,7 +54,7 @@ def run(argv: list[str]) -> dict[str, Any]:
         write_sqlite(records, path, register)
         del journal, records
         store = SqlStore(path)
-        port = EngineCheckpoints(store, "bench")
+        port = EngineStateStore(store, "bench")
 
         def start(checkpoints: Checkpointer | None) -> tuple[float, Engine, int]:
             engine = Engine(

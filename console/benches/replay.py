@@ -28,8 +28,9 @@ from console.app.replay import Replay
 from console.app.world_snapshot import gc_paused
 from console.domain import events as ev
 from console.domain.chain import Record
+from console.domain.effects import PublishRequest
 from console.domain.registry import Register
-from console.domain.world import Notify, World
+from console.domain.world import World
 
 T0: Final = 1_795_831_200_000_000_000
 NS: Final = 1_000_000_000
@@ -75,7 +76,7 @@ class DayBuilder:
         self._journal(events)
         reqs: list[str] = []
         for e in events:
-            reqs += [fx.request.req for fx in self.world.apply(e) if isinstance(fx, Notify)]
+            reqs += [fx.request.req for fx in self.world.apply(e) if isinstance(fx, PublishRequest)]
         if reqs:
             self.published += len(reqs)
             note = ev.NotifyPublished(at=self._tick_at(), reqs=tuple(reqs))

@@ -40,7 +40,9 @@ class StepDone(msgspec.Struct, frozen=True, kw_only=True):
     values: dict[str, str] = {}
 
 
-class Notification(msgspec.Struct, kw_only=True):
+class NotificationRecord(msgspec.Struct, kw_only=True):
+    """One notification of an incident to one contact on one channel, and how it went."""
+
     req: str
     role: str
     channel: str
@@ -85,7 +87,7 @@ class Incident(msgspec.Struct, kw_only=True):
     assignee: str = ""
     escalations: list[str] = []
     missed: list[int] = []  # 1, 5, 30
-    notifications: dict[str, Notification] = {}
+    notifications: dict[str, NotificationRecord] = {}
     timeline: list[Entry] = []
 
     @property
@@ -129,6 +131,9 @@ def severity_of(kind: str, lvl: int | None) -> int:
 
 
 class Refusal(msgspec.Struct, frozen=True):
+    """Why a step or command cannot be taken (a code the UI turns into words); the world
+    reports it to the console as a ``CommandRefused`` effect."""
+
     code: str
     detail: str = ""
 

@@ -13,15 +13,14 @@ from typing import Final
 import msgspec
 
 from console.domain import events as ev
+from console.domain import notify_plan
 from console.domain.checklist import Template
-from console.domain.codec import NotifyRequest
+from console.domain.commands import Session, refusal_of
 from console.domain.deadlines import NS, REIGNITION_WINDOW_S, TICKET_SLA_H
+from console.domain.effects import Alert, CommandRefused, Effect
 from console.domain.incident import (
-    ESCALATION_TARGETS,
     Incident,
-    Notification,
     Refusal,
-    check_step,
     complete_step,
     evaluate_deadlines,
     severity_of,
@@ -30,39 +29,7 @@ from console.domain.registry import Household, Register
 from console.domain.risk import Risk, Weights, assess
 from console.domain.supervision import TROUBLE, Health, Supervisor, Ticket
 
-KIND_ZH: Final = {"smoke": "烟感", "co": "一氧化碳", "gas": "燃气泄漏", "electric": "电气隐患"}
 DAY_NS: Final = 86_400 * NS
-
-
-# --- effects -------------------------------------------------------------------------------
-
-
-class Notify(msgspec.Struct, frozen=True):
-    district: str
-    request: NotifyRequest
-
-
-class Alert(msgspec.Struct, frozen=True):
-    kind: str  # new_incident | missed | reignition | bus_lost
-    incident: int = 0
-    detail: str = ""
-
-
-class Refused(msgspec.Struct, frozen=True):
-    console: str
-    operator: str
-    incident: int
-    code: str
-    detail: str = ""
-
-
-Effect = Notify | Alert | Refused
-
-
-class Session(msgspec.Struct, frozen=True):
-    operator: str
-    role: str  # township_officer | district_officer | admin
-    scope: str  # township code or "*"
 
 
 class Projection(msgspec.Struct, kw_only=True):
@@ -308,69 +275,25 @@ class World:
 
     def _notify_all(self, inc: Incident, hh: Household | None, at: int) -> list[Effect]:
         t = self.templates.get(inc.kind)
-        if hh is None or t is None:
-            inc.needs_alert = False
-            return []
         out: list[Effect] = []
-        for rule in t.notify:
-            for role in rule.roles:
-                for c in hh.contacts_by_role(role):
-                    for channel in rule.channels:
-                        req = f"I{inc.id}-{c.id}-{channel}"
-                        n = Notification(
-                            req=f"{req}-1",
-                            role=role,
-                            channel=channel,
-                            to=c.phone,
-                            contact=c.id,
-                            at=at,
-                            retries_left=rule.retries,
-                            retry_after_s=rule.retry_after_s,
-                        )
-                        inc.notifications[n.req] = n
-                        out.append(self._request(inc, hh, n))
+        if hh is not None and t is not None:
+            out.extend(notify_plan.first_requests(inc, hh, t, at))
         if not out:
             inc.needs_alert = False
         return out
-
-    def _request(self, inc: Incident, hh: Household, n: Notification) -> Notify:
-        kinds = "、".join(KIND_ZH.get(k, k) for k in inc.kinds)
-        text = f"【守护台】{hh.address}发生{kinds}报警，请立即确认老人安全。事件号{inc.id}"
-        return Notify(
-            inc.district,
-            NotifyRequest(
-                req=n.req,
-                incident=inc.id,
-                household=hh.code,
-                channel=n.channel,
-                role=n.role,
-                to=n.to,
-                text=text,
-                attempt=n.attempt,
-            ),
-        )
 
     def _published(self, e: ev.NotifyPublished) -> list[Effect]:
         for req in e.reqs:
             inc = self._incident_of_req(req)
             if inc is None:
                 continue
-            n = inc.notifications.get(req)
-            if n is not None and n.status == "requested":
-                n.status, n.at = "published", e.at
-            if inc.alert_out_at is None:
-                inc.alert_out_at = e.at
-                inc.note(e.at, "alert_out", str(len(e.reqs)))
+            notify_plan.published(inc, req, e.at, len(e.reqs))
             self.dirty_incidents.add(inc.id)
         return []
 
     def _incident_of_req(self, req: str) -> Incident | None:
-        if not req.startswith("I"):
-            return None
-        head = req[1:].split("-", 1)[0]
-        if not head.isdigit():
-            return None
-        return self.incidents.get(int(head))
+        iid = notify_plan.incident_of_req(req)
+        return None if iid is None else self.incidents.get(iid)
 
     def _receipt(self, e: ev.NotifyReceipt) -> list[Effect]:
         inc = self._incident_of_req(e.req)
@@ -378,57 +301,35 @@ class World:
         if inc is None or n is None:
             self.counters["unknown_receipts"] += 1
             return []
-        n.status, n.at = e.status, e.at
-        inc.note(e.at, f"notify:{n.role}:{n.channel}", e.status, n.to)
-        retried = f"{n.req.rsplit('-', 1)[0]}-{n.attempt + 1}" in inc.notifications
-        if e.status in ("failed", "no_answer") and n.retries_left > 0 and inc.resolved_at is None:
-            # QoS 1 may deliver a receipt twice: one failure buys one retry, not one per copy.
-            if not retried:
-                n.retry_at = e.at + n.retry_after_s * NS
+        notify_plan.receipt(inc, n, e.status, e.at)
         self.dirty_incidents.add(inc.id)
         return []
+
+    def _open_with_household(self) -> list[tuple[Incident, Household]]:
+        out = []
+        for iid in list(self.open_by_household.values()):
+            inc = self.incidents[iid]
+            hh = self.register.households.get(inc.household)
+            if hh is not None:
+                out.append((inc, hh))
+        return out
 
     def unsent_requests(self) -> list[Effect]:
         """Requests of open incidents never handed to the bus (the console stopped between
         journaling an alarm and publishing): to be sent again after a restart. The gateway
         deduplicates on the request id, so at-least-once is safe."""
         out: list[Effect] = []
-        for iid in list(self.open_by_household.values()):
-            inc = self.incidents[iid]
-            hh = self.register.households.get(inc.household)
-            if hh is None:
-                continue
-            out.extend(
-                self._request(inc, hh, n) for n in inc.notifications.values() if n.status == "requested"
-            )
+        for inc, hh in self._open_with_household():
+            out.extend(notify_plan.unsent(inc, hh))
         return out
 
     def _retries_due(self, now: int) -> list[Effect]:
         out: list[Effect] = []
-        for iid in list(self.open_by_household.values()):
-            inc = self.incidents[iid]
-            hh = self.register.households.get(inc.household)
-            if hh is None:
-                continue
-            for n in list(inc.notifications.values()):
-                if n.retry_at is not None and n.retry_at <= now:
-                    n.retry_at = None
-                    base = n.req.rsplit("-", 1)[0]
-                    m = Notification(
-                        req=f"{base}-{n.attempt + 1}",
-                        role=n.role,
-                        channel=n.channel,
-                        to=n.to,
-                        contact=n.contact,
-                        attempt=n.attempt + 1,
-                        at=now,
-                        retries_left=n.retries_left - 1,
-                        retry_after_s=n.retry_after_s,
-                    )
-                    inc.notifications[m.req] = m
-                    inc.note(now, f"retry:{m.role}:{m.channel}", str(m.attempt))
-                    out.append(self._request(inc, hh, m))
-                    self.dirty_incidents.add(iid)
+        for inc, hh in self._open_with_household():
+            due = notify_plan.retries_due(inc, hh, now)
+            if due:
+                out.extend(due)
+                self.dirty_incidents.add(inc.id)
         return out
 
     # --- timer -------------------------------------------------------------------------------
@@ -499,11 +400,11 @@ class World:
     def _ticket_action(self, e: ev.TicketAction) -> list[Effect]:
         t = self.tickets.get(e.ticket)
         if e.console not in self.sessions:
-            return [Refused(e.console, e.operator, 0, "not_logged_in")]
+            return [CommandRefused(e.console, e.operator, 0, "not_logged_in")]
         if t is None:
-            return [Refused(e.console, e.operator, 0, "unknown_ticket", str(e.ticket))]
+            return [CommandRefused(e.console, e.operator, 0, "unknown_ticket", str(e.ticket))]
         if t.closed is not None:
-            return [Refused(e.console, e.operator, 0, "ticket_closed", str(e.ticket))]
+            return [CommandRefused(e.console, e.operator, 0, "ticket_closed", str(e.ticket))]
         if e.action == "ack":
             t.acked_by = e.operator
         elif e.action == "close":
@@ -511,7 +412,7 @@ class World:
             t.closed, t.note = e.at, e.note
             self.dirty_households.add(t.household)
         else:
-            return [Refused(e.console, e.operator, 0, "bad_action", e.action)]
+            return [CommandRefused(e.console, e.operator, 0, "bad_action", e.action)]
         self.dirty_tickets.add(t.id)
         return []
 
@@ -524,7 +425,7 @@ class World:
             if inc is not None:
                 inc.note(c.at, f"refused:{refusal.code}", refusal.detail, c.operator)
                 self.dirty_incidents.add(inc.id)
-            return [Refused(c.console, c.operator, c.incident, refusal.code, refusal.detail)]
+            return [CommandRefused(c.console, c.operator, c.incident, refusal.code, refusal.detail)]
         inc = self.incidents[c.incident]
         # A mark already past due is missed before the step lands: a step that arrives a moment
         # after a deadline, before its Tick, must not hide the miss (or close the incident over it).
@@ -549,34 +450,8 @@ class World:
         return effects
 
     def _refuse(self, c: ev.CompleteStep | ev.Escalate | ev.Reassign) -> Refusal | None:
-        session = self.sessions.get(c.console)
-        if session is None or session.operator != c.operator:
-            return Refusal("not_logged_in", c.operator)
         inc = self.incidents.get(c.incident)
-        if inc is None:
-            return Refusal("unknown_incident", str(c.incident))
-        if session.scope != "*" and session.scope != inc.township:
-            return Refusal("out_of_scope", inc.township)
-        if c.expect_version is not None and c.expect_version != inc.version:
-            return Refusal("conflict", f"{c.expect_version}!={inc.version}")
-        if not inc.is_open:
-            return Refusal("incident_closed", str(inc.id))
-        if isinstance(c, ev.CompleteStep):
-            t = self.templates.get(inc.kind)
-            if t is None:
-                return Refusal("no_checklist", inc.kind)
-            return check_step(inc, t, c.step, c.values)
-        if isinstance(c, ev.Escalate):
-            if c.target not in ESCALATION_TARGETS:
-                return Refusal("bad_target", c.target)
-            if c.target in inc.escalations:
-                return Refusal("already_escalated", c.target)
-            if inc.resolved_at is not None:
-                return Refusal("not_escalatable", inc.state)
-            return None
-        if session.role not in ("district_officer", "admin"):
-            return Refusal("forbidden_role", session.role)
-        return None
+        return refusal_of(c, self.sessions.get(c.console), inc, self.templates.get(inc.kind) if inc else None)
 
     # --- views -------------------------------------------------------------------------------
 

@@ -24,83 +24,30 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any
 
 from console.app.changes import Changes
 from console.app.clock import SystemClock
 from console.app.ports import Clock
+from console.io.bus_config import (
+    BLIND,
+    CONNECTED,
+    RECONNECTING,
+    BusConfig,
+    Inbound,
+    backoff_delay,
+    make_client,
+    no_delay,
+)
 
 log = logging.getLogger(__name__)
-
-CONNECTED = "connected"
-RECONNECTING = "reconnecting"
-BLIND = "blind"
-
-
-@dataclass(frozen=True, slots=True)
-class Inbound:
-    """One message as received; ``received_ns`` is the console clock at drain time."""
-
-    topic: str
-    payload: bytes
-    received_ns: int
-    qos: int
-
-
-@dataclass(frozen=True)
-class BusConfig:
-    host: str
-    port: int
-    district: str
-    township: str | None  # None: the whole district
-    console_id: str
-    username: str | None = None
-    password: str | None = None
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    keepalive: int = 30
-    protocol: Literal["v311", "v5"] = "v311"
-    session_expiry_s: int = 7 * 24 * 3600
-    receipts: bool = True
-    tls: bool | None = None  # None: on when ca_file or cert_file is given
-    blind_after_s: float = 10.0
-    backoff_initial_s: float = 0.5
-    backoff_max_s: float = 30.0
-    max_batch: int = 2000
-    max_unacked: int = 20_000
-    outbox_limit: int = 10_000
-
-    @property
-    def client_id(self) -> str:
-        return f"guardian-{self.console_id}"
-
-    @property
-    def presence_topic(self) -> str:
-        return f"guard/v1/console/{self.district}/{self.console_id}"
-
-    def subscriptions(self) -> list[str]:
-        if self.township is None:
-            topics = [f"guard/v1/evt/{self.district}/#"]
-        else:
-            topics = [f"guard/v1/evt/{self.district}/{self.township}/+"]
-        if self.receipts:
-            topics.append(f"guard/v1/notify/{self.district}/receipt")
-        return topics
-
-    @property
-    def use_tls(self) -> bool:
-        if self.tls is not None:
-            return self.tls
-        return bool(self.ca_file or self.cert_file)
-
 
 OnBatch = Callable[[list[Inbound], Callable[[], None]], None]
 OnStatus = Callable[[str, str], None]
 
 
 @dataclass
-class _Batch:
+class _AckToken:
     """What ``done()`` must acknowledge: packet ids on the connection they came from."""
 
     generation: int
@@ -133,26 +80,8 @@ class _Counters:
     extra: dict[str, int] = field(default_factory=dict)
 
 
-def backoff_delay(attempt: int, initial: float, cap: float, rng: random.Random) -> float:
-    """Exponential backoff with 'equal jitter': half fixed, half random, capped."""
-    base = min(cap, initial * 2.0 ** min(attempt, 30))
-    return base / 2 + rng.uniform(0, base / 2)
-
-
 def _rfc3339(ns: int) -> str:
     return datetime.fromtimestamp(ns / 1e9, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _no_delay(client: Any) -> None:
-    """paho leaves Nagle on: small QoS 1 acks and publishes then wait ~40 ms for a delayed ACK."""
-    import socket
-
-    sock = client._client.socket()
-    if sock is not None:
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
 
 
 class BusClient:
@@ -334,57 +263,19 @@ class BusClient:
         if self._blind_timer is not None:
             self._blind_timer.cancel()
 
-    def _make_client(self, queue: asyncio.Queue[Any]) -> Any:
-        import aiomqtt
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.packettypes import PacketTypes
-        from paho.mqtt.properties import Properties
-
-        cfg = self.config
-        offline = self._presence_payload("offline")
-        kwargs: dict[str, Any] = {}
-        if cfg.protocol == "v5":
-            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-            props.SessionExpiryInterval = cfg.session_expiry_s
-            # The broker's send window for us: unacked QoS 1 messages it may have on the wire.
-            props.ReceiveMaximum = max(1, min(65535, cfg.max_unacked))
-            kwargs.update(protocol=aiomqtt.ProtocolVersion.V5, clean_start=False, properties=props)
-        else:
-            kwargs.update(protocol=aiomqtt.ProtocolVersion.V311, clean_session=False)
-        if cfg.use_tls:
-            kwargs["tls_params"] = aiomqtt.TLSParameters(
-                ca_certs=cfg.ca_file, certfile=cfg.cert_file, keyfile=cfg.key_file
-            )
-        client = aiomqtt.Client(
-            cfg.host,
-            cfg.port,
-            username=cfg.username,
-            password=cfg.password,
-            identifier=cfg.client_id,
-            keepalive=cfg.keepalive,
-            will=aiomqtt.Will(cfg.presence_topic, offline, qos=1, retain=True),
-            # Our own queue instance, so a batch can be drained with get_nowait.
-            queue_type=cast("type[asyncio.Queue[Any]]", lambda maxsize=0: queue),
-            **kwargs,
-        )
-        paho: mqtt.Client = client._client
-        paho.manual_ack_set(True)  # PUBACK only from done(): ack after journal
-        client.pending_calls_threshold = 1_000_000  # our outbox bounds this, not a log line
-        return client
-
     async def _connection(self) -> None:
         """One connection's lifetime: connect, subscribe, announce, receive until it ends."""
         import aiomqtt
 
         assert self._stop_evt is not None
         queue: asyncio.Queue[Any] = asyncio.Queue()
-        client = self._make_client(queue)
+        client = make_client(self.config, queue, self._presence_payload("offline"))
         self._generation += 1
         generation = self._generation
         self._client_was_connected = False
         async with client:
             self._client = client
-            _no_delay(client)
+            no_delay(client)
             try:
                 await client.subscribe([(t, 1) for t in self.config.subscriptions()])
                 await client.publish(
@@ -460,9 +351,8 @@ class BusClient:
             self._deliver(raw, generation)
 
     def _deliver(self, raw: list[Any], generation: int) -> None:
-        now = self._clock.now_ns()
-        batch = [Inbound(m.topic.value, self._payload_bytes(m.payload), now, m.qos) for m in raw]
-        token = _Batch(generation, [(m.mid, m.qos) for m in raw if m.qos > 0], len(batch))
+        batch = [Inbound(m.topic.value, self._payload_bytes(m.payload), m.qos) for m in raw]
+        token = _AckToken(generation, [(m.mid, m.qos) for m in raw if m.qos > 0], len(batch))
         with self._lock:
             self._c.received += len(batch)
             self._c.in_flight += len(batch)
@@ -506,7 +396,7 @@ class BusClient:
             return payload.encode()
         return b"" if payload is None else str(payload).encode()
 
-    def _ack(self, token: _Batch) -> None:
+    def _ack(self, token: _AckToken) -> None:
         """Loop thread: PUBACK every message of a journaled batch, if its connection lives."""
         if token.finished:
             return

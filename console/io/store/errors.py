@@ -1,4 +1,5 @@
-"""Journal failures sorted into the few kinds an officer (and the engine) can act on."""
+"""Journal failures sorted into the few kinds an officer (and the engine) can act on: the
+store's driver errors become the port's ``JournalError`` (declared in console/app/ports.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import errno
 import sqlite3
 from typing import Final
 
-KINDS: Final = ("disk_full", "read_only", "locked", "corrupt", "io")
+from console.app.ports import JOURNAL_ERROR_KINDS, JournalError
+
+KINDS: Final = JOURNAL_ERROR_KINDS
 
 _SQLITE: Final[dict[str, str]] = {
     "SQLITE_FULL": "disk_full",
@@ -39,17 +42,6 @@ _ERRNO: Final[dict[int, str]] = {
     errno.EACCES: "read_only",
     errno.EPERM: "read_only",
 }
-
-
-class JournalError(Exception):
-    """A store failure with a ``kind`` from KINDS; the message is for the log and the officer."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        if kind not in KINDS:
-            raise ValueError(f"unknown journal error kind {kind!r}")
-        super().__init__(f"{kind}: {message}")
-        self.kind = kind
-        self.message = message
 
 
 def _sqlite_kind(exc: sqlite3.Error) -> str | None:

@@ -28,9 +28,9 @@ from sqlalchemy.exc import DBAPIError
 
 from console.app.kpi_defs import DAY_NS, cst_date
 from console.io.store import schema
-from console.io.store.checkpoints import journal_hash
 from console.io.store.db import BEGIN_OPTION
 from console.io.store.errors import classify
+from console.io.store.journal_checkpoints import journal_hash
 
 log = logging.getLogger(__name__)
 KEEP_NEWEST: Final = 3

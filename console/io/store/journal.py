@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final, NamedTuple
 
 from sqlalchemy import Connection, Engine, func, select, text
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from console.domain.chain import GENESIS, Record, seal
 from console.io.store import schema
@@ -23,6 +23,8 @@ from console.io.store.errors import classify
 
 JOURNAL_LOCK: Final = 0x6A6F75726E616C  # advisory-lock key for appends on PostgreSQL
 _KEYS_CHUNK: Final = 500
+# what a store call can fail with; each is turned into the port's JournalError (errors.classify)
+STORE_FAILURES: Final = (SQLAlchemyError, OSError, sqlite3.Error)
 _J = schema.journal
 _COLS = [_J.c[name] for name in schema.JOURNAL_COLUMNS]
 _SQLITE_READ: Final = f"SELECT {', '.join(schema.JOURNAL_COLUMNS)} FROM journal WHERE seq >= ?"
@@ -58,7 +60,7 @@ def sqlite_rows(engine: Engine, sql: str, params: Sequence[Any]) -> Iterator[Any
                 cur.close()
         finally:
             raw.close()
-    except (DBAPIError, OSError, sqlite3.Error) as exc:
+    except STORE_FAILURES as exc:
         raise classify(exc) from exc
 
 
@@ -155,7 +157,7 @@ class SqlJournal:
                 lock_for_append(conn)
                 records = _seal_all(head(conn), items, console)
                 self._insert(conn, records)
-        except (DBAPIError, OSError, sqlite3.Error) as exc:
+        except STORE_FAILURES as exc:
             raise classify(exc) from exc
         return records
 
@@ -219,7 +221,7 @@ class SqlJournal:
                 result = conn.execution_options(yield_per=2000).execute(stmt)
                 for row in result:
                     yield _record(row)
-        except (DBAPIError, OSError) as exc:
+        except STORE_FAILURES as exc:
             raise classify(exc) from exc
 
     def read(self, from_seq: int = 1, to_seq: int | None = None) -> Iterator[Record]:
@@ -281,7 +283,7 @@ class SqlJournal:
         try:
             with self._engine.connect() as conn:
                 return conn.execute(stmt).scalar()
-        except (DBAPIError, OSError) as exc:
+        except STORE_FAILURES as exc:
             raise classify(exc) from exc
 
     def keys_present(self, keys: Iterable[str], type_: str = "dev") -> set[str]:
@@ -294,7 +296,7 @@ class SqlJournal:
                     chunk = wanted[i : i + _KEYS_CHUNK]
                     stmt = select(_J.c.key).where(_J.c.key.in_(chunk), _J.c.type == type_).distinct()
                     found.update(conn.execute(stmt).scalars())
-        except (DBAPIError, OSError) as exc:
+        except STORE_FAILURES as exc:
             raise classify(exc) from exc
         return found
 

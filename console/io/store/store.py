@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from console.domain.registry import Register
-from console.io.store import checkpoints, migrate, operators, projection, quarantine, register_store
+from console.io.store import journal_checkpoints, migrate, operators, projection, quarantine, register_store
 from console.io.store.db import (
     DEFAULT_BUSY_MS,
     check_sqlite_file,
@@ -86,10 +86,10 @@ class SqlStore:
     # --- checkpoints ---------------------------------------------------------------------
 
     def save_checkpoint(self, seq: int, hash_: str, blob: bytes) -> None:
-        checkpoints.save_checkpoint(self.engine, seq, hash_, blob)
+        journal_checkpoints.save_checkpoint(self.engine, seq, hash_, blob)
 
     def latest_checkpoint(self) -> tuple[int, str, bytes] | None:
-        return checkpoints.latest_checkpoint(self.engine)
+        return journal_checkpoints.latest_checkpoint(self.engine)
 
     # --- quarantine ----------------------------------------------------------------------
 

@@ -6,9 +6,9 @@ import argparse
 import getpass
 import sys
 
+from console.bootstrap import open_store
 from console.io.store.errors import JournalError
 from console.io.store.operators import ROLES
-from console.io.store.store import SqlStore
 
 
 def parser() -> argparse.ArgumentParser:
@@ -35,7 +35,7 @@ def main(argv: list[str]) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     try:
-        with SqlStore(args.db) as store:
+        with open_store(args.db) as store:
             if args.command == "add":
                 scope = (
                     args.scope if args.scope is not None else ("*" if args.role != "township_officer" else "")

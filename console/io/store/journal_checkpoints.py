@@ -1,4 +1,6 @@
-"""Engine-state checkpoints, trusted only when the journal agrees with them.
+"""Journal checkpoints (the ``checkpoints`` table): a state blob named by the journal record it
+summarises, trusted only when the journal agrees; ``audit verify`` also compares the newest
+ones with the journal to catch a cut-off tail.
 
 A checkpoint names the journal record it summarises by (seq, hash). On load the journal is
 asked for that record: if it is not there or its hash differs, the checkpoint is ignored (and

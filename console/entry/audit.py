@@ -19,6 +19,7 @@ from typing import Any, Final, TextIO
 
 import msgspec
 
+from console.bootstrap import open_store
 from console.domain import events
 from console.domain.chain import Record
 from console.io.store.archive import ArchiveRefused, archive, file_sha256, month_start_ns, verify_archive_file
@@ -69,7 +70,8 @@ def body_json(body: bytes) -> Any:
 
 
 def _open(url: str | None, readonly: bool = True) -> SqlStore:
-    return SqlStore(url, readonly=readonly)
+    store: SqlStore = open_store(url, readonly=readonly)
+    return store
 
 
 # --- verify ------------------------------------------------------------------------------------

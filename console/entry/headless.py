@@ -31,9 +31,10 @@ def main(argv: list[str]) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from console.bootstrap import build_core
+    from console import bootstrap
     from console.domain import registry
+
+    bootstrap.setup_logging(logging.WARNING)
 
     register = None
     if args.register_json:
@@ -43,7 +44,7 @@ def main(argv: list[str]) -> int:
 
         register = generate(seed=7, households=args.sim_households)
     try:
-        core = build_core(settings, register=register)
+        core = bootstrap.build_core(settings, register=register)
     except Exception as exc:  # noqa: BLE001
         print(f"headless: cannot start: {exc}", file=sys.stderr)
         return 1

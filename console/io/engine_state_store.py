@@ -1,4 +1,5 @@
-"""Engine checkpoints in the store (console/app/engine_state.py says what they are for).
+"""The engine's saved states (its checkpoints for a fast start) in the store; what they are for
+is in console/app/engine_state.py.
 
 Kept in the fold checkpoints table under ``engine:<console id>``: on a shared store each
 workstation restores its own (the incidents whose notifications it owns differ). Only the newest
@@ -16,7 +17,9 @@ KEEP: Final = 2
 _ANY_TIME: Final = 1 << 62
 
 
-class EngineCheckpoints:
+class EngineStateStore:
+    """The ``CheckpointStore`` port (console/app/ports.py) over the fold checkpoints table."""
+
     def __init__(self, store: Any, console_id: str) -> None:
         self.store = store
         self.name = f"engine:{console_id}"

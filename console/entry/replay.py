@@ -41,47 +41,6 @@ def _fmt(s: float | None) -> str:
     return f"{'—':>7}" if s is None else f"{s:6.0f}s"
 
 
-def open_journal(journal: str) -> Any:
-    """A read-only SqlStore for a file path or URL, or raise SystemExit(1) with a clear message."""
-    from console.io.store.errors import JournalError
-    from console.io.store.store import SqlStore
-
-    if "://" not in journal and not Path(journal).exists():
-        print(f"replay: no journal at {journal}", file=sys.stderr)
-        raise SystemExit(1)
-    try:
-        return SqlStore(journal, readonly=True)
-    except JournalError as exc:
-        print(f"replay: cannot open {journal}: {exc}", file=sys.stderr)
-        raise SystemExit(1) from exc
-
-
-def load_register(store: Any, register_file: str | None) -> Any:
-    from console.domain.registry import loads
-
-    if register_file:
-        try:
-            return loads(Path(register_file).read_bytes())
-        except (OSError, msgspec.MsgspecError) as exc:
-            print(f"replay: cannot read register {register_file}: {exc}", file=sys.stderr)
-            raise SystemExit(1) from exc
-    register = store.load_register()
-    if register is None:
-        print(
-            "replay: this journal holds no register; pass --register FILE (a register JSON export)",
-            file=sys.stderr,
-        )
-        raise SystemExit(1)
-    return register
-
-
-def build_replay(store: Any, register: Any) -> Any:
-    from console.app.replay import Replay
-    from console.bootstrap import make_world
-
-    return Replay(lambda: make_world(register), store.journal.read_rows)
-
-
 def report(replay: Any, from_ns: int | None, to_ns: int | None, journal: str) -> dict[str, Any]:
     from console.app.timings import kpis, timings
 
@@ -129,6 +88,7 @@ def print_report(rep: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> int:
+    from console import bootstrap
     from console.app.replay import SPEEDS
 
     p = argparse.ArgumentParser(prog="python -m console replay", description=__doc__)
@@ -154,18 +114,20 @@ def main(argv: list[str]) -> int:
         print("replay: --to must be after --from", file=sys.stderr)
         return 2
     try:
-        store = open_journal(args.journal)
-    except SystemExit as exc:
-        return int(exc.code or 1)
+        store = bootstrap.open_replay_store(args.journal)
+    except bootstrap.OpenFailed as exc:
+        print(f"replay: {exc}", file=sys.stderr)
+        return 1
     try:
         try:
-            register = load_register(store, args.register)
-        except SystemExit as exc:
-            return int(exc.code or 1)
-        replay = build_replay(store, register)
+            register = bootstrap.replay_register(store, args.register)
+        except bootstrap.OpenFailed as exc:
+            print(f"replay: {exc}", file=sys.stderr)
+            return 1
+        replay = bootstrap.build_replay(store, register)
         total = store.journal.count()
         if args.gui:
-            return window(replay, register, total, args.journal, args.map)
+            return bootstrap.run_replay_window(replay, register, total, args.journal, args.map)
 
         def progress(n: int) -> None:
             if not args.quiet:
@@ -207,22 +169,3 @@ def play(replay: Any, speed: float, from_ns: int | None, to_ns: int | None, quie
                     print(f"[{local(m.at)}] incident #{m.incident} {m.kind} {m.household}", flush=True)
     if to_ns is not None:
         replay.seek_time(to_ns - 1)
-
-
-def window(replay: Any, register: Any, total: int, journal: str, with_map: bool) -> int:
-    """The REPLAY window over an opened journal (the store stays open while it runs)."""
-    from console.bootstrap import templates
-    from console.ui.app import create_app
-    from console.ui.replay_window import ReplayWindow
-
-    app = create_app("zh_CN")
-    map_view = None
-    if with_map:
-        from console.ui.map.widget import MapView
-
-        map_view = MapView()
-        map_view.load(register, {}, "*")
-    win = ReplayWindow(replay, register, templates(), Path(journal).name, map_view=map_view, total=total)
-    win.show()
-    win.start()
-    return int(app.exec())

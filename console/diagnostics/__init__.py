@@ -1,0 +1,1 @@
+"""Checks a build runs on itself (``python -m console selftest``)."""

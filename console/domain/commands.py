@@ -1,0 +1,52 @@
+"""Operator commands checked against who is signed in and the incident they name: the reason a
+command is refused, or None when it may be applied. Pure; the world records the refusal."""
+
+from __future__ import annotations
+
+import msgspec
+
+from console.domain import events as ev
+from console.domain.checklist import Template
+from console.domain.incident import ESCALATION_TARGETS, Incident, Refusal, check_step
+
+
+class Session(msgspec.Struct, frozen=True):
+    """Who is signed in at one console."""
+
+    operator: str
+    role: str  # township_officer | district_officer | admin
+    scope: str  # township code or "*"
+
+
+def refusal_of(
+    c: ev.CompleteStep | ev.Escalate | ev.Reassign,
+    session: Session | None,
+    inc: Incident | None,
+    template: Template | None,
+) -> Refusal | None:
+    """Why ``c`` cannot be applied (``template``: the checklist of the incident's kind)."""
+    if session is None or session.operator != c.operator:
+        return Refusal("not_logged_in", c.operator)
+    if inc is None:
+        return Refusal("unknown_incident", str(c.incident))
+    if session.scope != "*" and session.scope != inc.township:
+        return Refusal("out_of_scope", inc.township)
+    if c.expect_version is not None and c.expect_version != inc.version:
+        return Refusal("conflict", f"{c.expect_version}!={inc.version}")
+    if not inc.is_open:
+        return Refusal("incident_closed", str(inc.id))
+    if isinstance(c, ev.CompleteStep):
+        if template is None:
+            return Refusal("no_checklist", inc.kind)
+        return check_step(inc, template, c.step, c.values)
+    if isinstance(c, ev.Escalate):
+        if c.target not in ESCALATION_TARGETS:
+            return Refusal("bad_target", c.target)
+        if c.target in inc.escalations:
+            return Refusal("already_escalated", c.target)
+        if inc.resolved_at is not None:
+            return Refusal("not_escalatable", inc.state)
+        return None
+    if session.role not in ("district_officer", "admin"):
+        return Refusal("forbidden_role", session.role)
+    return None

@@ -1,0 +1,45 @@
+"""What applying an event asks the outside world to do: the effects ``World.apply`` returns.
+
+The engine carries them out (publish on the bus, alert the officer, show a refusal); replay
+drops them. Each name says what happens, so none can be taken for the incident's own records
+(``NotificationRecord``, ``Refusal`` in console/domain/incident.py) or the bus message
+(``NotifyRequest`` in console/domain/codec.py).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from console.domain.codec import NotifyRequest
+
+AlertKind = Literal["new_incident", "missed", "reignition", "bus_lost"]
+
+
+class PublishRequest(msgspec.Struct, frozen=True):
+    """Publish this notification request on the district's bus (the gateway sends it)."""
+
+    district: str
+    request: NotifyRequest
+
+
+class Alert(msgspec.Struct, frozen=True):
+    """Draw the officer's attention: sound, banner, red row."""
+
+    kind: AlertKind
+    incident: int = 0
+    detail: str = ""
+
+
+class CommandRefused(msgspec.Struct, frozen=True):
+    """Tell the console that sent it that an operator command was refused, and why."""
+
+    console: str
+    operator: str
+    incident: int
+    code: str
+    detail: str = ""
+
+
+Effect = PublishRequest | Alert | CommandRefused

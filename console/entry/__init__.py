@@ -1,0 +1,1 @@
+"""One module per ``python -m console X`` driver, each a thin ``main(argv)``."""

@@ -1,0 +1,130 @@
+"""The bus client's settings, what it delivers, and how its MQTT client is made.
+
+``make_client`` is where the delivery guarantees are set: a persistent session (MQTT 3.1.1
+``clean_session=False`` or v5 ``SessionExpiryInterval``), a retained last will, and paho's
+manual ack so a PUBACK leaves only after the journal (console/io/bus.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+CONNECTED = "connected"
+RECONNECTING = "reconnecting"
+BLIND = "blind"
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One message as received (the engine's ``Message`` port)."""
+
+    topic: str
+    payload: bytes
+    qos: int
+
+
+@dataclass(frozen=True)
+class BusConfig:
+    host: str
+    port: int
+    district: str
+    township: str | None  # None: the whole district
+    console_id: str
+    username: str | None = None
+    password: str | None = None
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    keepalive: int = 30
+    protocol: Literal["v311", "v5"] = "v311"
+    session_expiry_s: int = 7 * 24 * 3600
+    receipts: bool = True
+    tls: bool | None = None  # None: on when ca_file or cert_file is given
+    blind_after_s: float = 10.0
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 30.0
+    max_batch: int = 2000
+    max_unacked: int = 20_000
+    outbox_limit: int = 10_000
+
+    @property
+    def client_id(self) -> str:
+        return f"guardian-{self.console_id}"
+
+    @property
+    def presence_topic(self) -> str:
+        return f"guard/v1/console/{self.district}/{self.console_id}"
+
+    def subscriptions(self) -> list[str]:
+        if self.township is None:
+            topics = [f"guard/v1/evt/{self.district}/#"]
+        else:
+            topics = [f"guard/v1/evt/{self.district}/{self.township}/+"]
+        if self.receipts:
+            topics.append(f"guard/v1/notify/{self.district}/receipt")
+        return topics
+
+    @property
+    def use_tls(self) -> bool:
+        if self.tls is not None:
+            return self.tls
+        return bool(self.ca_file or self.cert_file)
+
+
+def backoff_delay(attempt: int, initial: float, cap: float, rng: random.Random) -> float:
+    """Exponential backoff with 'equal jitter': half fixed, half random, capped."""
+    base = min(cap, initial * 2.0 ** min(attempt, 30))
+    return base / 2 + rng.uniform(0, base / 2)
+
+
+def no_delay(client: Any) -> None:
+    """paho leaves Nagle on: small QoS 1 acks and publishes then wait ~40 ms for a delayed ACK."""
+    import socket
+
+    sock = client._client.socket()
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
+
+def make_client(cfg: BusConfig, queue: asyncio.Queue[Any], offline: bytes) -> Any:
+    """An aiomqtt client for ``cfg``: persistent session, last will, manual (after-journal) ack."""
+    import aiomqtt
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    kwargs: dict[str, Any] = {}
+    if cfg.protocol == "v5":
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = cfg.session_expiry_s
+        # The broker's send window for us: unacked QoS 1 messages it may have on the wire.
+        props.ReceiveMaximum = max(1, min(65535, cfg.max_unacked))
+        kwargs.update(protocol=aiomqtt.ProtocolVersion.V5, clean_start=False, properties=props)
+    else:
+        kwargs.update(protocol=aiomqtt.ProtocolVersion.V311, clean_session=False)
+    if cfg.use_tls:
+        kwargs["tls_params"] = aiomqtt.TLSParameters(
+            ca_certs=cfg.ca_file, certfile=cfg.cert_file, keyfile=cfg.key_file
+        )
+    client = aiomqtt.Client(
+        cfg.host,
+        cfg.port,
+        username=cfg.username,
+        password=cfg.password,
+        identifier=cfg.client_id,
+        keepalive=cfg.keepalive,
+        will=aiomqtt.Will(cfg.presence_topic, offline, qos=1, retain=True),
+        # Our own queue instance, so a batch can be drained with get_nowait.
+        queue_type=cast("type[asyncio.Queue[Any]]", lambda maxsize=0: queue),
+        **kwargs,
+    )
+    paho: mqtt.Client = client._client
+    paho.manual_ack_set(True)  # PUBACK only from done(): ack after journal
+    client.pending_calls_threshold = 1_000_000  # our outbox bounds this, not a log line
+    return client
