@@ -195,7 +195,7 @@ def journal_login(core: Core, op: Any, console_id: str) -> None:
 
 def sign_in(core: Core, console_id: str, op_id: str, name: str, role: str, scope: str, password: str) -> Any:
     """Make sure the (demo / trainee) account exists and journal its login on this console."""
-    from console.ui.main_window import Operator
+    from console.ui.operator import Operator
 
     if core.store.check_login(op_id, password) is None:
         core.store.add_operator(op_id, name, role, scope, password)

@@ -12,6 +12,7 @@ import msgspec
 from console.domain.effects import Alert, CommandRefused
 from console.domain.incident import Incident
 from console.domain.supervision import Ticket
+from console.domain.world import World
 
 T = TypeVar("T")
 
@@ -48,3 +49,19 @@ class Delta(msgspec.Struct, kw_only=True):
 def copy_struct(obj: T) -> T:
     """A deep copy through msgpack: safe to hand to another thread."""
     return msgspec.msgpack.decode(msgspec.msgpack.encode(obj), type=type(obj))
+
+
+def changed_since_last(
+    w: World, alerts: list[Alert], refusals: list[CommandRefused], status: Status
+) -> Delta:
+    """What changed in ``w`` since the last delta (its dirty sets, which this empties), as copies
+    safe to hand to the UI thread."""
+    incs, tickets, households = w.take_dirty()
+    return Delta(
+        incidents=[copy_struct(w.incidents[i]) for i in sorted(incs)],
+        tickets=[copy_struct(w.tickets[t]) for t in sorted(tickets)],
+        bands={code: w.band_of(code) for code in households if code in w.register.households},
+        alerts=alerts,
+        refusals=refusals,
+        status=status,
+    )

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import logging
 import queue
-import statistics
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -24,19 +22,15 @@ import msgspec
 
 from console.app.beats import BeatBuffer
 from console.app.changes import Changes
-from console.app.delta import Delta, Status, copy_struct
+from console.app.delta import Status, changed_since_last
 from console.app.engine_state import Checkpointer
+from console.app.intake import Intake
 from console.app.ports import Clock, Journal, JournalError, Message, Publisher, UiSink
 from console.domain import events as ev
 from console.domain.codec import (
-    Rejected,
-    beat_of,
-    decode_device,
-    decode_receipt,
     encode_notify,
     notify_req_topic,
 )
-from console.domain.deadlines import NS
 from console.domain.effects import Alert, CommandRefused, Effect, PublishRequest
 from console.domain.world import World
 
@@ -114,13 +108,11 @@ class Engine:
         self.checkpoints = checkpoints  # engine state saved now and then: a fast start (engine_state.py)
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self._seen: set[str] = set()
+        self.intake = Intake()  # decodes, deduplicates and counts what the bus delivers
         self._last_at = 0
         self._pending: list[ev.AnyEvent] = []  # applied, not yet journaled
         self._pending_done: list[Callable[[], None]] = []
         self._journal_error = ""
-        self._stats = {"received": 0, "duplicates": 0, "rejected": 0}
-        self._offsets: deque[float] = deque(maxlen=101)
         self._last_flush = 0
         self._alerts: list[Alert] = []
         self._refusals: list[CommandRefused] = []
@@ -146,12 +138,12 @@ class Engine:
         cp = self.checkpoints.restore(self.world) if self.checkpoints is not None else None
         if cp is not None:
             self._last_seq, self._last_at = cp.last_seq, cp.last_at
-            self._seen, self._own_opened = cp.seen, cp.own_opened
+            self.intake.seen, self._own_opened = cp.seen, cp.own_opened
             log.info("engine state from the checkpoint at seq %d; folding the records after it", cp.last_seq)
         for rec in self.journal.read(self._last_seq + 1):
             e = ev.decode(rec.body)
             if isinstance(e, ev.DeviceEvent):
-                self._seen.add(e.key)
+                self.intake.seen.add(e.key)
             before = self.world.next_incident
             self.world.apply(e)
             if rec.console == self.console_id and self.world.next_incident != before:
@@ -248,8 +240,8 @@ class Engine:
             self.changes.bump()
 
     def _announce(self) -> None:
-        st = self._stats
-        key = (self._last_seq, len(self._pending), st["received"], st["duplicates"], st["rejected"])
+        i = self.intake
+        key = (self._last_seq, len(self._pending), i.received, i.duplicates, i.rejected)
         if key != self._announced:
             self._announced = key
             self.changes.bump()
@@ -269,7 +261,7 @@ class Engine:
             self.world,
             last_seq=self._last_seq,
             last_at=self._last_at,
-            seen=self._seen,
+            seen=self.intake.seen,
             own_opened=self._own_opened,
             wait=wait,
         )
@@ -313,32 +305,7 @@ class Engine:
                 item.fut.set_exception(exc)
 
     def _bus_batch(self, b: _BusBatch) -> None:
-        out: list[ev.AnyEvent] = []
-        beats: dict[str, list[ev.Beat]] = {}
-        for m in b.messages:
-            self._stats["received"] += 1
-            at = self._now()
-            topic = m.topic
-            if topic.endswith("/receipt"):
-                r = decode_receipt(m.payload)
-                if isinstance(r, Rejected):
-                    out.append(self._quarantine(at, topic, r, m.payload))
-                else:
-                    out.append(ev.NotifyReceipt(at=at, req=r.req, status=r.status, detail=r.detail))
-                continue
-            d = decode_device(topic, m.payload, at)
-            if isinstance(d, Rejected):
-                out.append(self._quarantine(at, topic, d, m.payload))
-                continue
-            self._offsets.append((d.at - d.ts) / NS)
-            if d.evt == "heartbeat":
-                beats.setdefault(d.township, []).append(beat_of(d))
-                continue
-            if d.key in self._seen:
-                self._stats["duplicates"] += 1
-                continue
-            self._seen.add(d.key)
-            out.append(d)
+        out, beats = self.intake.sort(b.messages, self._now)
         if out:
             # Alarms and everything else are journaled and applied now, in their own transaction:
             # they never wait behind heartbeats.
@@ -355,13 +322,6 @@ class Engine:
             return
         events, dones = self.beats.take(self._now())
         self._commit(events, _all(dones))
-
-    def _quarantine(self, at: int, topic: str, r: Rejected, payload: bytes) -> ev.Quarantined:
-        self._stats["rejected"] += 1
-        log.debug("rejected payload on %s: %s %s", topic, r.reason, r.detail)
-        return ev.Quarantined(
-            at=at, topic=topic[:256], reason=r.reason, detail=r.detail[:256], head=payload[:512]
-        )
 
     def _commit(self, events: list[ev.AnyEvent], done: Callable[[], None] | None) -> None:
         """Journal, then apply, then effects; acknowledge only what is durable."""
@@ -494,7 +454,6 @@ class Engine:
 
     def status(self) -> Status:
         w = self.world
-        offset = statistics.median(self._offsets) if len(self._offsets) >= 5 else None
         return Status(
             now=self.clock.now_ns(),
             bus=w.bus_state,
@@ -502,12 +461,12 @@ class Engine:
             journal="failing" if self._pending or self._journal_error else "ok",
             journal_error=self._journal_error,
             pending=len(self._pending),
-            received=self._stats["received"],
-            duplicates=self._stats["duplicates"],
-            rejected=self._stats["rejected"],
+            received=self.intake.received,
+            duplicates=self.intake.duplicates,
+            rejected=self.intake.rejected,
             quarantine=dict(w.quarantine),
             unknown_heartbeats=w.counters.get("unknown_heartbeats", 0),
-            clock_offset_s=offset,
+            clock_offset_s=self.intake.clock_offset_s(),
             open_incidents=len(w.open_by_household),
             open_tickets=len(w.open_ticket),
             last_seq=self._last_seq,
@@ -524,16 +483,6 @@ class Engine:
         if not force and not urgent and now - self._last_flush < FLUSH_INTERVAL_NS:
             return
         self._last_flush = now
-        incs, tickets, households = self.world.take_dirty()
-        w = self.world
-        bands = {code: w.band_of(code) for code in households if code in w.register.households}
-        delta = Delta(
-            incidents=[copy_struct(w.incidents[i]) for i in sorted(incs)],
-            tickets=[copy_struct(w.tickets[t]) for t in sorted(tickets)],
-            bands=bands,
-            alerts=self._alerts,
-            refusals=self._refusals,
-            status=self.status(),
-        )
+        delta = changed_since_last(self.world, self._alerts, self._refusals, self.status())
         self._alerts, self._refusals = [], []
         self.sink.deliver(delta)

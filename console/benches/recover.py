@@ -97,7 +97,7 @@ def run(argv: list[str]) -> dict[str, Any]:
             full.world,
             last_seq=last_seq,
             last_at=full._last_at,
-            seen=full._seen,
+            seen=full.intake.seen,
             own_opened=full._own_opened,
             wait=True,
         )

@@ -34,7 +34,7 @@ LAZY_MODULES = (
     "console.io.bus",
     "console.io.broker",
     "console.io.store.store",
-    "console.entry.audit",
+    "console.reports.build",
     "console.ui.main_window",
     "console.ui.map.widget",
     "console.ui.sound",
@@ -237,11 +237,11 @@ def check_journal(ctx: Context) -> str:
 
 
 def check_imports(ctx: Context) -> str:
-    from console.cli import SUBCOMMANDS
+    from console.cli import SUBCOMMANDS, module_of
 
     failed: list[str] = []
     absent: list[str] = []
-    modules = sorted({m for m, _ in SUBCOMMANDS.values()}) + list(LAZY_MODULES)
+    modules = sorted({module_of(name) for name in SUBCOMMANDS}) + list(LAZY_MODULES)
     for name in modules:
         try:
             importlib.import_module(name)

@@ -22,7 +22,7 @@ def main(argv: list[str]) -> int:
         return 2
     from console import bootstrap
     from console.ui.login import LoginDialog
-    from console.ui.main_window import Operator
+    from console.ui.operator import Operator
 
     bootstrap.setup_logging()
     app = bootstrap.gui_app(settings.locale)

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 import socket
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
 from console.app.changes import Changes
@@ -34,10 +34,13 @@ from console.io.bus_config import (
     CONNECTED,
     RECONNECTING,
     BusConfig,
+    BusCounters,
     Inbound,
     backoff_delay,
     make_client,
     no_delay,
+    payload_bytes,
+    rfc3339,
 )
 
 log = logging.getLogger(__name__)
@@ -64,26 +67,6 @@ class _Outgoing:
     retain: bool
 
 
-@dataclass
-class _Counters:
-    received: int = 0
-    acked: int = 0
-    in_flight: int = 0
-    batches: int = 0
-    stale_acks: int = 0
-    published: int = 0
-    publish_dropped: int = 0
-    publish_failed: int = 0
-    reconnects: int = 0
-    connects: int = 0
-    callback_errors: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
-
-
-def _rfc3339(ns: int) -> str:
-    return datetime.fromtimestamp(ns / 1e9, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 class BusClient:
     """Subscribes by scope, delivers batches, acks after ``done()``, reconnects forever."""
 
@@ -102,7 +85,7 @@ class BusClient:
         self._lock = threading.Lock()
         self.changes = Changes()  # bumped on every change of the counters or the state
         self._outbox: deque[_Outgoing] = deque()
-        self._c = _Counters()
+        self._c = BusCounters()
         self._state = RECONNECTING
         self._state_since_ns = 0
         self._thread: threading.Thread | None = None
@@ -160,20 +143,9 @@ class BusClient:
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
-            c = self._c
             return {
-                "received": c.received,
-                "acked": c.acked,
-                "in_flight": c.in_flight,
-                "batches": c.batches,
-                "stale_acks": c.stale_acks,
-                "published": c.published,
+                **dataclasses.asdict(self._c),
                 "publish_queued": len(self._outbox),
-                "publish_dropped": c.publish_dropped,
-                "publish_failed": c.publish_failed,
-                "connects": c.connects,
-                "reconnects": c.reconnects,
-                "callback_errors": c.callback_errors,
                 "state": self._state,
                 "state_since_ns": self._state_since_ns,
             }
@@ -351,7 +323,7 @@ class BusClient:
             self._deliver(raw, generation)
 
     def _deliver(self, raw: list[Any], generation: int) -> None:
-        batch = [Inbound(m.topic.value, self._payload_bytes(m.payload), m.qos) for m in raw]
+        batch = [Inbound(m.topic.value, payload_bytes(m.payload), m.qos) for m in raw]
         token = _AckToken(generation, [(m.mid, m.qos) for m in raw if m.qos > 0], len(batch))
         with self._lock:
             self._c.received += len(batch)
@@ -385,16 +357,6 @@ class BusClient:
                 break
         if raw and self._stop_mode != "abort":
             self._deliver(raw, generation)
-
-    @staticmethod
-    def _payload_bytes(payload: Any) -> bytes:
-        if isinstance(payload, bytes):
-            return payload
-        if isinstance(payload, bytearray):
-            return bytes(payload)
-        if isinstance(payload, str):
-            return payload.encode()
-        return b"" if payload is None else str(payload).encode()
 
     def _ack(self, token: _AckToken) -> None:
         """Loop thread: PUBACK every message of a journaled batch, if its connection lives."""
@@ -449,7 +411,7 @@ class BusClient:
                 await asyncio.sleep(1.0)  # production code: do not spin on a sick connection
 
     def _presence_payload(self, state: str) -> bytes:
-        ts = _rfc3339(self._clock.now_ns())
+        ts = rfc3339(self._clock.now_ns())
         return f'{{"state":"{state}","ts":"{ts}"}}'.encode()
 
     # --- status --------------------------------------------------------------------------

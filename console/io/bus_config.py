@@ -1,4 +1,4 @@
-"""The bus client's settings, what it delivers, and how its MQTT client is made.
+"""The bus client's settings, what it delivers and counts, and how its MQTT client is made.
 
 ``make_client`` is where the delivery guarantees are set: a persistent session (MQTT 3.1.1
 ``clean_session=False`` or v5 ``SessionExpiryInterval``), a retained last will, and paho's
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
 CONNECTED = "connected"
@@ -128,3 +129,35 @@ def make_client(cfg: BusConfig, queue: asyncio.Queue[Any], offline: bytes) -> An
     paho.manual_ack_set(True)  # PUBACK only from done(): ack after journal
     client.pending_calls_threshold = 1_000_000  # our outbox bounds this, not a log line
     return client
+
+
+@dataclass
+class BusCounters:
+    """What the bus client counts (its ``stats()``)."""
+
+    received: int = 0
+    acked: int = 0
+    in_flight: int = 0
+    batches: int = 0
+    stale_acks: int = 0
+    published: int = 0
+    publish_dropped: int = 0
+    publish_failed: int = 0
+    reconnects: int = 0
+    connects: int = 0
+    callback_errors: int = 0
+
+
+def payload_bytes(payload: Any) -> bytes:
+    """An aiomqtt payload (bytes, bytearray, str, number or None) as bytes."""
+    if isinstance(payload, bytes):
+        return payload
+    if isinstance(payload, bytearray):
+        return bytes(payload)
+    if isinstance(payload, str):
+        return payload.encode()
+    return b"" if payload is None else str(payload).encode()
+
+
+def rfc3339(ns: int) -> str:
+    return datetime.fromtimestamp(ns / 1e9, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

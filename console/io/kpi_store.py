@@ -187,7 +187,7 @@ class KpiCursor:
 
     def _rows(self, after: int, now: int | None, to_seq: int | None) -> Generator[Row, None, None]:
         """(seq, at, hash, body) of records with seq > after (at <= now, seq <= to_seq), in order.
-        SQLite reads straight off the DBAPI cursor, as reports.read_bodies does."""
+        SQLite reads straight off the DBAPI cursor (journal.sqlite_rows), as the reports do."""
         if self.store.dialect == "sqlite":
             # "+at_ns": keep the planner on the seq (rowid) range, never the at_ns index + a sort
             sql = "SELECT seq, at_ns, hash, body FROM journal WHERE seq > ?"

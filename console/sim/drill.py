@@ -3,7 +3,7 @@
 A scenario is a header line ``{"scenario", "title_zh", "title_en", "district", ...}`` and then
 one line per message ``{"after_s", "township", "dev", "payload", "note"?}``, the payload being
 a v1 device payload without ``ts``: ``ts`` is the real time of publishing and ids get a run
-suffix, so a drill can be run again and again against the same console (docs/drills.md).
+suffix, so a drill can be run again and again against the same console (docs/register.md, section 5).
 
 ``load_scenario`` and the builders are pure (stdlib + msgspec + console.domain); paho is
 imported only when a drill is actually published.

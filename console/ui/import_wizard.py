@@ -1,7 +1,8 @@
 """Register import wizard: pick a file, watch it being checked and saved, read the errors.
 
-The UI never writes the store and never imports console.io: bootstrap hands in ``run_import``
-(``console.io.registry_import.import_file`` bound to the store). It runs on a worker thread;
+The UI never writes the store and never imports console.io: ``bootstrap.importer_for`` makes
+``run_import`` (``console.io.registry_import.import_file`` bound to the store) and the main
+window hands it to the wizard. It runs on a worker thread;
 progress arrives as queued signals, so the window keeps painting through a 30,000-row file.
 """
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -15,8 +14,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QSplitter,
     QTableView,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -31,20 +28,13 @@ from console.domain.supervision import Ticket
 from console.domain.world import World
 from console.ui import words
 from console.ui.household_view import HouseholdFile
-from console.ui.incident_panel import IncidentPanel, hhmmss
+from console.ui.incident_panel import IncidentPanel
+from console.ui.operator import Operator
 from console.ui.qtsink import QtSink
 from console.ui.queue_model import QueueModel
 from console.ui.sound import AlertSound
-
-CLOCK_OFF_S = 5.0
-
-
-@dataclass
-class Operator:
-    id: str
-    role: str  # township_officer | district_officer | admin
-    scope: str  # township code or "*"
-    name: str = ""
+from console.ui.status_view import StatusView
+from console.ui.ticket_table import TicketTable
 
 
 class _Results(QObject):
@@ -77,7 +67,6 @@ class MainWindow(QMainWindow):
         self.mode = mode
         self.clock = engine.clock
         self.status: Status | None = None
-        self.tickets: dict[int, Ticket] = {}
         self.refusals_shown = 0
         self.house_file: HouseholdFile | None = None
         self._results = _Results()
@@ -90,13 +79,8 @@ class MainWindow(QMainWindow):
             title += " — " + self.tr("REPLAY")
         self.setWindowTitle(f"{title} — {operator.name or operator.id}")
 
-        self.banner = QLabel("")
-        self.banner.setObjectName("banner")
-        self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.banner.setStyleSheet(
-            "background:#b71c1c;color:white;font-size:18px;font-weight:bold;padding:8px;"
-        )
-        self.banner.hide()
+        self.status_view = StatusView(mode, self)
+        self.banner = self.status_view.banner
         self.mode_mark = QLabel(
             self.tr("TRAINING — no real SMS or calls")
             if mode == "training"
@@ -126,20 +110,7 @@ class MainWindow(QMainWindow):
         self.table.clicked.connect(lambda idx: self.select(self.queue.rows[idx.row()].id))
         self.selected: int | None = None
 
-        self.ticket_table = QTableWidget(0, 6)
-        self.ticket_table.setObjectName("tickets")
-        self.ticket_table.setHorizontalHeaderLabels(
-            [
-                self.tr("Ticket"),
-                self.tr("Household"),
-                self.tr("Device"),
-                self.tr("Trouble"),
-                self.tr("Opened"),
-                self.tr("Due"),
-            ]
-        )
-        self.ticket_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.ticket_table.horizontalHeader().setStretchLastSection(True)
+        self.ticket_table = TicketTable(operator.scope)
 
         left = QTabWidget()
         left.setObjectName("leftTabs")
@@ -192,8 +163,7 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.banner)
         lay.addWidget(split, 1)
         self.setCentralWidget(central)
-        self.counters = QLabel("")
-        self.counters.setObjectName("counters")
+        self.counters = self.status_view.counters
         self.statusBar().addPermanentWidget(self.counters)
 
         self.sound = AlertSound(self)
@@ -445,60 +415,14 @@ class MainWindow(QMainWindow):
             self.update_banner()
 
     def update_tickets(self, tickets: list[Ticket]) -> None:
-        for t in tickets:
-            if t.closed is None and (self.op.scope == "*" or t.township == self.op.scope):
-                self.tickets[t.id] = t
-            else:
-                self.tickets.pop(t.id, None)
-        rows = sorted(self.tickets.values(), key=lambda t: t.due)
-        self.ticket_table.setRowCount(len(rows))
-        for r, t in enumerate(rows):
-            cells = [f"#{t.id}", t.household, t.dev, words.ticket(t.kind), hhmmss(t.opened), hhmmss(t.due)]
-            for c, text in enumerate(cells):
-                self.ticket_table.setItem(r, c, QTableWidgetItem(text))
-        self.left_tabs.setTabText(1, self.tr("Maintenance (%n)", "", len(rows)))
+        shown = self.ticket_table.update_tickets(tickets)
+        self.left_tabs.setTabText(1, self.tr("Maintenance (%n)", "", shown))
 
     def blind_reasons(self) -> list[str]:
-        s = self.status
-        if s is None:
-            return []
-        out: list[str] = []
-        if s.bus in ("reconnecting", "blind", "unknown") and self.mode == "live":
-            out.append(
-                self.tr("ALARM BUS LOST — this console may not hear alarms (%s)") % words.bus_state(s.bus)
-            )
-        if s.journal != "ok":
-            out.append(
-                self.tr("JOURNAL NOT WRITABLE — %n event(s) held in memory", "", s.pending)
-                + f" ({s.journal_error})"
-            )
-        if s.clock_offset_s is not None and abs(s.clock_offset_s) > CLOCK_OFF_S:
-            out.append(self.tr("CLOCK OFF by %s s — check the time source") % f"{s.clock_offset_s:+.0f}")
-        return out
+        return self.status_view.reasons(self.status)
 
     def update_banner(self) -> None:
-        reasons = self.blind_reasons()
-        if reasons:
-            self.banner.setText("\n".join(reasons))
-            self.banner.show()
-        else:
-            self.banner.hide()
-        s = self.status
-        if s is not None:
-            q = ", ".join(f"{words.reason(k)} {v}" for k, v in sorted(s.quarantine.items())) or "0"
-            self.counters.setText(
-                self.tr(
-                    "received %1 · duplicates %2 · rejected %3 [%4] · unknown heartbeats %5 · open %6 · tickets %7 · journal #%8"
-                )
-                .replace("%1", str(s.received))
-                .replace("%2", str(s.duplicates))
-                .replace("%3", str(s.rejected))
-                .replace("%4", q)
-                .replace("%5", str(s.unknown_heartbeats))
-                .replace("%6", str(s.open_incidents))
-                .replace("%7", str(s.open_tickets))
-                .replace("%8", str(s.last_seq))
-            )
+        self.status_view.show(self.status)
 
     def on_second(self) -> None:
         self.queue.tick()

@@ -261,30 +261,6 @@
         <translation>回放模式 — 只读</translation>
     </message>
     <message>
-        <source>Ticket</source>
-        <translation>工单</translation>
-    </message>
-    <message>
-        <source>Household</source>
-        <translation>住户</translation>
-    </message>
-    <message>
-        <source>Device</source>
-        <translation>设备</translation>
-    </message>
-    <message>
-        <source>Trouble</source>
-        <translation>异常</translation>
-    </message>
-    <message>
-        <source>Opened</source>
-        <translation>发起时间</translation>
-    </message>
-    <message>
-        <source>Due</source>
-        <translation>时限</translation>
-    </message>
-    <message>
         <source>Alarm queue</source>
         <translation>警情队列</translation>
     </message>
@@ -349,24 +325,6 @@
         <translation>
             <numerusform>运维工单（%n）</numerusform>
         </translation>
-    </message>
-    <message>
-        <source>ALARM BUS LOST — this console may not hear alarms (%s)</source>
-        <translation>报警总线中断 — 本终端可能收不到报警（%s）</translation>
-    </message>
-    <message numerus="yes">
-        <source>JOURNAL NOT WRITABLE — %n event(s) held in memory</source>
-        <translation>
-            <numerusform>日志无法写入 — %n 条事件暂存于内存</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>CLOCK OFF by %s s — check the time source</source>
-        <translation>时钟偏差 %s 秒 — 请检查授时源</translation>
-    </message>
-    <message>
-        <source>received %1 · duplicates %2 · rejected %3 [%4] · unknown heartbeats %5 · open %6 · tickets %7 · journal #%8</source>
-        <translation>已接收 %1 · 重复 %2 · 拒收 %3 [%4] · 未知心跳 %5 · 在办警情 %6 · 工单 %7 · 日志 #%8</translation>
     </message>
     <message>
         <source>New alarm</source>
@@ -522,6 +480,54 @@
     <message>
         <source>open %1 · incidents %2 · 1′ met %3% · 5′ met %4% · 30′ met %5% · tickets %6 · offline %7</source>
         <translation>在办 %1 · 警情 %2 · 1′达标 %3% · 5′达标 %4% · 30′达标 %5% · 工单 %6 · 离线 %7</translation>
+    </message>
+</context>
+<context>
+    <name>StatusView</name>
+    <message>
+        <source>ALARM BUS LOST — this console may not hear alarms (%s)</source>
+        <translation>报警总线中断 — 本终端可能收不到报警（%s）</translation>
+    </message>
+    <message numerus="yes">
+        <source>JOURNAL NOT WRITABLE — %n event(s) held in memory</source>
+        <translation>
+            <numerusform>日志无法写入 — %n 条事件暂存于内存</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>CLOCK OFF by %s s — check the time source</source>
+        <translation>时钟偏差 %s 秒 — 请检查授时源</translation>
+    </message>
+    <message>
+        <source>received %1 · duplicates %2 · rejected %3 [%4] · unknown heartbeats %5 · open %6 · tickets %7 · journal #%8</source>
+        <translation>已接收 %1 · 重复 %2 · 拒收 %3 [%4] · 未知心跳 %5 · 在办警情 %6 · 工单 %7 · 日志 #%8</translation>
+    </message>
+</context>
+<context>
+    <name>TicketTable</name>
+    <message>
+        <source>Ticket</source>
+        <translation>工单</translation>
+    </message>
+    <message>
+        <source>Household</source>
+        <translation>住户</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Trouble</source>
+        <translation>异常</translation>
+    </message>
+    <message>
+        <source>Opened</source>
+        <translation>发起时间</translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation>时限</translation>
     </message>
 </context>
 <context>

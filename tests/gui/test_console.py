@@ -19,11 +19,12 @@ from console.domain.codec import device_topic
 from console.sim.district import generate
 from console.sim.traffic import payload
 from console.ui.dialogs import DispatchDialog, ValuesDialog
-from console.ui.main_window import MainWindow, Operator
+from console.ui.main_window import MainWindow
+from console.ui.operator import Operator
 from console.ui.qtsink import QtSink
 from tests.fixtures.brokers import publish_paho
+from tests.support import NS
 
-NS = 1_000_000_000
 _ids = itertools.count(1)
 
 

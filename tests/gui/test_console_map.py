@@ -20,8 +20,9 @@ from console.domain import events as ev
 from console.domain.codec import device_topic
 from console.sim.district import generate
 from console.sim.traffic import payload
-from console.ui.main_window import MainWindow, Operator
+from console.ui.main_window import MainWindow
 from console.ui.map.widget import MapView
+from console.ui.operator import Operator
 from console.ui.qtsink import QtSink
 from tests.fixtures.brokers import publish_paho
 

@@ -106,7 +106,6 @@ class MainWindow(QWidget):
         self.setWindowTitle(self.tr("Guardian Console 守护台"))
         self.queue_tab = self.tr("Alarm queue")
         self.tickets_tab = self.tr("Maintenance (%n)", "", 3)
-        self.pending = self.tr("JOURNAL NOT WRITABLE — %n event(s) held in memory", "", 12)
 
 
 def test_zh_cn_translates_words_windows_plurals_and_the_map(zh: QApplication, qtbot: Any) -> None:
@@ -126,7 +125,10 @@ def test_zh_cn_translates_words_windows_plurals_and_the_map(zh: QApplication, qt
     assert win.windowTitle() == "守护台"
     assert win.queue_tab == "警情队列"
     assert win.tickets_tab == "运维工单（3）"
-    assert win.pending == "日志无法写入 — 12 条事件暂存于内存"
+    from console.ui.status_view import StatusView
+
+    pending = StatusView("live").tr("JOURNAL NOT WRITABLE — %n event(s) held in memory", "", 12)
+    assert pending == "日志无法写入 — 12 条事件暂存于内存"
 
     login = LoginDialog(lambda _user, _password: None)
     qtbot.addWidget(login)

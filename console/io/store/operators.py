@@ -21,7 +21,9 @@ _hasher = PasswordHasher()
 _DUMMY: Final = _hasher.hash("guardian-console-dummy-password")
 
 
-class Operator(NamedTuple):
+class Account(NamedTuple):
+    """An operator account as the store keeps it (the signed-in operator is console.ui.operator.Operator)."""
+
     id: str
     name: str
     role: str
@@ -45,7 +47,7 @@ def validate(id_: str, name: str, role: str, scope: str, password: str) -> None:
         raise ValueError(f"password must be at least {MIN_PASSWORD} characters")
 
 
-def add_operator(engine: Engine, id_: str, name: str, role: str, scope: str, password: str) -> Operator:
+def add_operator(engine: Engine, id_: str, name: str, role: str, scope: str, password: str) -> Account:
     validate(id_, name, role, scope, password)
     row = {
         "id": id_,
@@ -63,10 +65,10 @@ def add_operator(engine: Engine, id_: str, name: str, role: str, scope: str, pas
         raise ValueError(f"operator {id_!r} already exists") from exc
     except (DBAPIError, OSError) as exc:
         raise classify(exc) from exc
-    return Operator(id_, name.strip(), role, scope)
+    return Account(id_, name.strip(), role, scope)
 
 
-def check_login(engine: Engine, id_: str, password: str) -> Operator | None:
+def check_login(engine: Engine, id_: str, password: str) -> Account | None:
     """The operator if ``password`` is right and the account active, else None."""
     try:
         with engine.connect() as conn:
@@ -86,7 +88,7 @@ def check_login(engine: Engine, id_: str, password: str) -> Operator | None:
                 conn.execute(update(_O).where(_O.c.id == id_).values(pw_hash=_hasher.hash(password)))
         except (DBAPIError, OSError):
             pass  # a stale hash is still a valid hash; the login stands
-    return Operator(row.id, row.name, row.role, row.scope, bool(row.active))
+    return Account(row.id, row.name, row.role, row.scope, bool(row.active))
 
 
 def set_active(engine: Engine, id_: str, active: bool) -> bool:
@@ -98,10 +100,10 @@ def set_active(engine: Engine, id_: str, active: bool) -> bool:
     return bool(n)
 
 
-def list_operators(engine: Engine) -> list[Operator]:
+def list_operators(engine: Engine) -> list[Account]:
     try:
         with engine.connect() as conn:
             rows = conn.execute(select(_O).order_by(_O.c.id)).all()
     except (DBAPIError, OSError) as exc:
         raise classify(exc) from exc
-    return [Operator(r.id, r.name, r.role, r.scope, bool(r.active)) for r in rows]
+    return [Account(r.id, r.name, r.role, r.scope, bool(r.active)) for r in rows]

@@ -27,7 +27,7 @@ from console.io.store.db import (
 )
 from console.io.store.errors import JournalError, classify
 from console.io.store.journal import SqlJournal
-from console.io.store.operators import Operator
+from console.io.store.operators import Account
 from console.io.store.quarantine import QuarantineRow
 
 log = logging.getLogger(__name__)
@@ -104,13 +104,13 @@ class SqlStore:
 
     # --- operators -----------------------------------------------------------------------
 
-    def add_operator(self, id_: str, name: str, role: str, scope: str, password: str) -> Operator:
+    def add_operator(self, id_: str, name: str, role: str, scope: str, password: str) -> Account:
         return operators.add_operator(self.engine, id_, name, role, scope, password)
 
-    def check_login(self, id_: str, password: str) -> Operator | None:
+    def check_login(self, id_: str, password: str) -> Account | None:
         return operators.check_login(self.engine, id_, password)
 
-    def list_operators(self) -> list[Operator]:
+    def list_operators(self) -> list[Account]:
         return operators.list_operators(self.engine)
 
     def set_operator_active(self, id_: str, active: bool) -> bool:
