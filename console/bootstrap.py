@@ -10,7 +10,8 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,6 +182,40 @@ def local_settings(host: str, port: int, console_id: str, **kw: Any) -> Settings
         console_id=console_id,
         **kw,
     )
+
+
+@dataclass
+class LocalRun:
+    """A console on its own loopback broker (demo, training) and the child processes it started;
+    ``local_run`` stops them all, and the core, however the run ends."""
+
+    workdir: Path
+    host: str
+    port: int
+    children: list[Any] = field(default_factory=list)
+    core: Core | None = None
+
+    def child(self, args: list[str], log_name: str) -> None:
+        """Start ``python -m console *args`` (log in the work dir) for the length of the run."""
+        from console.io.processes import start_child
+
+        self.children.append(start_child(args, self.workdir / log_name))
+
+
+@contextmanager
+def local_run(workdir: Path) -> Iterator[LocalRun]:
+    """The embedded broker in its own process; on exit the children (broker last) and the core stop."""
+    from console.io.processes import start_broker, stop_children
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    broker, host, port = start_broker(workdir)
+    run = LocalRun(workdir, host, port, [broker])
+    try:
+        yield run
+    finally:
+        stop_children(run.children)
+        if run.core is not None:
+            run.core.stop()
 
 
 # --- operators --------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ SMS / voice gateway, each in its own process) and the console, logged in as the 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -25,50 +24,30 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     from console import bootstrap
     from console.io.broker import DEMO_PASSWORD, DEMO_USERNAME
-    from console.io.processes import start_broker, start_child, stop_children
     from console.sim.district import generate
 
     bootstrap.setup_logging()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="guardian-demo-"))
-    workdir.mkdir(parents=True, exist_ok=True)
     print(f"demo: working in {workdir}", flush=True)
-    children: list[subprocess.Popen[bytes]] = []
-    core = None
-    try:
-        broker, host, port = start_broker(workdir)
-        children.append(broker)
-        creds = ["--username", DEMO_USERNAME, "--password", DEMO_PASSWORD]
+    with bootstrap.local_run(workdir) as run:
         settings = bootstrap.local_settings(
-            host, port, "demo", db_url=f"sqlite:///{workdir / 'journal.sqlite'}", locale=args.locale
+            run.host, run.port, "demo", db_url=f"sqlite:///{workdir / 'journal.sqlite'}", locale=args.locale
         )
         app = bootstrap.gui_app(settings.locale)
         register = generate(seed=args.seed, households=args.households)
         sink = bootstrap.ui_sink()
-        core = bootstrap.build_core(settings, register=register, sink=sink)
+        run.core = core = bootstrap.build_core(settings, register=register, sink=sink)
         op = bootstrap.sign_in(
             core, settings.console_id, "demo", "演示值班员", "district_officer", "*", "demo-officer"
         )
-        common = ["--host", host, "--port", str(port), *creds, "--district", "SIM"]
-        children.append(start_child(["gateway", *common, "--speed", "4"], workdir / "gateway.log"))
+        common = ["--host", run.host, "--port", str(run.port), "--username", DEMO_USERNAME]
+        common += ["--password", DEMO_PASSWORD, "--district", "SIM"]
+        run.child(["gateway", *common, "--speed", "4"], "gateway.log")
         sim = ["simulate", *common, "--households", str(args.households), "--seed", str(args.seed)]
-        sim += [
-            "--rate",
-            str(args.rate),
-            "--heartbeats-per-s",
-            "200",
-            "--bad-ratio",
-            "0.01",
-            "--dup-ratio",
-            "0.01",
-            "--quiet",
-        ]
-        sim += ["--storm", str(args.storm or 12), "--storm-window", "8"]
-        children.append(start_child(sim, workdir / "simulate.log"))
+        sim += ["--rate", str(args.rate), "--heartbeats-per-s", "200", "--bad-ratio", "0.01"]
+        sim += ["--dup-ratio", "0.01", "--quiet", "--storm", str(args.storm or 12), "--storm-window", "8"]
+        run.child(sim, "simulate.log")
         w, h = (int(x) for x in args.size.lower().split("x"))
         rc = bootstrap.run_console(core, sink, op, "live", args.duration, args.screenshot, (w, h))
         del app
         return rc
-    finally:
-        stop_children(children)
-        if core is not None:
-            core.stop()

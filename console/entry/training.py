@@ -13,7 +13,7 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 TRAINEE: Final = ("trainee", "培训学员", "district_officer", "*", "training")
 
@@ -29,32 +29,27 @@ def main(argv: list[str]) -> int:
     from console import bootstrap
     from console.config import TrainingError, training_settings
     from console.io.broker import DEMO_PASSWORD, DEMO_USERNAME
-    from console.io.processes import start_broker, start_child, stop_children
     from console.sim.district import generate
 
     bootstrap.setup_logging()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="guardian-training-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    children: list[Any] = []
-    core = None
-    try:
-        broker, host, port = start_broker(workdir)
-        children.append(broker)
-        base = bootstrap.local_settings(host, port, "training")
+    with bootstrap.local_run(workdir) as run:
+        host, port = run.host, run.port
         try:
-            settings = training_settings(base)
+            settings = training_settings(bootstrap.local_settings(host, port, "training"))
         except TrainingError as exc:
             print(f"training: {exc}", file=sys.stderr)
             return 2
         print(f"training: journal {settings.journal_url()}, broker {host}:{port}", flush=True)
         app = bootstrap.gui_app(settings.locale)
         sink = bootstrap.ui_sink()
-        core = bootstrap.build_core(settings, register=generate(households=args.households), sink=sink)
+        register = generate(households=args.households)
+        run.core = core = bootstrap.build_core(settings, register=register, sink=sink)
         op = bootstrap.sign_in(core, "training", *TRAINEE)
         if args.scenario:
             drill = ["drill", args.scenario, "--host", host, "--port", str(port)]
             drill += ["--username", DEMO_USERNAME, "--password", DEMO_PASSWORD, "--speed", str(args.speed)]
-            children.append(start_child(drill, workdir / "drill.log"))
+            run.child(drill, "drill.log")
         else:
             print(
                 f"training: run a drill with: python -m console drill NAME --port {port} "
@@ -64,7 +59,3 @@ def main(argv: list[str]) -> int:
         rc = bootstrap.run_console(core, sink, op, "training", args.duration, None)
         del app
         return rc
-    finally:
-        stop_children(children)
-        if core is not None:
-            core.stop()

@@ -54,7 +54,7 @@ def _frozen(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]
 
 
 def test_bundle_within_budget_and_selftest_passed(build_output: str) -> None:
-    from console import selftest
+    from console.diagnostics import selftest
 
     size = re.search(r"^BUNDLE_SIZE=(\d+)MB$", build_output, re.M)
     assert size is not None and int(size.group(1)) <= 450, build_output[-2000:]

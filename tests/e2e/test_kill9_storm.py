@@ -16,6 +16,7 @@ from typing import Any
 from console.domain.codec import device_topic
 from console.sim.traffic import payload
 from tests.fixtures.brokers import Lines, publish_paho, wait_until
+from tests.support import T0
 
 ROOT = Path(__file__).resolve().parents[2]
 N = 10_000
@@ -62,7 +63,7 @@ def test_kill9_during_storm_loses_nothing_and_duplicates_nothing(mosquitto: Any,
         messages = []
         for i in range(N):
             dev = f"86{i % 2500:013d}"
-            body = payload(dev, "smoke", "alarm", 1_795_831_200_000_000_000 + i * 1000, f"storm-{i}")
+            body = payload(dev, "smoke", "alarm", T0 + i * 1000, f"storm-{i}")
             messages.append((device_topic("SIMK", "T01", dev), body))
         publisher = threading.Thread(target=publish_paho, args=(mosquitto, messages), kwargs={"timeout": 120})
         publisher.start()

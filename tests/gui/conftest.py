@@ -1,9 +1,8 @@
 """GUI-only set-up: custom URL schemes before the QApplication, and map helpers.
 
 Registering ``mbtiles://`` has to happen before pytest-qt creates the QApplication, so it is
-done here at import time. QtWebEngine on a headless box (no GPU, no OpenGL) reports its GPU
-probe failures as Qt warnings once per process; those exact messages are not failures of the
-code under test, so they are ignored for tests under tests/gui (everything else still fails).
+done here at import time. (The gui marker and the headless-WebEngine log ignores follow fixture
+use, for every folder: tests/conftest.py.)
 """
 
 from __future__ import annotations
@@ -17,20 +16,6 @@ import pytest
 from console.ui.map import register_schemes
 
 register_schemes()
-
-HEADLESS_WEBENGINE_NOISE = (
-    r"QRhiGles2: Failed to create (temporary )?context",
-    r"Failed to create RHI for backend: .*",
-    r"GPUInfo not initialized on GpuInfoUpdate",
-    r"Unable to detect GPU vendor for device: .*",
-)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    here = Path(__file__).resolve().parent
-    for item in items:
-        if here in Path(str(item.fspath)).resolve().parents:
-            item.add_marker(pytest.mark.qt_log_ignore(*HEADLESS_WEBENGINE_NOISE))
 
 
 @pytest.fixture(scope="session")

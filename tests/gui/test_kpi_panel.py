@@ -72,8 +72,8 @@ def test_console_compute_is_incremental_on_the_worker(qtbot: Any, tmp_path: Path
     each refresh folds only what was journaled since the last and draws a full fold's numbers."""
     from console.app.kpi import KpiFold
     from console.benches.kpi import SyntheticMonth
+    from console.bootstrap import kpi_for
     from console.io.store import SqlStore
-    from console.launch import kpi_for
     from console.ui.kpi_panel import KpiPanel
 
     reg = generate(seed=5, households=60)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from console.io.bus import BusConfig, backoff_delay
+from console.io.bus_config import BusConfig, backoff_delay
 
 
 def test_township_scope_and_receipts() -> None:

@@ -85,7 +85,7 @@ def tls_broker(tmp_path: Path) -> Any:
 
 def tls_config(port: int, pki: Path, console: str, password: str, **kw: Any) -> Any:
     """A BusConfig presenting the test CA, the client certificate and officer's password."""
-    from console.io.bus import BusConfig
+    from console.io.bus_config import BusConfig
 
     kw.setdefault("backoff_initial_s", 0.05)
     kw.setdefault("backoff_max_s", 0.5)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -21,14 +20,9 @@ from console.io.store import SqlStore, schema
 from console.io.store.fold_checkpoints import list_fold_checkpoints
 from console.sim.district import generate
 from console.sim.traffic import payload
+from tests.support import Msg
 
 WAIT_S = 20.0
-
-
-@dataclass(frozen=True)
-class Msg:
-    topic: str
-    payload: bytes
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,7 @@ from sqlalchemy import text
 from console.domain import events
 from console.domain.chain import GENESIS, record_hash
 from console.io.store import SqlStore, verify_engine
-
-T0 = 1_795_831_200_000_000_000
+from tests.support import T0
 
 
 def _items(n: int, start: int = 0) -> list[tuple[int, str, str, str, bytes]]:

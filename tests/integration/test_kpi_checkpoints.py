@@ -137,7 +137,7 @@ def test_checkpoints_not_confirmed_are_ignored(
 def test_reports_start_from_a_checkpoint(
     store: SqlStore, month: Month, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from console.io.reports import collect, period
+    from console.reports.data import collect, period
 
     _append(store, month.rows)
     month.compute(store, month.end + HOUR_NS)  # leaves checkpoints, as the live console does
@@ -170,7 +170,7 @@ def test_checkpoint_of_another_register_is_not_used(store: SqlStore, month: Mont
 def test_live_fold_is_fed_only_new_records(store: SqlStore, month: Month) -> None:
     """The KPI panel's compute: feed A, KPIs, feed B, KPIs == full fold of A + B; a restarted
     console starts from the newest checkpoint."""
-    from console.launch import kpi_for
+    from console.bootstrap import kpi_for
 
     rows = month.rows
     a, b = len(rows) // 3, 2 * len(rows) // 3

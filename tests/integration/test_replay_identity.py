@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,25 +23,9 @@ from console.io.store.store import SqlStore
 from console.sim.district import generate
 from console.sim.traffic import Traffic, TrafficConfig
 from tests.fixtures.brokers import Watcher, publish_paho, wait_until
+from tests.support import Msg, Publisher
 
 CAUSES = ("cooking_smoke", "real_fire", "false_alarm")
-
-
-class Collect:
-    """The live console's publisher: notification requests go here."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.sent: list[tuple[str, bytes]] = []
-
-    def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
-        with self.lock:
-            self.sent.append((topic, payload))
-
-
-class Msg:
-    def __init__(self, topic: str, payload: bytes) -> None:
-        self.topic, self.payload = topic, payload
 
 
 class LiveDay:
@@ -52,7 +35,7 @@ class LiveDay:
         self.store = SqlStore(path)
         self.store.save_register(self.register)
         self.clock = FakeClock()
-        self.pub = Collect()
+        self.pub = Publisher()  # the live console's notification requests go here
         self.moments: list[tuple[int, int, str]] = []  # (seq, at, projection hash) seen live
         self.engine = self._engine()
         cfg = TrafficConfig(
@@ -214,7 +197,7 @@ def test_seeking_shows_what_the_live_console_had_at_that_moment(day: LiveDay) ->
 
 
 def test_headless_report_timings_match_the_journal(day: LiveDay, tmp_path: Path) -> None:
-    from console.replay_cli import main
+    from console.entry.replay import main
 
     before = file_state(day.path)
     out = tmp_path / "report.json"
@@ -261,7 +244,7 @@ def test_headless_report_timings_match_the_journal(day: LiveDay, tmp_path: Path)
 
 
 def test_report_window_from_to(day: LiveDay, tmp_path: Path) -> None:
-    from console.replay_cli import local, main
+    from console.entry.replay import local, main
 
     at = day.moments[5][1]
     out = tmp_path / "window.json"
@@ -275,7 +258,7 @@ def test_report_window_from_to(day: LiveDay, tmp_path: Path) -> None:
 
 
 def test_cli_says_clearly_what_is_wrong(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from console.replay_cli import main
+    from console.entry.replay import main
 
     assert main([str(tmp_path / "missing.sqlite")]) == 1
     assert "no journal" in capsys.readouterr().err
@@ -290,7 +273,7 @@ def test_cli_says_clearly_what_is_wrong(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_replay_publishes_nothing(day: LiveDay, mosquitto: Any, tmp_path: Path) -> None:
-    from console.replay_cli import main
+    from console.entry.replay import main
 
     watcher = Watcher(mosquitto, "#")
     try:

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from console.config import Settings
-from console.training import TrainingError, training_settings
+from console.config import Settings, TrainingError, training_settings
 from tests.fixtures.brokers import wait_until
 
 
@@ -29,8 +28,8 @@ def test_drill_runs_into_the_training_console_only(
 ) -> None:
     from console.bootstrap import build_core
     from console.domain import events as ev
+    from console.entry.drill import main as drill
     from console.sim.district import generate
-    from console.sim.drill import main as drill
 
     monkeypatch.setenv("GUARDIAN_DATA_DIR", str(tmp_path))
     settings = training_settings(
@@ -61,7 +60,7 @@ def test_drill_runs_into_the_training_console_only(
     assert (tmp_path / "training.sqlite").exists()
     assert not (tmp_path / "journal.sqlite").exists(), "the live journal is never touched by training"
 
-    from console.replay_cli import main
+    from console.entry.replay import main
 
     assert main([str(tmp_path / "training.sqlite"), "--quiet", "--report", str(tmp_path / "r.json")]) == 0
     assert '"incident": 1' in (tmp_path / "r.json").read_text(encoding="utf-8")

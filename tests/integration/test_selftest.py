@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from console import selftest
-from console.selftest import CheckFailed, Context
+from console.diagnostics import selftest
+from console.diagnostics.selftest import CheckFailed, Context
 
 ROOT = Path(__file__).resolve().parents[2]
 

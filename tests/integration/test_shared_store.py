@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from console.app.clock import FakeClock
-from console.app.delta import Delta
 from console.app.engine import Engine
 from console.bootstrap import make_world
 from console.domain import events as ev
@@ -20,30 +18,8 @@ from console.domain.chain import verify
 from console.domain.codec import device_topic
 from console.io.store.store import SqlStore
 from console.sim.traffic import payload
+from tests.support import T0, Msg, Sink
 from tests.unit.helpers import register
-
-T0 = 1_795_831_200_000_000_000
-
-
-@dataclass(frozen=True)
-class Msg:
-    topic: str
-    payload: bytes
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.cond = threading.Condition()
-        self.deltas: list[Delta] = []
-
-    def deliver(self, delta: Delta) -> None:
-        with self.cond:
-            self.deltas.append(delta)
-            self.cond.notify_all()
-
-    def refusals(self) -> list[Any]:
-        with self.cond:
-            return [r for d in self.deltas for r in d.refusals]
 
 
 class Station:

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import text
 
 from console.domain import events
+from console.entry.audit import main as audit
+from console.entry.operators import main as operators
 from console.io.store import SqlStore, verify_engine
-from console.io.store.audit import main as audit
-from console.io.store.operators_cli import main as operators
 
 ROOT = Path(__file__).resolve().parents[2]
 

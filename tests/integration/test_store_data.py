@@ -44,7 +44,7 @@ def test_checkpoint_that_disagrees_with_journal_is_ignored(
     store.save_checkpoint(6, recs[5].hash, b"bad")
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE checkpoints SET hash = :h WHERE seq = 6"), {"h": "f" * 64})
-    with caplog.at_level(logging.WARNING, logger="console.io.store.checkpoints"):
+    with caplog.at_level(logging.WARNING, logger="console.io.store.journal_checkpoints"):
         assert store.latest_checkpoint() == (3, recs[2].hash, b"good")
     assert "ignoring checkpoint at seq 6" in caplog.text
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from console.bootstrap import save_unwritten
 from console.domain import events as ev
+from console.io.unwritten import save_unwritten
 
 
 def test_unwritten_events_are_saved_one_per_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,12 +6,13 @@ from pathlib import Path
 
 from console.app.data import load_templates, load_weights
 from console.domain import events as ev
+from console.domain.effects import Alert, CommandRefused, PublishRequest
 from console.domain.registry import Area, Contact, Device, Household, Register, Resident
-from console.domain.world import Alert, Notify, Refused, World
+from console.domain.world import World
+from tests.support import NS as NS  # the epoch and the second live in tests/support.py (shared);
+from tests.support import T0 as T0  # re-exported here for the unit tests that import them from us
 
 ROOT = Path(__file__).resolve().parents[2]
-T0 = 1_795_831_200_000_000_000
-NS = 1_000_000_000
 
 
 def household(
@@ -99,16 +100,16 @@ STEP_VALUES: dict[str, dict[str, str]] = {
 FULL_WALK = ("ack", "dispatch", "on_site", "resolve", "inform", "close")
 
 
-def notifies(effects: list[object]) -> list[Notify]:
-    return [f for f in effects if isinstance(f, Notify)]
+def notifies(effects: list[object]) -> list[PublishRequest]:
+    return [f for f in effects if isinstance(f, PublishRequest)]
 
 
 def alerts(effects: list[object], kind: str | None = None) -> list[Alert]:
     return [f for f in effects if isinstance(f, Alert) and (kind is None or f.kind == kind)]
 
 
-def refused(effects: list[object]) -> list[Refused]:
-    return [f for f in effects if isinstance(f, Refused)]
+def refused(effects: list[object]) -> list[CommandRefused]:
+    return [f for f in effects if isinstance(f, CommandRefused)]
 
 
 def publish(w: World, effects: list[object], at: int) -> list[str]:

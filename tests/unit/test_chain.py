@@ -7,8 +7,7 @@ import pytest
 
 from console.domain import events as ev
 from console.domain.chain import GENESIS, Break, Record, record_hash, seal, verify
-
-T0 = 1_795_831_200_000_000_000
+from tests.support import T0
 
 
 def chain(n: int = 5) -> list[Record]:

@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from console.domain import codec
 from console.domain.codec import REASONS, Receipt, Rejected, decode_device, decode_receipt
 from console.domain.events import EVTS, KINDS, DeviceEvent
+from tests.support import T0
 
 TOPIC = "guard/v1/evt/SIM/T1/D1"
-AT = 1_795_831_200_000_000_000
+AT = T0
 TS = "2026-11-28T16:00:00+08:00"  # = 08:00 UTC
 TS_NS = 1_795_852_800_000_000_000
 

@@ -6,7 +6,8 @@ import pytest
 
 from console.domain import events as ev
 from console.domain.deadlines import MARKS, due_at, mark_met_at
-from console.domain.world import Alert, World
+from console.domain.effects import Alert
+from console.domain.world import World
 from tests.unit.helpers import NS, T0, alerts, do, login, open_incident, world
 
 

@@ -18,57 +18,15 @@ from console.app.clock import FakeClock
 from console.app.delta import Delta, Status
 from console.app.engine import Engine
 from console.app.memjournal import MemoryJournal
+from console.app.ports import JournalError
 from console.domain import events as ev
 from console.domain.chain import verify
 from console.domain.codec import Receipt, decode_notify, device_topic, encode_receipt, notify_receipt_topic
-from console.domain.world import Alert, World
+from console.domain.world import World
+from tests.support import WAIT_S, Msg, Publisher, Sink
 from tests.unit.helpers import NS, T0, world
 
 T = TypeVar("T")
-WAIT_S = 5.0
-
-
-@dataclass(frozen=True)
-class Msg:
-    topic: str
-    payload: bytes
-
-
-class Sink:
-    """Records deltas; waiters block on a condition until a delta matches."""
-
-    def __init__(self) -> None:
-        self.deltas: list[Delta] = []
-        self._cond = threading.Condition()
-
-    def deliver(self, delta: Delta) -> None:
-        with self._cond:
-            self.deltas.append(delta)
-            self._cond.notify_all()
-
-    def alerts(self) -> list[Alert]:
-        with self._cond:
-            return [a for d in self.deltas for a in d.alerts]
-
-    def wait_alert(self, kind: str, timeout: float = WAIT_S) -> Alert:
-        def found() -> Alert | None:
-            return next((a for d in self.deltas for a in d.alerts if a.kind == kind), None)
-
-        with self._cond:
-            assert self._cond.wait_for(lambda: found() is not None, timeout), f"no {kind} alert"
-            a = found()
-            assert a is not None
-            return a
-
-
-class Publisher:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes, int]] = []
-        self._lock = threading.Lock()
-
-    def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
-        with self._lock:
-            self.sent.append((topic, payload, qos))
 
 
 @dataclass
@@ -231,7 +189,7 @@ def test_heartbeats_are_compacted_per_township(rig: Rig) -> None:
 def test_journal_failure_keeps_alarms_visible_holds_acks_then_writes_in_order(rig: Rig) -> None:
     assert rig.bus(alarm_msg(id_="a")).wait(WAIT_S)
     before = len(rig.journal.records)
-    rig.journal.fail_with = OSError("disk full")
+    rig.journal.fail_with = JournalError("disk_full", "disk full")
     done = rig.bus(alarm_msg("H2-gas", "b", "T2"), alarm_msg("H3-co", "c"))
     # the batch has been handled once this query returns (one queue, in order)
     assert rig.ask(lambda w: sorted(w.open_by_household)) == ["H1", "H2", "H3"]
@@ -257,7 +215,7 @@ def test_journal_failure_keeps_alarms_visible_holds_acks_then_writes_in_order(ri
 
 
 def test_on_journaled_sees_events_held_during_an_outage(rig: Rig) -> None:
-    rig.journal.fail_with = OSError("disk full")
+    rig.journal.fail_with = JournalError("disk_full", "disk full")
     done = rig.bus(alarm_msg(id_="held"))
     assert rig.ask(lambda w: len(w.incidents)) == 1
     rig.journal.fail_with = None
@@ -421,7 +379,7 @@ def test_events_the_journal_never_took_are_handed_over_at_stop() -> None:
     r.engine.start()
     login(r)
     r.until(lambda w: "c1" in w.sessions)
-    r.journal.fail_with = OSError("disk full")
+    r.journal.fail_with = JournalError("disk_full", "disk full")
     done = r.bus(alarm_msg(id_="held"))
     r.engine.submit_command(ev.Escalate(at=0, operator="op1", console="c1", incident=1, target="fire_119"))
     r.until(lambda w: "fire_119" in w.incidents[1].escalations)

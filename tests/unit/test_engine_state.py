@@ -10,6 +10,7 @@ import pytest
 from console.app.engine import Engine
 from console.app.engine_state import Checkpointer, StateError, dump, load, state_version
 from console.app.memjournal import MemoryJournal
+from console.app.ports import JournalError
 from console.domain import events as ev
 from tests.unit.helpers import world
 from tests.unit.test_engine import WAIT_S, Rig, alarm_msg, login, make_rig
@@ -55,7 +56,7 @@ def shift(r: Rig, n: int) -> None:
 
 def state(r: Rig) -> tuple[bytes, set[str], set[int], int]:
     e: Engine = r.engine
-    return r.world.projection_bytes(), e._seen, e._own_opened, e._last_seq
+    return r.world.projection_bytes(), e.intake.seen, e._own_opened, e._last_seq
 
 
 def test_a_start_from_a_checkpoint_and_the_tail_equals_a_start_from_the_whole_journal() -> None:
@@ -139,7 +140,7 @@ def test_no_checkpoint_after_the_journal_failed() -> None:
 
         def append(self, items, console):  # type: ignore[no-untyped-def]
             if self.fail:
-                raise OSError("disk full")
+                raise JournalError("disk_full", "disk full")
             return super().append(items, console)
 
     journal = Failing()

@@ -8,8 +8,9 @@ import typing
 import pytest
 
 from console.domain import events as ev
+from tests.support import T0
 
-AT = 1_795_831_200_000_000_000
+AT = T0
 
 SAMPLES: list[ev.AnyEvent] = [
     ev.DeviceEvent(

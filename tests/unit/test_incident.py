@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from console.domain import events as ev
+from console.domain.effects import Alert, CommandRefused
 from console.domain.incident import ESCALATION_TARGETS, severity_of
-from console.domain.world import Alert, Refused, World
+from console.domain.world import World
 from tests.unit.helpers import (
     FULL_WALK,
     NS,
@@ -229,7 +230,7 @@ def test_out_of_order_step_refused_with_the_missing_step() -> None:
     w = ready()
     iid = open_incident(w)
     fx = do(w, iid, "dispatch", T0 + NS)
-    assert refused(fx) == [Refused("c1", "op1", iid, "out_of_order", "ack")]
+    assert refused(fx) == [CommandRefused("c1", "op1", iid, "out_of_order", "ack")]
     assert w.incidents[iid].state == "alerting" and "dispatch" not in w.incidents[iid].steps
     assert w.incidents[iid].timeline[-1].what == "refused:out_of_order"
     do(w, iid, "ack", T0 + 2 * NS)
@@ -243,7 +244,7 @@ def test_missing_required_field(values: dict[str, str]) -> None:
     iid = open_incident(w)
     do(w, iid, "ack", T0 + NS)
     fx = do(w, iid, "dispatch", T0 + 2 * NS, values)
-    assert refused(fx) == [Refused("c1", "op1", iid, "missing_field", "responder")]
+    assert refused(fx) == [CommandRefused("c1", "op1", iid, "missing_field", "responder")]
 
 
 @pytest.mark.parametrize("cause", ["arson?", "FALSE_ALARM", "x"])
@@ -263,7 +264,7 @@ def test_close_refused_while_required_steps_open() -> None:
     do(w, iid, "resolve", T0 + 2 * NS, {"cause": "real_fire"})
     do(w, iid, "inform", T0 + 3 * NS)
     fx = do(w, iid, "close", T0 + 4 * NS)
-    assert refused(fx) == [Refused("c1", "op1", iid, "required_steps_open", "dispatch,on_site")]
+    assert refused(fx) == [CommandRefused("c1", "op1", iid, "required_steps_open", "dispatch,on_site")]
     assert w.incidents[iid].is_open
     # a step done after resolution does not move the state backwards
     do(w, iid, "dispatch", T0 + 5 * NS)
@@ -313,7 +314,7 @@ def test_conflict_on_stale_expect_version() -> None:
         at=T0 + 2 * NS, operator="op1", console="c1", incident=iid, step="ack", expect_version=v
     )
     fx = w.apply(stale)
-    assert refused(fx) == [Refused("c1", "op1", iid, "conflict", f"{v}!={v + 1}")]
+    assert refused(fx) == [CommandRefused("c1", "op1", iid, "conflict", f"{v}!={v + 1}")]
     fresh = ev.CompleteStep(
         at=T0 + 3 * NS, operator="op1", console="c1", incident=iid, step="ack", expect_version=v + 1
     )
@@ -327,7 +328,7 @@ def test_township_officer_is_out_of_scope_elsewhere() -> None:
     login(w, T0 - NS, console="c1", operator="t1", role="township_officer", scope="T1")
     iid = open_incident(w)  # H1 is in T1
     fx = w.apply(ev.CompleteStep(at=T0 + NS, operator="t2", console="c2", incident=iid, step="ack"))
-    assert refused(fx) == [Refused("c2", "t2", iid, "out_of_scope", "T1")]
+    assert refused(fx) == [CommandRefused("c2", "t2", iid, "out_of_scope", "T1")]
     assert (
         w.apply(ev.CompleteStep(at=T0 + 2 * NS, operator="t1", console="c1", incident=iid, step="ack")) == []
     )
@@ -339,7 +340,7 @@ def test_reassign_forbidden_for_township_officer_allowed_for_district() -> None:
     login(w, T0 - NS, console="c9", operator="d1", role="district_officer", scope="*")
     iid = open_incident(w)
     fx = w.apply(ev.Reassign(at=T0 + NS, operator="t1", console="c1", incident=iid, assignee="x"))
-    assert refused(fx) == [Refused("c1", "t1", iid, "forbidden_role", "township_officer")]
+    assert refused(fx) == [CommandRefused("c1", "t1", iid, "forbidden_role", "township_officer")]
     assert w.apply(ev.Reassign(at=T0 + 2 * NS, operator="d1", console="c9", incident=iid, assignee="x")) == []
     assert w.incidents[iid].assignee == "x"
 

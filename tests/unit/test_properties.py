@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from console.domain import events as ev
 from console.domain.checklist import CAUSES
+from console.domain.effects import CommandRefused
 from console.domain.incident import ESCALATION_TARGETS, ORDER
-from console.domain.world import Refused, World
+from console.domain.world import World
 from tests.unit.helpers import NS, T0, world
 
 _BASE = world()
@@ -185,11 +186,11 @@ def test_no_sequence_of_valid_events_breaks_the_invariants(ops: list[tuple[Any, 
         alarms_before = {k for inc in w.incidents.values() for k in inc.alarms}
         fx = w.apply(e)  # never raises
         if isinstance(e, ev.CompleteStep | ev.Escalate | ev.Reassign):
-            accepted = not any(isinstance(f, Refused) for f in fx)
+            accepted = not any(isinstance(f, CommandRefused) for f in fx)
             if accepted:
                 assert w.incidents[e.incident].version > before[e.incident], "accepted command kept version"
             else:
-                assert [f.code for f in fx if isinstance(f, Refused)]
+                assert [f.code for f in fx if isinstance(f, CommandRefused)]
         for iid, v in before.items():
             assert w.incidents[iid].version >= v, "version went down"
         if isinstance(e, ev.DeviceEvent) and e.evt == "alarm":

@@ -14,7 +14,8 @@ from console.app.timings import kpis, timings
 from console.app.world_snapshot import restore, snapshot, unknown_fields
 from console.domain import events as ev
 from console.domain.deadlines import DEFAULT_HB_S, OFFLINE_GRACE
-from console.domain.world import Notify, World
+from console.domain.effects import PublishRequest
+from console.domain.world import World
 from tests.unit.helpers import NS, STEP_VALUES, T0, alarm, world
 
 
@@ -32,7 +33,7 @@ class Live:
         self.journal.append(rows, "c1")
         reqs: list[str] = []
         for e in events:
-            reqs += [fx.request.req for fx in self.world.apply(e) if isinstance(fx, Notify)]
+            reqs += [fx.request.req for fx in self.world.apply(e) if isinstance(fx, PublishRequest)]
         if reqs:
             note = ev.NotifyPublished(at=self.at(0.001), reqs=tuple(reqs))
             self.journal.append([(note.at, "system", "npub", "", ev.encode(note))], "c1")

@@ -25,8 +25,9 @@ from console.sim.traffic import (
     payload,
     rfc3339,
 )
+from tests.support import T0
 
-START = 1_795_831_200_000_000_000  # 2026-11-28 10:00 +08:00 (a winter Saturday morning)
+START = T0  # 2026-11-28 10:00 +08:00 (a winter Saturday morning)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import msgspec
 
 from console.domain import events as ev
-from console.domain.world import Alert, Projection, World
+from console.domain.effects import Alert
+from console.domain.world import Projection, World
 from tests.unit.helpers import NS, T0, alarm, do, login, open_incident, world
 
 
