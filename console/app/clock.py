@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Final
+
+FIXED_START_NS: Final = 1_795_831_200_000_000_000
+"""2026-11-28 10:00 +08:00 (a winter Saturday morning): where the fake clock, the synthetic
+traffic and the benches start, so their runs are reproducible."""
 
 
 class SystemClock:
@@ -14,7 +19,7 @@ class SystemClock:
 class FakeClock:
     """A clock that moves only when told to. Thread-safe."""
 
-    def __init__(self, start_ns: int = 1_795_831_200_000_000_000) -> None:
+    def __init__(self, start_ns: int = FIXED_START_NS) -> None:
         self._now = start_ns
         self._lock = threading.Lock()
 

@@ -14,19 +14,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+from console.app.clock import FIXED_START_NS
 from console.domain import events
 
 
 def _body(i: int) -> bytes:
     e = events.DeviceEvent(
-        at=1_795_831_200_000_000_000 + i,
+        at=FIXED_START_NS + i,
         district="500106",
         township="500106001",
         dev=f"86{i % 5000:013d}",
         id=f"e-{i:08d}",
         kind="smoke",
         evt="alarm" if i % 50 == 0 else "heartbeat",
-        ts=1_795_831_199_000_000_000 + i,
+        ts=FIXED_START_NS - 1_000_000_000 + i,
         bat=87,
         rssi=-71,
     )
@@ -34,7 +35,7 @@ def _body(i: int) -> bytes:
 
 
 def _item(i: int) -> tuple[int, str, str, str, bytes]:
-    return (1_795_831_200_000_000_000 + i * 1000, "bus", "dev", f"86{i % 5000:013d}/e-{i:08d}", _body(i))
+    return (FIXED_START_NS + i * 1000, "bus", "dev", f"86{i % 5000:013d}/e-{i:08d}", _body(i))
 
 
 def measure(url: str, single: int, batches: int, batch: int, verify_n: int) -> dict[str, float]:

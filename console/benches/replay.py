@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
+from console.app.clock import FIXED_START_NS
 from console.app.memjournal import MemoryJournal
 from console.app.replay import Replay
 from console.app.world_snapshot import gc_paused
@@ -32,7 +33,7 @@ from console.domain.effects import PublishRequest
 from console.domain.registry import Register
 from console.domain.world import World
 
-T0: Final = 1_795_831_200_000_000_000
+T0: Final = FIXED_START_NS
 NS: Final = 1_000_000_000
 HB_PERIODS: Final = {"smoke": (4 * 3600, 24 * 3600), "co": (4 * 3600, 24 * 3600), "gas": (1800, 3600)}
 HB_ELECTRIC: Final = (300, 900)

@@ -24,6 +24,7 @@ from typing import Any, Final, NamedTuple
 
 import msgspec
 
+from console.app.clock import FIXED_START_NS
 from console.domain.codec import device_topic
 from console.domain.registry import Register
 
@@ -81,7 +82,7 @@ def payload(dev: str, kind: str, evt: str, ts_ns: int, id: str, **fields: Any) -
 
 class TrafficConfig(msgspec.Struct, kw_only=True):
     seed: int = 7
-    start_ns: int = 1_795_831_200_000_000_000  # 2026-11-28 10:00 +08:00
+    start_ns: int = FIXED_START_NS
     alarms_per_min: float = 2.0
     troubles_per_min: float = 0.5  # faults, low battery, tamper
     heartbeat_scale: float = 1.0  # 60 = an hour of heartbeats per minute
