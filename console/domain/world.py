@@ -12,8 +12,8 @@ from typing import Final
 
 import msgspec
 
+from console.domain import alarms, notify_plan
 from console.domain import events as ev
-from console.domain import notify_plan
 from console.domain.checklist import Template
 from console.domain.commands import Session, refusal_of
 from console.domain.deadlines import NS, REIGNITION_WINDOW_S, TICKET_SLA_H
@@ -23,7 +23,6 @@ from console.domain.incident import (
     Refusal,
     complete_step,
     evaluate_deadlines,
-    severity_of,
 )
 from console.domain.registry import Household, Register
 from console.domain.risk import Risk, Weights, assess
@@ -195,70 +194,21 @@ class World:
         inc = self._open_incident_of(code)
         restored = self.last_restore.get(code)
         reignition = restored is not None and e.at - restored <= REIGNITION_WINDOW_S * NS
-        detail = self._reading(e)
         if inc is not None:
-            inc.alarms.append(e.key)
-            sev = severity_of(e.kind, e.lvl)
-            if e.kind not in inc.kinds:
-                inc.kinds.append(e.kind)
-                inc.severity = max(inc.severity, sev) + 1
-            else:
-                inc.severity = max(inc.severity, sev)  # e.g. gas level 1 -> level 2
-            if e.dev not in inc.devices:
-                inc.devices.append(e.dev)
-            inc.note(e.at, "alarm", f"{e.kind} {e.dev} {detail}".strip())
-            if inc.resolved_at is not None:
-                # The cause was recorded, yet the sensors still alarm: never let that pass quietly.
-                reignition = True
-            if reignition and not inc.reignition:
-                inc.reignition = True
-                inc.note(e.at, "reignition", e.dev)
-                effects.append(Alert("reignition", inc.id))
-            inc.version += 1
+            effects.extend(alarms.merge_alarm(inc, e, reignition))
             self.dirty_incidents.add(inc.id)
             return effects
         iid = self.next_incident
         self.next_incident += 1
-        inc = Incident(
-            id=iid,
-            household=code,
-            district=e.district,
-            township=hh.township if hh else e.township,
-            kind=e.kind,
-            opened=e.at,
-            state="alerting",
-            severity=severity_of(e.kind, e.lvl),
-            unregistered=hh is None,
-            kinds=[e.kind],
-            devices=[e.dev],
-            alarms=[e.key],
-            reignition=reignition,
-        )
-        inc.note(e.at, "alarm", f"{e.kind} {e.dev} {detail}".strip())
-        if hh is None:
-            inc.note(e.at, "unregistered_device", e.dev)
+        inc, alerts = alarms.open_incident(iid, code, e, hh, reignition)
         self.incidents[iid] = inc
         self.open_by_household[code] = iid
         self.history.setdefault(code, []).append(iid)
         self.dirty_incidents.add(iid)
         self.dirty_households.add(code)
-        effects.append(Alert("new_incident", iid))
-        if reignition:
-            inc.note(e.at, "reignition", e.dev)
-            effects.append(Alert("reignition", iid))
+        effects.extend(alerts)
         effects.extend(self._notify_all(inc, hh, e.at))
         return effects
-
-    @staticmethod
-    def _reading(e: ev.DeviceEvent) -> str:
-        parts = []
-        if e.val is not None:
-            parts.append(f"{e.val:g}{e.unit or ''}")
-        if e.lvl is not None:
-            parts.append(f"lvl{e.lvl}")
-        if e.code is not None:
-            parts.append(f"code{e.code}")
-        return " ".join(parts)
 
     def _restore(self, e: ev.DeviceEvent, hh: Household | None) -> list[Effect]:
         code = hh.code if hh else f"?{e.dev}"
