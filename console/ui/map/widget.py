@@ -7,8 +7,10 @@ Recolouring goes through ``runJavaScript``, never a reload, so 1,000 changes cos
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile, QWebEngineSettings
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QVBoxLayout, QWidget
+from shiboken6 import Shiboken
 
 from console.domain import geo, registry
 from console.ui.map.bridge import MapBridge
@@ -28,6 +31,20 @@ from console.ui.map.page import BANDS, build_page
 from console.ui.map.tiles import SCHEME, MBTilesHandler, schemes_registered
 
 log = logging.getLogger(__name__)
+
+# Every MapView not yet deleted. QtWebEngine releases its profiles when the process exits; a page
+# still alive then ("Release of profile requested but WebEnginePage still not deleted") makes the
+# process die with SIGSEGV after it has done its work. A window closed but never deleted (a test's
+# window, a window the officer closed at exit) leaves exactly that, so at exit, before PySide tears
+# the QApplication down, each live map deletes its page and then its profile (release_all).
+_LIVE: weakref.WeakSet[MapView] = weakref.WeakSet()
+_RELEASE_AT_EXIT: list[bool] = []
+
+
+def release_all() -> None:
+    """Delete every live map's page, then its profile (registered with atexit)."""
+    for view in list(_LIVE):
+        view.release()
 
 
 class _MapPage(QWebEnginePage):
@@ -123,6 +140,16 @@ class MapView(QWidget):
         self.rejected_bands = 0
         self.unknown_codes = 0
         self.js_error_count = 0
+        if not _RELEASE_AT_EXIT:
+            atexit.register(release_all)
+            _RELEASE_AT_EXIT.append(True)
+        _LIVE.add(self)
+
+    def release(self) -> None:
+        """Delete the page now, then the profile it uses: the order QtWebEngine needs."""
+        for obj in (self._page, self._profile):
+            if Shiboken.isValid(obj):
+                Shiboken.delete(obj)
 
     # --- properties ----------------------------------------------------------------------
 
