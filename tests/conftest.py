@@ -21,22 +21,9 @@ pytest_plugins = [
     "tests.fixtures.brokers",
     "tests.fixtures.postgres",
     "tests.fixtures.leaks",  # fails a test that leaves a thread, a child process or a QTimer running
+    "tests.fixtures.qt_noise",  # marks GUI tests; the Qt warnings they may log on a headless, soundless box
+    "tests.fixtures.skips",  # fails the run when a test outside the allow-list skips
 ]
-
-# A test that asks for a QApplication (directly or through another fixture) is a GUI test,
-# wherever it lives.
-QT_FIXTURES = frozenset({"qapp", "qtbot"})
-
-# QtWebEngine on a headless box (no GPU, no OpenGL) reports its GPU probe failures as Qt warnings,
-# once per process, in whichever test first brings it up. Those exact messages are not failures
-# of the code under test, so every GUI test (the only ones with a QApplication, hence the only
-# ones that can bring WebEngine up) ignores them; everything else Qt logs still fails.
-HEADLESS_WEBENGINE_NOISE = (
-    r"QRhiGles2: Failed to create (temporary )?context",
-    r"Failed to create RHI for backend: .*",
-    r"GPUInfo not initialized on GpuInfoUpdate",
-    r"Unable to detect GPU vendor for device: .*",
-)
 
 # pytest-qt's ini keys, for a run without pytest-qt (`make unit-noqt`): declared here so that
 # --strict-config accepts them there; any other unknown key still fails that run.
@@ -57,9 +44,6 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         parts = Path(str(item.fspath)).parts
-        if QT_FIXTURES.intersection(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.gui)
-            item.add_marker(pytest.mark.qt_log_ignore(*HEADLESS_WEBENGINE_NOISE))
         if "integration" in parts:
             item.add_marker(pytest.mark.integration)
         if "e2e" in parts:

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.brokers import Lines, Recorder, free_port, mosquitto_binary, wait_until
-
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
+from tests.fixtures.brokers import NEEDS, Lines, Recorder, free_port, mosquitto_binary, wait_until
 
 
 def openssl(*args: str, cwd: Path) -> None:
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is not installed: " + NEEDS.format(pkg="openssl"), pytrace=False)
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
 
 
@@ -34,7 +34,7 @@ def make_pki(d: Path) -> None:
 def tls_broker(tmp_path: Path) -> Any:
     binary = mosquitto_binary()
     if binary is None:
-        pytest.skip("mosquitto binary not found (apt-get install mosquitto)")
+        pytest.fail("mosquitto is not installed: " + NEEDS.format(pkg="mosquitto"), pytrace=False)
     make_pki(tmp_path)
     subprocess.run(
         [
