@@ -1,5 +1,6 @@
 """Reports as PDF: HTML laid out by QTextDocument, printed by QPdfWriter (A4), Chinese text in
-the first CJK font the machine has. Needs a QGuiApplication (``ensure_gui_app``)."""
+the first CJK font the machine has, else the one shipped with the console (console.ui.fonts;
+the PDF embeds whichever it uses). Needs a QGuiApplication (``ensure_gui_app``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from typing import Any, Final
 from PySide6.QtCore import QMarginsF, QRectF, QUrl
 from PySide6.QtGui import (
     QColor,
-    QFont,
     QGuiApplication,
     QImage,
     QPageLayout,
@@ -26,10 +26,11 @@ from PySide6.QtGui import (
 from console.app.kpi_defs import AGE_BUCKETS, AGE_OVER, missed_marks
 from console.domain.incident import Incident
 from console.reports.data import REPORT_LOCALE, ReportData, mins, pct, when
-from console.ui import words
+from console.ui import fonts, words
 
 MAX_TIMELINES: Final = 60  # a month can miss hundreds; the PDF stays printable, the XLSX has all
-CJK_FAMILIES: Final = ["Microsoft YaHei", "WenQuanYi Micro Hei", "Noto Sans CJK SC", "SimHei", "SimSun"]
+# The order tried (this platform's CJK fonts, then the shipped one); write_pdf uses those present.
+CJK_FAMILIES: Final = list(fonts.preferred_families())
 KIND_COLOURS: Final = {"smoke": "#d9480f", "co": "#5f3dc4", "gas": "#1971c2", "electric": "#e8a200"}
 CSS: Final = """
 h1 { font-size: 16pt; } h2 { font-size: 12pt; margin-top: 10px; }
@@ -223,10 +224,7 @@ def write_pdf(data: ReportData, path: Path, locale: str = REPORT_LOCALE) -> Path
     with words.in_locale(locale):
         html, title = html_of(data), words.report_title(data.kind, data.label)
     doc = QTextDocument()
-    font = QFont()
-    font.setFamilies(CJK_FAMILIES)
-    font.setPointSizeF(9)
-    doc.setDefaultFont(font)
+    doc.setDefaultFont(fonts.cjk_font(9))
     if data.kind == "monthly":
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("chart://daily"), _daily_chart(data))
     doc.setHtml(html)

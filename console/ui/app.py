@@ -6,10 +6,10 @@ import os
 import sys
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
-from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
 from console.paths import resource
+from console.ui.fonts import cjk_families, cjk_font
 
 _translators: list[QTranslator] = []
 
@@ -51,19 +51,11 @@ def install_translations(app: QApplication, locale: str) -> bool:
 
 
 def pick_font(app: QApplication) -> None:
-    families = set(QFontDatabase.families())
-    for name in (
-        "Microsoft YaHei UI",
-        "Microsoft YaHei",
-        "WenQuanYi Micro Hei",
-        "Noto Sans CJK SC",
-        "Source Han Sans SC",
-    ):
-        if name in families:
-            f = QFont(name)
-            f.setPointSize(10)
-            app.setFont(f)
-            return
+    """The window's font: the machine's CJK font, else the one shipped (console.ui.fonts).
+    With neither (logged), Qt's default font stays."""
+    families = cjk_families()
+    if families:
+        app.setFont(cjk_font(10, families))
 
 
 def create_app(locale: str = "zh_CN") -> QApplication:

@@ -260,7 +260,7 @@
     if (!labelsLayer) return;
     labelsLayer.eachLayer(function (m) {
       var row = c.townships[m.options.townCode];
-      var text = row.name + ' ' + row.total + (row.critical ? ' · ⚠ ' + row.critical : '');
+      var text = row.name + ' ' + row.total + (row.critical ? ' · ▲ ' + row.critical : '');
       var el = m.getElement();
       if (el) {
         el.firstChild.textContent = text;

@@ -19,17 +19,17 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontInfo, QFontMetrics
+from PySide6.QtGui import QColor, QFontInfo, QFontMetrics
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from console.paths import resource
 from console.ui.app import install_translations
+from console.ui.fonts import cjk_families, cjk_font
 
 ROOT = Path(__file__).resolve().parents[2]
 TS = resource("i18n", "guardian_zh_CN.ts")
 QM = resource("i18n", "guardian_zh_CN.qm")
 SCRIPT = ROOT / "build" / "update_translations.py"
-CJK_FONT = "WenQuanYi Micro Hei"
 # Qt %1..%99, %n, %v (QProgressBar), Python %s/%d, and str.format {name} fields.
 PLACEHOLDER = re.compile(r"%L?\d+|%[nsdv]|\{\w*\}")
 
@@ -157,11 +157,13 @@ def test_english_switch_restores_the_source_strings(zh: QApplication, qtbot: Any
 
 
 def test_chinese_text_renders_with_a_cjk_font(zh: QApplication, qtbot: Any) -> None:
-    assert CJK_FONT in QFontDatabase.families(), f"{CJK_FONT} missing: install fonts-wqy-microhei"
+    """The window's CJK font (the machine's, else the shipped one) draws the translated text."""
+    families = cjk_families()
+    assert families, "no CJK font, not even the one shipped in resources/fonts"
     text = QCoreApplication.translate("words", "Acknowledged") + "：" + "独居老人 烟感报警"
-    font = QFont(CJK_FONT)
+    font = cjk_font(24, families)
     font.setPixelSize(24)
-    assert QFontInfo(font).family() == CJK_FONT
+    assert QFontInfo(font).family() == families[0]
     metrics = QFontMetrics(font)
     assert all(metrics.inFontUcs4(ord(ch)) for ch in text if not ch.isspace()), "glyphs missing from the font"
 
