@@ -1,4 +1,4 @@
-"""Loading the shipped data files (checklists, risk weights) into domain objects."""
+"""Loading the shipped data files (checklists, risk and triage weights) into domain objects."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 from console.domain.checklist import Template, parse_template
 from console.domain.risk import Weights
+from console.domain.triage import TriageWeights
 
 
 def load_templates(directory: Path) -> dict[str, Template]:
@@ -18,3 +19,8 @@ def load_templates(directory: Path) -> dict[str, Template]:
 
 def load_weights(path: Path) -> Weights:
     return Weights.from_toml(path.read_text(encoding="utf-8"))
+
+
+def load_triage(path: Path) -> TriageWeights:
+    """resources/triage.toml: the weights of the storm-triage score (console/domain/triage.py)."""
+    return TriageWeights.from_toml(path.read_text(encoding="utf-8"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from console.domain import events as ev
 from console.domain.effects import Alert
+from console.domain.evidence import record_alarm, record_restore
 from console.domain.incident import Incident, severity_of
 from console.domain.registry import Household
 
@@ -25,6 +26,7 @@ def reading(e: ev.DeviceEvent) -> str:
 def merge_alarm(inc: Incident, e: ev.DeviceEvent, reignition: bool) -> list[Alert]:
     """Another alarm of the household while ``inc`` is open."""
     inc.alarms.append(e.key)
+    record_alarm(inc.sensors, e)
     sev = severity_of(e.kind, e.lvl)
     if e.kind not in inc.kinds:
         inc.kinds.append(e.kind)
@@ -65,6 +67,7 @@ def open_incident(
         alarms=[e.key],
         reignition=reignition,
     )
+    record_alarm(inc.sensors, e)
     inc.note(e.at, "alarm", f"{e.kind} {e.dev} {reading(e)}".strip())
     if hh is None:
         inc.note(e.at, "unregistered_device", e.dev)
@@ -73,3 +76,11 @@ def open_incident(
         inc.note(e.at, "reignition", e.dev)
         out.append(Alert("reignition", iid))
     return inc, out
+
+
+def restore(inc: Incident, e: ev.DeviceEvent) -> None:
+    """A device of the household restored while ``inc`` is open: recorded, never a closure."""
+    inc.last_restore = e.at
+    inc.note(e.at, "restore", f"{e.kind} {e.dev}")
+    record_restore(inc.sensors, e)
+    inc.version += 1

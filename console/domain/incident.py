@@ -13,6 +13,7 @@ import msgspec
 
 from console.domain.checklist import FALSE_ALARM_CAUSES, Template
 from console.domain.deadlines import MARKS, NS, due_at, mark_met_at
+from console.domain.evidence import Sensor
 
 STATES: Final = ("new", "alerting", "acknowledged", "dispatched", "on_site", "resolved", "closed")
 ORDER: Final = {s: i for i, s in enumerate(STATES)}
@@ -72,6 +73,7 @@ class Incident(msgspec.Struct, kw_only=True):
     alarms: list[str] = []  # dedupe keys of the alarms merged here
     last_restore: int | None = None
     reignition: bool = False
+    sensors: dict[str, Sensor] = {}  # device -> what it said (evidence.py), for triage
     steps: dict[str, StepDone] = {}
     waived: list[str] = []
     ack_at: int | None = None

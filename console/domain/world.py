@@ -215,9 +215,7 @@ class World:
         self.last_restore[code] = e.at
         inc = self._open_incident_of(code)
         if inc is not None:
-            inc.last_restore = e.at
-            inc.note(e.at, "restore", f"{e.kind} {e.dev}")
-            inc.version += 1
+            alarms.restore(inc, e)
             self.dirty_incidents.add(inc.id)
         return []
 

@@ -2,6 +2,10 @@
 
 JOURNAL is a SQLite file (e.g. a copy from another workstation: it holds its register too) or a
 database URL. The journal is opened read-only and nothing is published: the replay has no bus.
+
+``--queue-at SECONDS`` shows instead the incident queue as the officer saw it SECONDS after the
+journal's first record: displayed order, lane, triage score and reasons (console/domain/triage.py).
+``--json`` prints the report or the queue as one JSON object on the last line.
 """
 
 from __future__ import annotations
@@ -87,6 +91,57 @@ def print_report(rep: dict[str, Any]) -> None:
     )
 
 
+def queue_report(replay: Any, at_s: float, journal: str) -> dict[str, Any]:
+    """The queue SECONDS after the first record, in displayed order (the replay is indexed)."""
+    from console.app.data import load_triage
+    from console.domain.triage import queue_of, take_next
+    from console.domain.triage_words import words
+    from console.paths import resource
+
+    weights = load_triage(resource("triage.toml"))
+    at = replay.start_ns + int(at_s * NS)
+    w = replay.seek_time(at)
+    rows = queue_of(w, weights)
+    nxt = take_next(rows)
+    return {
+        "journal": journal,
+        "queue_at_s": at_s,
+        "at": local(at),
+        "records": replay.length,
+        "replayed_to_record": replay.pos,
+        "lanes": {lane: sum(1 for r in rows if r.lane == lane) for lane in ("new", "working", "rest")},
+        "next": nxt.incident if nxt is not None else None,
+        "queue": [
+            {
+                "rank": k,
+                "incident": r.incident,
+                "household": r.household,
+                "lane": r.lane,
+                "score": r.score,
+                "state": r.state,
+                "opened": local(r.opened),
+                "reasons": list(r.reasons),
+                "zh_CN": words(r.reasons, "zh_CN"),
+                "en": words(r.reasons, "en"),
+            }
+            for k, r in enumerate(rows, start=1)
+        ],
+    }
+
+
+def print_queue(rep: dict[str, Any], limit: int = 40) -> None:
+    lanes = ", ".join(f"{k} {v}" for k, v in rep["lanes"].items())
+    print(f"queue at +{rep['queue_at_s']:g} s ({rep['at']}): {lanes}")
+    print(f"{'#':>4} {'lane':<8} {'score':>5} {'incident':>8} {'household':<22} reasons")
+    for row in rep["queue"][:limit]:
+        print(
+            f"{row['rank']:>4} {row['lane']:<8} {row['score']:>5} {row['incident']:>8} "
+            f"{row['household'][:22]:<22} {row['zh_CN']} / {row['en']}"
+        )
+    if len(rep["queue"]) > limit:
+        print(f"… {len(rep['queue']) - limit} more")
+
+
 def main(argv: list[str]) -> int:
     from console import bootstrap
     from console.app.replay import SPEEDS
@@ -103,6 +158,13 @@ def main(argv: list[str]) -> int:
     p.add_argument("--report", type=Path, help="write the report as JSON here")
     p.add_argument("--register", help="register JSON, when the journal file holds none")
     p.add_argument("--quiet", action="store_true", help="no progress lines (the report is still printed)")
+    p.add_argument(
+        "--queue-at",
+        type=float,
+        metavar="SECONDS",
+        help="show the incident queue as it stood SECONDS after the journal's first record",
+    )
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object on the last line")
     p.add_argument("--gui", action="store_true", help="open the read-only REPLAY window instead")
     p.add_argument("--map", action="store_true", help="with --gui: show the risk map (QtWebEngine)")
     args = p.parse_args(argv)
@@ -112,6 +174,9 @@ def main(argv: list[str]) -> int:
         args.journal = str(data_dir() / "journal.sqlite")
     if args.from_ is not None and args.to is not None and args.to <= args.from_:
         print("replay: --to must be after --from", file=sys.stderr)
+        return 2
+    if args.queue_at is not None and (args.queue_at < 0 or args.gui):
+        print("replay: --queue-at takes seconds ≥ 0 and no --gui", file=sys.stderr)
         return 2
     try:
         store = bootstrap.open_replay_store(args.journal)
@@ -138,17 +203,25 @@ def main(argv: list[str]) -> int:
         if not args.quiet:
             took = time.perf_counter() - t
             print(f"replay: {replay.length} records in {took:.1f} s", file=sys.stderr, flush=True)
-        speed = SPEEDS[args.speed]
-        if speed is not None:
-            play(replay, speed, args.from_, args.to, args.quiet)
-        elif args.to is not None:
-            replay.seek_time(args.to - 1)
-        rep = report(replay, args.from_, args.to, args.journal)
+        if args.queue_at is not None:
+            rep = queue_report(replay, args.queue_at, args.journal)
+        else:
+            speed = SPEEDS[args.speed]
+            if speed is not None:
+                play(replay, speed, args.from_, args.to, args.quiet)
+            elif args.to is not None:
+                replay.seek_time(args.to - 1)
+            rep = report(replay, args.from_, args.to, args.journal)
     finally:
         store.close()
     if args.report:
         args.report.write_text(json.dumps(rep, ensure_ascii=False, indent=1), encoding="utf-8")
-    print_report(rep)
+    if args.json:
+        print(json.dumps(rep, ensure_ascii=False, separators=(",", ":")))
+    elif args.queue_at is not None:
+        print_queue(rep)
+    else:
+        print_report(rep)
     return 0
 
 
