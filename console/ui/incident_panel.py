@@ -41,6 +41,7 @@ def mask_phone(p: str) -> str:
 
 class IncidentPanel(QWidget):
     householdRequested = Signal(str)
+    actionStarted = Signal(int)  # the officer began an action on this incident (the window pins it)
 
     def __init__(
         self,
@@ -222,6 +223,7 @@ class IncidentPanel(QWidget):
     def complete(self, step: Step) -> None:
         if self.incident is None or self.read_only:
             return
+        self.actionStarted.emit(self.incident.id)
         if step.action == "dispatch":
             dlg: QDialog = DispatchDialog(self.register.households.get(self.incident.household), self)
             d = dlg
@@ -283,6 +285,8 @@ class IncidentPanel(QWidget):
         )
 
     def escalate_menu(self) -> None:
+        if self.incident is not None and not self.read_only:
+            self.actionStarted.emit(self.incident.id)
         menu = QMenu(self)
         t = self.template()
         first = t.escalate_to if t else ()
@@ -292,4 +296,5 @@ class IncidentPanel(QWidget):
 
     def open_household(self) -> None:
         if self.incident is not None:
+            self.actionStarted.emit(self.incident.id)
             self.householdRequested.emit(self.incident.household)

@@ -1,17 +1,39 @@
-"""The officer's main window: banner, alarm queue, maintenance tickets, incident view, map."""
+"""The officer's main window: banner, 1-5-30 header, alarm queue, maintenance tickets, incident
+view, map.
+
+One selection: the highlighted queue row is the incident the panel shows and every action key
+and button applies to (the panel follows the table's selection, ↑/↓ included). The queue is
+ranked by triage (console/ui/queue_model.py) and updated in place, so the selection and the
+scroll position survive deltas and the 1 s tick. The incident being worked is pinned to its row:
+pinned from the moment an action on it starts (an action key or button, a checklist step, the
+escalation menu, the household file), released when another incident is selected, when it
+leaves the queue, or by Ctrl+R. Header clicks sort for browsing; Ctrl+R (or the "Ranked" button)
+goes back to the ranked order. N takes the next incident (the top of the new lane); K
+acknowledges the missed deadlines shown in the header's banner (local to this console).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMainWindow,
+    QPushButton,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -21,20 +43,23 @@ from PySide6.QtWidgets import (
 
 from console.app.delta import Delta, Status, copy_struct
 from console.app.engine import Engine
+from console.app.kpi_defs import cst_day_start
 from console.domain import events as ev
 from console.domain.checklist import Template
 from console.domain.incident import Incident
 from console.domain.supervision import Ticket
+from console.domain.triage import TriageWeights, take_next
 from console.domain.world import World
 from console.ui import words
 from console.ui.household_view import HouseholdFile
 from console.ui.incident_panel import IncidentPanel
 from console.ui.operator import Operator
 from console.ui.qtsink import QtSink
-from console.ui.queue_model import QueueModel
+from console.ui.queue_model import SORT_ROLE, QueueModel
 from console.ui.sound import AlertSound
 from console.ui.status_view import StatusView
 from console.ui.ticket_table import TicketTable
+from console.ui.triage_header import STORM_MORE_THAN, STORM_WINDOW_S, TriageHeader
 
 
 class _Results(QObject):
@@ -57,6 +82,7 @@ class MainWindow(QMainWindow):
         save_locale: Callable[[str], None] | None = None,
         kpi_compute: Callable[[], Any] | None = None,
         run_import: Callable[..., Any] | None = None,
+        triage: TriageWeights | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -92,29 +118,74 @@ class MainWindow(QMainWindow):
         self.mode_mark.setStyleSheet("background:#1565c0;color:white;font-weight:bold;padding:4px;")
         self.mode_mark.setVisible(mode != "live")
 
-        self.queue = QueueModel(self.register, self.clock.now_ns, operator.scope)
+        self.queue = QueueModel(self.register, self.clock.now_ns, operator.scope, triage)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.queue)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setDynamicSortFilter(True)
         self.table = QTableView()
         self.table.setObjectName("queue")
-        self.table.setModel(self.queue)
+        self.table.setModel(self.proxy)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
-        for col in ("countdown", "kind", "state", "code"):
-            header.setSectionResizeMode(
-                QueueModel.COLUMNS.index(col), QHeaderView.ResizeMode.ResizeToContents
-            )
-        header.setSectionResizeMode(QueueModel.COLUMNS.index("address"), QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(QueueModel.COLUMNS.index("address"), 220)
+        # fixed starting widths: resize-to-contents would read every row on each update of a storm
+        widths = {"lane": 80, "score": 50, "countdown": 80, "kind": 70, "state": 70, "code": 150}
+        widths |= {"address": 200, "reasons": 260, "responder": 90}
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in widths.items():
+            header.resizeSection(QueueModel.COLUMNS.index(col), width)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # unsorted: the ranked order
+        self.table.setSortingEnabled(True)
+        header.sortIndicatorChanged.connect(lambda *_: self._sorted_changed())
         self.table.verticalHeader().hide()
-        self.table.clicked.connect(lambda idx: self.select(self.queue.rows[idx.row()].id))
+        self.table.setToolTip(
+            self.tr(
+                "Ranked: new alarms on top, then in progress, then the rest; by triage score. "
+                "↑/↓ select, N takes the next new alarm, Ctrl+R back to ranked after sorting by a column."
+            )
+        )
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._follow_selection())
         self.selected: int | None = None
+
+        self.take_next_button = QPushButton(self.tr("Take next (N)"))
+        self.take_next_button.setObjectName("btn_take_next")
+        self.take_next_button.setToolTip(
+            self.tr("Select the top of the new lane: the incident to take next (N)")
+        )
+        self.take_next_button.clicked.connect(self.take_next)
+        self.ranked_button = QPushButton(self.tr("Ranked (Ctrl+R)"))
+        self.ranked_button.setObjectName("btn_ranked")
+        self.ranked_button.setToolTip(self.tr("Back to the ranked order after sorting by a column (Ctrl+R)"))
+        self.ranked_button.clicked.connect(self.show_ranked)
+        self.ranked_button.setEnabled(False)
+        queue_bar = QHBoxLayout()
+        queue_bar.setContentsMargins(0, 0, 0, 0)
+        queue_bar.addWidget(self.take_next_button)
+        queue_bar.addWidget(self.ranked_button)
+        queue_bar.addStretch(1)
+        queue_page = QWidget()
+        queue_lay = QVBoxLayout(queue_page)
+        queue_lay.setContentsMargins(0, 0, 0, 0)
+        queue_lay.addLayout(queue_bar)
+        queue_lay.addWidget(self.table, 1)
+
+        rules = getattr(self.queue.weights, "storm", None)
+        self.header = TriageHeader(
+            self.clock.now_ns,
+            storm_rules=(rules.window_s, rules.more_than)
+            if rules is not None
+            else (STORM_WINDOW_S, STORM_MORE_THAN),
+        )
+        self.header.missesAcknowledged.connect(self._misses_acknowledged)
 
         self.ticket_table = TicketTable(operator.scope)
 
         left = QTabWidget()
         left.setObjectName("leftTabs")
-        left.addTab(self.table, self.tr("Alarm queue"))
+        left.addTab(queue_page, self.tr("Alarm queue"))
         left.addTab(self.ticket_table, self.tr("Maintenance"))
         self.left_tabs = left
         self.kpi_compute = kpi_compute
@@ -135,6 +206,7 @@ class MainWindow(QMainWindow):
             read_only=(mode == "replay"),
         )
         self.panel.householdRequested.connect(self.open_household)
+        self.panel.actionStarted.connect(self._working)
 
         left_split = QSplitter(Qt.Orientation.Vertical)
         left_split.addWidget(left)
@@ -161,6 +233,7 @@ class MainWindow(QMainWindow):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.mode_mark)
         lay.addWidget(self.banner)
+        lay.addWidget(self.header)
         lay.addWidget(split, 1)
         self.setCentralWidget(central)
         self.counters = self.status_view.counters
@@ -186,6 +259,7 @@ class MainWindow(QMainWindow):
             self.statusBar().addWidget(hint)
         self._menus()
         self.resize(1366, 768)
+        self._load_open()
 
     # --- keyboard ----------------------------------------------------------------------------
 
@@ -230,8 +304,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(self.tr("Language saved; all labels change at the next start."), 8000)
 
     def set_escalated_only(self, on: bool) -> None:
-        self.queue.escalated_only = on
-        self.queue.update([])
+        self.queue.set_escalated_only(on)
+        self._follow_selection()
 
     def handover(self) -> None:
         from console.ui.handover import HandoverDialog
@@ -262,6 +336,10 @@ class MainWindow(QMainWindow):
             self.queue.scope = new.scope
             self.queue.incidents = {k: v for k, v in self.queue.incidents.items() if self.queue.visible(v)}
             self.queue.resort()
+            self.header.incidents = {
+                k: v for k, v in self.header.incidents.items() if new.scope == "*" or v.township == new.scope
+            }
+            self._follow_selection()
             self.setWindowTitle(self.windowTitle().rsplit(" — ", 1)[0] + f" — {self.op.name or self.op.id}")
 
         dlg.accepted.connect(accepted)
@@ -292,17 +370,19 @@ class MainWindow(QMainWindow):
             s.setContext(Qt.ShortcutContext.WindowShortcut)
             s.activated.connect(fn)
 
-        key("N", self.next_incident)
-        key("A", lambda: self.panel.do_action("acknowledge"))
-        key("D", lambda: self.panel.do_action("dispatch"))
-        key("O", lambda: self.panel.do_action("on_site"))
-        key("R", lambda: self.panel.do_action("resolve"))
-        key("C", lambda: self.panel.do_action("close"))
-        key("I", lambda: self.panel.do_key("I"))
-        key("V", lambda: self.panel.do_key("V"))
-        key("1", lambda: self.panel.do_key("1"))
-        key("E", self.panel.escalate_menu)
-        key("H", self.panel.open_household)
+        key("N", self.take_next)
+        key("Ctrl+R", self.show_ranked)
+        key("K", self.header.acknowledge_misses)
+        key("A", lambda: self._act(lambda: self.panel.do_action("acknowledge")))
+        key("D", lambda: self._act(lambda: self.panel.do_action("dispatch")))
+        key("O", lambda: self._act(lambda: self.panel.do_action("on_site")))
+        key("R", lambda: self._act(lambda: self.panel.do_action("resolve")))
+        key("C", lambda: self._act(lambda: self.panel.do_action("close")))
+        key("I", lambda: self._act(lambda: self.panel.do_key("I")))
+        key("V", lambda: self._act(lambda: self.panel.do_key("V")))
+        key("1", lambda: self._act(lambda: self.panel.do_key("1")))
+        key("E", lambda: self._act(self.panel.escalate_menu))
+        key("H", lambda: self._act(self.panel.open_household))
         key("M", lambda: self.left_tabs.setCurrentIndex(1 - self.left_tabs.currentIndex()))
 
     # --- commands ----------------------------------------------------------------------------
@@ -312,13 +392,48 @@ class MainWindow(QMainWindow):
             return
         self.engine.submit_command(event)
 
+    # --- the one selection ---------------------------------------------------------------------
+
+    def view_index(self, incident_id: int) -> QModelIndex:
+        """The table's index (column 0) of an incident's row, invalid when it is not shown."""
+        r = self.queue.row_of(incident_id)
+        if r < 0:
+            return QModelIndex()
+        return self.proxy.mapFromSource(self.queue.index(r, 0))
+
+    def highlighted(self) -> int | None:
+        """The incident of the highlighted row (the one actions apply to), or None."""
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].data(Qt.ItemDataRole.UserRole) if rows else None
+
     def select(self, incident_id: int | None) -> None:
+        """Highlight ``incident_id``'s row (the panel follows); None clears the selection."""
+        sm = self.table.selectionModel()
+        idx = self.view_index(incident_id) if incident_id is not None else QModelIndex()
+        if not idx.isValid():
+            sm.clearSelection()
+            sm.clearCurrentIndex()
+            self._show(incident_id)
+            return
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        sm.setCurrentIndex(idx, flags)
+        self.table.scrollTo(idx)
+        self._follow_selection()
+
+    def _follow_selection(self) -> None:
+        """Make the panel show what is highlighted (after a click, ↑/↓, a row leaving ...)."""
+        iid = self.highlighted()
+        if iid is None and self.table.selectionModel().currentIndex().isValid():
+            self.table.selectionModel().clearCurrentIndex()  # no focus mark on an unselected row
+        if iid != self.selected or (iid is not None and self.panel.incident is None):
+            self._show(iid)
+
+    def _show(self, incident_id: int | None) -> None:
+        if self.queue.pinned is not None and self.queue.pinned != incident_id:
+            self.queue.unpin()
         self.selected = incident_id
         inc = self.queue.incidents.get(incident_id) if incident_id is not None else None
         self.panel.show_incident(inc)
-        row = self.queue.row_of(incident_id) if incident_id is not None else -1
-        if row >= 0:
-            self.table.selectRow(row)
         if inc is not None and self.map_view is not None and hasattr(self.map_view, "center_on"):
             self.map_view.center_on(inc.household)
             hh = self.register.households.get(inc.household)
@@ -346,14 +461,41 @@ class MainWindow(QMainWindow):
                     ],
                 )
 
-    def next_incident(self) -> None:
-        if not self.queue.rows:
+    def _act(self, action: Callable[[], Any]) -> None:
+        """An action key: on the highlighted incident only, which it pins."""
+        iid = self.highlighted()
+        if iid is None:
+            self.statusBar().showMessage(self.tr("Select an incident first (N takes the next one)"), 5000)
             return
-        ids = [i.id for i in self.queue.rows]
-        if self.selected in ids:
-            self.select(ids[(ids.index(self.selected) + 1) % len(ids)])
-        else:
-            self.select(ids[0])
+        if self.panel.incident is None or self.panel.incident.id != iid:
+            self._show(iid)
+        action()
+
+    def _working(self, incident_id: int) -> None:
+        """The panel started an action on ``incident_id``: pin it while the officer works it."""
+        if incident_id == self.highlighted() and self.queue.pinned != incident_id:
+            self.queue.pin(incident_id)
+
+    def take_next(self) -> None:
+        """N: select the incident to take next, the top of the new lane."""
+        row = take_next(self.queue.ranked())
+        if row is None:
+            self.statusBar().showMessage(self.tr("No new alarm waiting"), 5000)
+            return
+        self.select(row.incident)
+
+    def show_ranked(self) -> None:
+        """Ctrl+R: back to the ranked order (no column sort, no pin), the selection kept in view."""
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        self.queue.unpin()
+        self._sorted_changed()
+        if self.selected is not None:
+            idx = self.view_index(self.selected)
+            if idx.isValid():
+                self.table.scrollTo(idx)
+
+    def _sorted_changed(self) -> None:
+        self.ranked_button.setEnabled(self.proxy.sortColumn() >= 0)
 
     def query(self, fn: Callable[[World], Any], then: Callable[[Any], None]) -> None:
         fut = self.engine.query(fn)
@@ -384,15 +526,41 @@ class MainWindow(QMainWindow):
 
     # --- deltas ------------------------------------------------------------------------------
 
+    def _load_open(self) -> None:
+        """At start: the open incidents and today's (for the compliance figures); after that the
+        deltas carry every change."""
+
+        def now_and_today(w: World) -> list[Incident]:
+            start = cst_day_start(max(w.now, self.clock.now_ns()))
+            return [copy_struct(i) for i in w.incidents.values() if i.is_open or i.opened >= start]
+
+        self.query(now_and_today, self._show_incidents)
+
+    def _show_incidents(self, incidents: list[Incident]) -> None:
+        if not incidents:
+            return
+        was_empty = not self.queue.rows
+        pinned_at = self.view_index(self.queue.pinned).row() if self.queue.pinned is not None else -1
+        self.queue.update(incidents)
+        scope = self.queue.scope
+        self.header.update_incidents(i for i in incidents if scope == "*" or i.township == scope)
+        self._follow_selection()
+        if self.selected is not None and self.selected == self.highlighted():
+            cur = next((i for i in incidents if i.id == self.selected), None)
+            if cur is not None:
+                self.panel.show_incident(cur)
+        if self.selected is None and was_empty and self.queue.rows:
+            top = take_next(self.queue.ranked())
+            self.select(top.incident if top is not None else self.queue.rows[0].id)
+        if self.queue.pinned is not None:  # keep the incident being worked in view
+            idx = self.view_index(self.queue.pinned)
+            if idx.isValid() and idx.row() != pinned_at:
+                self.table.scrollTo(idx)
+        self.header.refresh()
+
     def on_delta(self, d: Delta) -> None:
         if d.incidents:
-            self.queue.update(d.incidents)
-            if self.selected is not None:
-                cur = next((i for i in d.incidents if i.id == self.selected), None)
-                if cur is not None:
-                    self.panel.show_incident(cur)
-            if self.selected is None and self.queue.rows:
-                self.select(self.queue.rows[0].id)
+            self._show_incidents(d.incidents)
         if d.tickets:
             self.update_tickets(d.tickets)
         if d.bands and self.map_view is not None and hasattr(self.map_view, "set_bands"):
@@ -426,11 +594,20 @@ class MainWindow(QMainWindow):
 
     def on_second(self) -> None:
         self.queue.tick()
+        self.header.refresh()
         self._seconds = getattr(self, "_seconds", 0) + 1
         if self._seconds % 300 == 0 and self.left_tabs.currentIndex() == 2:
             self.refresh_kpis()
-        unacked = any(i.ack_at is None for i in self.queue.rows)
-        self.sound.repeat_if(unacked or bool(self.blind_reasons()))
+        self.sound.repeat_if(self.needs_sound())
+
+    def needs_sound(self) -> bool:
+        """The alert repeats while a new alarm waits (restored lone sensors are quiet), while a
+        missed deadline is not acknowledged, and while the console is blind."""
+        waiting = any(t.lane == "new" for t in self.queue.triage.values())
+        return waiting or bool(self.header.pending_misses()) or bool(self.blind_reasons())
+
+    def _misses_acknowledged(self) -> None:
+        self.statusBar().showMessage(self.tr("Missed deadlines acknowledged on this console"), 5000)
 
     def notify_desktop(self, inc: Incident, kind: str) -> None:
         if self.isActiveWindow():

@@ -261,6 +261,26 @@
         <translation>回放模式 — 只读</translation>
     </message>
     <message>
+        <source>Ranked: new alarms on top, then in progress, then the rest; by triage score. ↑/↓ select, N takes the next new alarm, Ctrl+R back to ranked after sorting by a column.</source>
+        <translation>按优先级排列：新警情在上，其次处置中，再次其他；同组内按研判分值。↑/↓ 选择，N 接下一起新警情，按列排序后 Ctrl+R 恢复优先级排序。</translation>
+    </message>
+    <message>
+        <source>Take next (N)</source>
+        <translation>接下一起 (N)</translation>
+    </message>
+    <message>
+        <source>Select the top of the new lane: the incident to take next (N)</source>
+        <translation>选中新警情组的第一起：下一起应接的警情 (N)</translation>
+    </message>
+    <message>
+        <source>Ranked (Ctrl+R)</source>
+        <translation>按优先级 (Ctrl+R)</translation>
+    </message>
+    <message>
+        <source>Back to the ranked order after sorting by a column (Ctrl+R)</source>
+        <translation>按列排序后恢复优先级排序 (Ctrl+R)</translation>
+    </message>
+    <message>
         <source>Alarm queue</source>
         <translation>警情队列</translation>
     </message>
@@ -317,6 +337,14 @@
         <translation>值班员账号</translation>
     </message>
     <message>
+        <source>Select an incident first (N takes the next one)</source>
+        <translation>请先选中一起警情（N 接下一起）</translation>
+    </message>
+    <message>
+        <source>No new alarm waiting</source>
+        <translation>没有待接的新警情</translation>
+    </message>
+    <message>
         <source>No safety file: unregistered device</source>
         <translation>无安全档案：未登记设备</translation>
     </message>
@@ -325,6 +353,10 @@
         <translation>
             <numerusform>运维工单（%n）</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>Missed deadlines acknowledged on this console</source>
+        <translation>超时提醒已在本台确认</translation>
     </message>
     <message>
         <source>New alarm</source>
@@ -385,6 +417,14 @@
 <context>
     <name>QueueModel</name>
     <message>
+        <source>Lane</source>
+        <translation>分组</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation>分值</translation>
+    </message>
+    <message>
         <source>Deadline</source>
         <translation>时限</translation>
     </message>
@@ -405,12 +445,28 @@
         <translation>地址</translation>
     </message>
     <message>
+        <source>Why</source>
+        <translation>研判依据</translation>
+    </message>
+    <message>
         <source>Responder</source>
         <translation>处置人员</translation>
     </message>
     <message>
         <source>Flags</source>
         <translation>标记</translation>
+    </message>
+    <message>
+        <source>New</source>
+        <translation>新警情</translation>
+    </message>
+    <message>
+        <source>In progress</source>
+        <translation>处置中</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>其他</translation>
     </message>
     <message>
         <source>missed %s′</source>
@@ -427,6 +483,10 @@
     <message>
         <source>unregistered device</source>
         <translation>未登记设备</translation>
+    </message>
+    <message>
+        <source>Triage score: what the sensors agree on, readings, the household; Ctrl+R ranks by it</source>
+        <translation>研判分值：多个传感器互相印证、读数、住户情况；Ctrl+R 按此排序</translation>
     </message>
     <message>
         <source>unregistered device %s</source>
@@ -528,6 +588,63 @@
     <message>
         <source>Due</source>
         <translation>时限</translation>
+    </message>
+</context>
+<context>
+    <name>TriageHeader</name>
+    <message>
+        <source>To acknowledge</source>
+        <translation>待确认</translation>
+    </message>
+    <message>
+        <source>Over 1′</source>
+        <translation>超1′</translation>
+    </message>
+    <message>
+        <source>To dispatch</source>
+        <translation>待派遣</translation>
+    </message>
+    <message>
+        <source>Over 5′</source>
+        <translation>超5′</translation>
+    </message>
+    <message>
+        <source>To close</source>
+        <translation>待闭环</translation>
+    </message>
+    <message>
+        <source>Over 30′</source>
+        <translation>超30′</translation>
+    </message>
+    <message>
+        <source>Share of today&apos;s incidents (since 00:00) that met each mark, of those already due</source>
+        <translation>今日（0 点起）已到期警情中按时达标的比例</translation>
+    </message>
+    <message>
+        <source>Acknowledge miss (K)</source>
+        <translation>确认超时 (K)</translation>
+    </message>
+    <message>
+        <source>Seen: stops the repeating alert for these misses on this console (K); a new miss sounds again</source>
+        <translation>已知悉：停止本台对这些超时的重复提示音 (K)；再有新的超时会再次提示</translation>
+    </message>
+    <message>
+        <source>Today met: 1′ %1 · 5′ %2 · 30′ %3</source>
+        <translation>今日达标：1′ %1 · 5′ %2 · 30′ %3</translation>
+    </message>
+    <message>
+        <source>Alarm storm: %1 in %2 min, %3 restored</source>
+        <translation>报警风暴：%2 分钟内 %1 起，已恢复 %3 起</translation>
+    </message>
+    <message numerus="yes">
+        <source>and %n more</source>
+        <translation>
+            <numerusform>等另 %n 项</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Deadline missed: %1</source>
+        <translation>超时未完成：%1</translation>
     </message>
 </context>
 <context>

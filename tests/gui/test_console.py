@@ -197,7 +197,7 @@ def test_missed_five_minutes_turns_the_row_red_and_escalates(rig: Rig) -> None:
     assert "district" in inc.escalations
     model = rig.window.queue
     row = rig.row_for(hh.code)
-    assert row == 0  # missed deadlines first
+    assert row == 0  # the only open incident (order is by triage lane and score, not by deadline)
     brush = model.data(model.index(row, 0), Qt.ItemDataRole.BackgroundRole)
     assert brush is not None and brush.color().red() > 200
     assert "escalated" in model.data(model.index(row, model.COLUMNS.index("flags")))
