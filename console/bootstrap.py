@@ -204,7 +204,12 @@ class LocalRun:
 
 @contextmanager
 def local_run(workdir: Path) -> Iterator[LocalRun]:
-    """The embedded broker in its own process; on exit the children (broker last) and the core stop."""
+    """The embedded broker in its own process. On exit, however the run ends: the other children
+    (traffic, gateway, drills: nothing new comes in), then the core (its journal written, its bus
+    disconnected while the broker is still there), then the broker. Enter it from the main
+    thread (on Linux a child dies with the thread that started it: console.io.processes) and
+    after the QApplication exists (a Qt platform that cannot start aborts the process: let it do
+    so before any child is started)."""
     from console.io.processes import start_broker, stop_children
 
     workdir.mkdir(parents=True, exist_ok=True)
@@ -213,9 +218,12 @@ def local_run(workdir: Path) -> Iterator[LocalRun]:
     try:
         yield run
     finally:
-        stop_children(run.children)
-        if run.core is not None:
-            run.core.stop()
+        try:
+            stop_children(run.children[1:])
+            if run.core is not None:
+                run.core.stop()
+        finally:
+            stop_children([broker])
 
 
 # --- operators --------------------------------------------------------------------------------

@@ -1,11 +1,17 @@
 """``python -m console demo``: the embedded broker, a simulated district (its traffic and its
-SMS / voice gateway, each in its own process) and the console, logged in as the demo officer."""
+SMS / voice gateway, each in its own process) and the console, logged in as the demo officer.
+
+Ctrl-C or SIGTERM stops it all in order and exits 0; nothing it started outlives it, not even
+when it is killed or Qt cannot start (console.io.processes)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
+
+READY = "demo: ready (Ctrl-C stops it)"  # printed once the window is up
 
 
 def main(argv: list[str]) -> int:
@@ -23,17 +29,31 @@ def main(argv: list[str]) -> int:
     p.add_argument("--size", default="1366x768", help="window size, e.g. 1920x1080 for a wall screen")
     args = p.parse_args(argv)
     from console import bootstrap
-    from console.io.broker import DEMO_PASSWORD, DEMO_USERNAME
-    from console.sim.district import generate
+    from console.io.processes import stop_on_ctrl_c_and_sigterm
 
     bootstrap.setup_logging()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="guardian-demo-"))
     print(f"demo: working in {workdir}", flush=True)
+    try:
+        with stop_on_ctrl_c_and_sigterm():
+            return run_demo(args, workdir)
+    except KeyboardInterrupt:  # Ctrl-C / SIGTERM before the window was up; all of it is stopped
+        print("demo: interrupted, stopped", file=sys.stderr, flush=True)
+        return 0
+
+
+def run_demo(args: argparse.Namespace, workdir: Path) -> int:
+    from PySide6.QtCore import QTimer
+
+    from console import bootstrap
+    from console.io.broker import DEMO_PASSWORD, DEMO_USERNAME
+    from console.sim.district import generate
+
+    app = bootstrap.gui_app(args.locale)  # first: a Qt that cannot start aborts before any child
     with bootstrap.local_run(workdir) as run:
         settings = bootstrap.local_settings(
             run.host, run.port, "demo", db_url=f"sqlite:///{workdir / 'journal.sqlite'}", locale=args.locale
         )
-        app = bootstrap.gui_app(settings.locale)
         register = generate(seed=args.seed, households=args.households)
         sink = bootstrap.ui_sink()
         run.core = core = bootstrap.build_core(settings, register=register, sink=sink)
@@ -48,6 +68,7 @@ def main(argv: list[str]) -> int:
         sim += ["--dup-ratio", "0.01", "--quiet", "--storm", str(args.storm or 12), "--storm-window", "8"]
         run.child(sim, "simulate.log")
         w, h = (int(x) for x in args.size.lower().split("x"))
+        QTimer.singleShot(0, lambda: print(READY, flush=True))  # once the window's event loop runs
         rc = bootstrap.run_console(core, sink, op, "live", args.duration, args.screenshot, (w, h))
-        del app
-        return rc
+    del app
+    return rc

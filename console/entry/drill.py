@@ -9,9 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from console.io.processes import stop_on_ctrl_c_and_sigterm
 from console.sim import drill
 from console.sim.drill import ScenarioError, ScenarioItem, load_scenario, publish_scenario, resolve
 from console.sim.publisher import BrokerError, Flow, connect_client
+
+DRAIN_S = 30.0  # after the last message: how long the broker gets to acknowledge the rest
+DRAIN_INTERRUPTED_S = 5.0
 
 
 def main(argv: list[str]) -> int:
@@ -28,6 +32,15 @@ def main(argv: list[str]) -> int:
     if args.speed <= 0:
         print("drill: --speed must be positive", file=sys.stderr)
         return 2
+    try:
+        with stop_on_ctrl_c_and_sigterm():  # SIGTERM: its parent stopping it, or its parent's end
+            return publish(args)
+    except KeyboardInterrupt:  # outside the publishing (which handles its own): nothing to drain
+        print("drill: interrupted", file=sys.stderr)
+        return 0
+
+
+def publish(args: argparse.Namespace) -> int:
     try:
         header, items = load_scenario(resolve(args.scenario))
     except ScenarioError as exc:
@@ -52,11 +65,16 @@ def main(argv: list[str]) -> int:
         p = item.payload
         print(f"[{item.after_s:7.1f}s] {item.township} {item.dev} {p.get('kind')} {p.get('evt')} {item.note}")
 
+    interrupted = False
     try:
         publish_scenario(client, flow, header, items, args.speed, run, None if args.quiet else show)
     except KeyboardInterrupt:
+        interrupted = True
         print("drill: interrupted", file=sys.stderr)
-    ok = flow.drain(timeout=30.0)
+    try:  # interrupted: the broker may be going too (its parent's end), so a shorter wait
+        ok = flow.drain(timeout=DRAIN_INTERRUPTED_S if interrupted else DRAIN_S)
+    except KeyboardInterrupt:
+        ok = False
     client.disconnect()
     client.loop_stop()
     print(f"drill: published {flow.sent}, acknowledged {flow.acked}", flush=True)

@@ -1,7 +1,7 @@
 """``python -m console gateway``: the SMS / voice gateway simulator as its own process.
 
 The simulator is console.sim.gateway; this driver parses the arguments, starts it and prints
-its counters whenever they change, until Ctrl-C.
+its counters whenever they change, until Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from console.io.processes import stop_on_ctrl_c_and_sigterm
 from console.sim import gateway
 from console.sim.gateway import GatewaySimulator
 from console.sim.publisher import BrokerError
@@ -44,19 +45,19 @@ def main(argv: list[str]) -> int:
         args.password,
         args.client_id,
     )
+    last: dict[str, Any] = {}
     try:
-        gw.start()
+        with stop_on_ctrl_c_and_sigterm():  # SIGTERM: its parent stopping it, or its parent's end
+            gw.start()
+            while True:
+                time.sleep(1.0)
+                now = gw.counters()
+                if now != last:
+                    print("gateway: " + msgspec.json.encode(now).decode(), flush=True)
+                    last = now
     except BrokerError as exc:
         print(f"gateway: {exc}", file=sys.stderr)
         return 1
-    last: dict[str, Any] = {}
-    try:
-        while True:
-            time.sleep(1.0)
-            now = gw.counters()
-            if now != last:
-                print("gateway: " + msgspec.json.encode(now).decode(), flush=True)
-                last = now
     except KeyboardInterrupt:
         pass
     finally:

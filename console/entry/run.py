@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -25,7 +26,7 @@ def main(argv: list[str]) -> int:
     from console.ui.operator import Operator
 
     bootstrap.setup_logging()
-    app = bootstrap.gui_app(settings.locale)
+    app = bootstrap.gui_app(settings.locale)  # first: a Qt that cannot start aborts here, nothing open
     try:
         store = bootstrap.open_store(settings.journal_url())
     except Exception as exc:  # noqa: BLE001
@@ -38,7 +39,12 @@ def main(argv: list[str]) -> int:
         )
         return 2
     dlg = LoginDialog(store.check_login)
-    if dlg.exec() != LoginDialog.DialogCode.Accepted:
+    # A dialog's loop runs no Python that would notice Ctrl-C, and nothing is journaled before the
+    # sign-in: there Ctrl-C ends the process at once, as the kernel does by default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    accepted = dlg.exec() == LoginDialog.DialogCode.Accepted
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if not accepted:
         return 1
     acct = dlg.result_operator
     op = Operator(acct.id, acct.role, acct.scope, acct.name)

@@ -16,11 +16,15 @@ import time
 from pathlib import Path
 
 from console.domain import registry
+from console.io.processes import stop_on_ctrl_c_and_sigterm
 from console.sim import district, traffic
 from console.sim.publisher import BrokerError, Flow, connect_client
 from console.sim.resources import write_resources
 from console.sim.stream import Streamer, with_storm
 from console.sim.traffic import NS
+
+DRAIN_S = 30.0  # after the last message: how long the broker gets to acknowledge the rest
+DRAIN_INTERRUPTED_S = 5.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        with stop_on_ctrl_c_and_sigterm():  # SIGTERM: its parent stopping it, or its parent's end
+            return publish(args)
+    except KeyboardInterrupt:  # outside the streaming (which handles its own): nothing to drain
+        print("simulate: interrupted", file=sys.stderr)
+        return 0
+
+
+def publish(args: argparse.Namespace) -> int:
     if args.write_resources:
         for path in write_resources(args.write_resources):
             print(f"wrote {path}")
@@ -109,8 +122,8 @@ def main(argv: list[str]) -> int:
             print("simulate: the broker stopped acknowledging; giving up", file=sys.stderr)
     except KeyboardInterrupt:
         interrupted = True
-    try:
-        drained = flow.drain(timeout=30.0)
+    try:  # interrupted: the broker may be going too (its parent's end), so a shorter wait
+        drained = flow.drain(timeout=DRAIN_INTERRUPTED_S if interrupted else DRAIN_S)
     except KeyboardInterrupt:
         drained = False
     client.disconnect()
