@@ -6,13 +6,24 @@
 #   build/build_linux_bundle.sh            # from the repo root or anywhere
 #   SKIP_INSTALLER=1 build/build_linux_bundle.sh     # bundle + self-test only
 #   NSIS_FAST=1 build/build_linux_bundle.sh          # zlib instead of solid LZMA (~1 min, not ~7)
+#   PYTHON=/path/to/venv/bin/python build/build_linux_bundle.sh   # freeze with another venv
+#
+# It freezes with $PYTHON, else the venv `make bundle-venv` makes from requirements/bundle.lock
+# (.venv-bundle: exactly the set a Windows builder installs), else the dev venv .venv, with a
+# warning, as that one holds the test and lint tools too. `make bundle` makes .venv-bundle first.
 #
 # Prints "BUNDLE_SIZE=...", "SELFTEST=PASS|FAIL", "INSTALLER=... bytes" lines for CI to grep.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-PY="${PYTHON:-$ROOT/.venv/bin/python}"
+if [ -n "${PYTHON:-}" ]; then
+  PY="$PYTHON"
+elif [ -x "$ROOT/.venv-bundle/bin/python" ]; then
+  PY="$ROOT/.venv-bundle/bin/python"
+else
+  PY="$ROOT/.venv/bin/python"
+fi
 DIST="$ROOT/build/dist"
 WORK="$ROOT/build/work"
 BUNDLE="$DIST/GuardianConsole"
@@ -20,6 +31,11 @@ VERSION="$("$PY" -c 'import console; print(console.__version__)')"
 MAX_MB="${MAX_BUNDLE_MB:-450}"
 
 step() { printf '\n== %s (%ds)\n' "$*" "$SECONDS"; }
+
+step "python: $PY"
+if ! "$PY" requirements/locktool.py check requirements/bundle.lock; then
+  echo "warning: this venv is not exactly requirements/bundle.lock (make bundle-venv makes one that is)" >&2
+fi
 
 step "pyinstaller console.spec (version $VERSION)"
 "$PY" -m PyInstaller --clean --noconfirm --log-level WARN --distpath "$DIST" --workpath "$WORK" console.spec
