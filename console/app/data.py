@@ -22,5 +22,6 @@ def load_weights(path: Path) -> Weights:
 
 
 def load_triage(path: Path) -> TriageWeights:
-    """resources/triage.toml: the weights of the storm-triage score (console/domain/triage.py)."""
+    """resources/triage.toml: the weights of the storm-triage score (console/domain/triage.py) and,
+    as ``.storm``, the storm rules a World holds notifications back by (console/domain/storm.py)."""
     return TriageWeights.from_toml(path.read_text(encoding="utf-8"))

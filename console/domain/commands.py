@@ -6,7 +6,7 @@ from __future__ import annotations
 import msgspec
 
 from console.domain import events as ev
-from console.domain.checklist import Template
+from console.domain.checklist import FALSE_ALARM_CAUSES, Template
 from console.domain.incident import ESCALATION_TARGETS, Incident, Refusal, check_step
 
 
@@ -49,4 +49,18 @@ def refusal_of(
         return None
     if session.role not in ("district_officer", "admin"):
         return Refusal("forbidden_role", session.role)
+    return None
+
+
+def bulk_refusal(c: ev.BulkClose, session: Session | None) -> Refusal | None:
+    """Why a bulk close is refused as a whole (one refusal, incident 0, nothing applied). Any
+    role may bulk close; each incident is then checked on its own (console/domain/bulk.py)."""
+    if session is None or session.operator != c.operator:
+        return Refusal("not_logged_in", c.operator)
+    if c.expect_version is not None:
+        return Refusal("bad_command", "expect_version")  # versions are per incident
+    if c.cause not in FALSE_ALARM_CAUSES:
+        return Refusal("bad_cause", c.cause)  # a real emergency is closed one by one
+    if not c.incidents:
+        return Refusal("no_incidents")
     return None

@@ -110,6 +110,20 @@ class Reassign(Command, frozen=True, kw_only=True, tag="reassign"):
     assignee: str
 
 
+class BulkClose(Command, frozen=True, kw_only=True, tag="bulk"):
+    """Close many restored false alarms at once (a storm's cooking smoke): one journal record,
+    applied to each incident on its own (console/domain/bulk.py). Each incident is closed, or
+    refused with a reason, never half-done. ``incident`` is unused (0): versions are per
+    incident, so ``expect_version`` is refused; what guards against a race is that each incident
+    must still be restored, single-sensor, open and in scope when the command lands."""
+
+    incident: int = 0
+    incidents: list[int]
+    cause: str  # a false-alarm cause: cooking_smoke | false_alarm | device_fault | test
+    elder_reached: bool  # the officer reached the elders (else each needs an answered call)
+    note: str = ""
+
+
 class TicketAction(Event, frozen=True, kw_only=True, tag="ticket"):
     operator: str
     console: str
@@ -178,6 +192,7 @@ AnyEvent = (
     | CompleteStep
     | Escalate
     | Reassign
+    | BulkClose
     | TicketAction
     | RevealContact
     | Login
@@ -197,6 +212,7 @@ SOURCE: Final[dict[type, str]] = {
     CompleteStep: "operator",
     Escalate: "operator",
     Reassign: "operator",
+    BulkClose: "operator",
     TicketAction: "operator",
     RevealContact: "operator",
     Login: "operator",
@@ -236,6 +252,8 @@ def key_of(event: AnyEvent) -> str:
     """A short key for the journal index: dedupe key, incident, household or request."""
     if isinstance(event, DeviceEvent):
         return event.key
+    if isinstance(event, BulkClose):
+        return f"bulk:{len(event.incidents)}"
     if isinstance(event, Command):
         return f"incident:{event.incident}"
     if isinstance(event, NotifyReceipt):

@@ -50,11 +50,14 @@ class NotificationRecord(msgspec.Struct, kw_only=True):
     to: str
     contact: str
     attempt: int = 1
-    status: str = "requested"  # requested | published | sent | delivered | answered | no_answer | failed
+    # held | dropped | requested | published | sent | delivered | answered | no_answer | failed
+    status: str = "requested"
     at: int = 0
     retry_at: int | None = None
     retries_left: int = 0
     retry_after_s: int = 60
+    hold_until: int | None = None  # while held in a storm: released then if still alarming
+    reason: str = ""  # held: why (storm); dropped: why (restored, closed); released: what released it
 
 
 class Incident(msgspec.Struct, kw_only=True):

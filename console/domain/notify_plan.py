@@ -1,11 +1,18 @@
 """Notification planning: who is told of an incident, on which channel, and when a failed
 attempt is tried again. Pure: it reads the incident, its household and its checklist template,
 records the planned notifications on the incident, and returns the requests to publish.
+
+In an alarm storm some roles' requests are *held* (recorded, not sent: console/domain/storm.py
+decides when); a held request is later *released* (sent as if new) or *dropped* (never sent,
+with the reason), and a dropped one can be held or released again if the home alarms again.
+Every such change is a timeline entry; no request disappears.
 """
 
 from __future__ import annotations
 
 from typing import Final
+
+import msgspec
 
 from console.domain.checklist import Template
 from console.domain.codec import NotifyRequest
@@ -18,9 +25,31 @@ KIND_ZH: Final = {"smoke": "烟感", "co": "一氧化碳", "gas": "燃气泄漏"
 """The alarm kinds as the SMS / call text names them."""
 
 
-def first_requests(inc: Incident, hh: Household, template: Template, at: int) -> list[PublishRequest]:
-    """The first round: every contact the template's rules name, on each of its channels."""
+class Hold(msgspec.Struct, frozen=True):
+    """Hold the first requests of ``roles`` until ``until`` (console time), because of ``why``."""
+
+    roles: tuple[str, ...]
+    until: int
+    why: str
+
+
+def planned_roles(hh: Household, template: Template) -> list[str]:
+    """The roles the first round names that the household has a contact for, in rule order."""
+    out: list[str] = []
+    for rule in template.notify:
+        for role in rule.roles:
+            if role not in out and hh.contacts_by_role(role):
+                out.append(role)
+    return out
+
+
+def first_requests(
+    inc: Incident, hh: Household, template: Template, at: int, hold: Hold | None = None
+) -> list[PublishRequest]:
+    """The first round: every contact the template's rules name, on each of its channels; those
+    of a role ``hold`` names are recorded as held, not returned."""
     out: list[PublishRequest] = []
+    held: list[str] = []
     for rule in template.notify:
         for role in rule.roles:
             for c in hh.contacts_by_role(role):
@@ -37,8 +66,63 @@ def first_requests(inc: Incident, hh: Household, template: Template, at: int) ->
                         retry_after_s=rule.retry_after_s,
                     )
                     inc.notifications[n.req] = n
-                    out.append(request_for(inc, hh, n))
+                    if hold is not None and role in hold.roles:
+                        n.status, n.hold_until, n.reason = "held", hold.until, hold.why
+                        if role not in held:
+                            held.append(role)
+                    else:
+                        out.append(request_for(inc, hh, n))
+    if hold is not None and held:
+        inc.note(at, "notify_held", f"{','.join(held)}: {hold.why}")
     return out
+
+
+def _roles(records: list[NotificationRecord]) -> str:
+    return ",".join(dict.fromkeys(n.role for n in records))
+
+
+def held(inc: Incident) -> list[NotificationRecord]:
+    return [n for n in inc.notifications.values() if n.status == "held"]
+
+
+def dropped(inc: Incident) -> list[NotificationRecord]:
+    return [n for n in inc.notifications.values() if n.status == "dropped"]
+
+
+def release(
+    inc: Incident, hh: Household, at: int, why: str, *, also_dropped: bool = False
+) -> list[PublishRequest]:
+    """Send the held requests (and the dropped ones too, if ``also_dropped``) now, because of ``why``."""
+    todo = held(inc) + (dropped(inc) if also_dropped else [])
+    for n in todo:
+        n.status, n.at, n.hold_until, n.reason = "requested", at, None, why
+    if todo:
+        inc.note(at, "notify_released", f"{_roles(todo)}: {why}")
+    return [request_for(inc, hh, n) for n in todo]
+
+
+def drop(inc: Incident, at: int, why: str) -> None:
+    """Never send the held requests, because of ``why`` (the record stays, as dropped)."""
+    todo = held(inc)
+    for n in todo:
+        n.status, n.at, n.hold_until, n.reason = "dropped", at, None, why
+    if todo:
+        inc.note(at, "notify_dropped", f"{_roles(todo)}: {why}")
+
+
+def hold_again(inc: Incident, at: int, until: int, why: str) -> None:
+    """Hold the dropped requests again (the home alarms again, the storm goes on)."""
+    todo = dropped(inc)
+    for n in todo:
+        n.status, n.at, n.hold_until, n.reason = "held", at, until, why
+    if todo:
+        inc.note(at, "notify_held", f"{_roles(todo)}: {why}")
+
+
+def hold_due(inc: Incident) -> int | None:
+    """The earliest time a held request of ``inc`` is due for release."""
+    times = [n.hold_until for n in inc.notifications.values() if n.hold_until is not None]
+    return min(times) if times else None
 
 
 def request_for(inc: Incident, hh: Household, n: NotificationRecord) -> PublishRequest:

@@ -42,6 +42,7 @@ import msgspec
 from console.domain.evidence import Sensor
 from console.domain.incident import ORDER, Incident
 from console.domain.registry import GROUPS, Household, Register
+from console.domain.storm import Storm
 
 if TYPE_CHECKING:
     from console.domain.world import World
@@ -102,6 +103,7 @@ class TriageWeights(_Section, frozen=True, kw_only=True):
     readings: Readings
     vulnerability: Vulnerability
     night: Night
+    storm: Storm  # when a storm holds notifications back (console/domain/storm.py)
 
     @staticmethod
     def from_toml(text: str) -> TriageWeights:

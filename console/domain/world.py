@@ -12,8 +12,9 @@ from typing import Final
 
 import msgspec
 
-from console.domain import alarms, notify_plan
+from console.domain import alarms, bulk, notify_plan
 from console.domain import events as ev
+from console.domain import storm as storm_policy
 from console.domain.checklist import Template
 from console.domain.commands import Session, refusal_of
 from console.domain.deadlines import NS, REIGNITION_WINDOW_S, TICKET_SLA_H
@@ -26,6 +27,7 @@ from console.domain.incident import (
 )
 from console.domain.registry import Household, Register
 from console.domain.risk import Risk, Weights, assess
+from console.domain.storm import Storm
 from console.domain.supervision import TROUBLE, Health, Supervisor, Ticket
 
 DAY_NS: Final = 86_400 * NS
@@ -44,10 +46,20 @@ class Projection(msgspec.Struct, kw_only=True):
 
 
 class World:
-    def __init__(self, register: Register, templates: dict[str, Template], weights: Weights) -> None:
+    storm_rules: Storm = storm_policy.DEFAULT  # resources/triage.toml [storm] (console/domain/storm.py)
+
+    def __init__(
+        self,
+        register: Register,
+        templates: dict[str, Template],
+        weights: Weights,
+        storm_rules: Storm | None = None,
+    ) -> None:
         self.register = register
         self.templates = templates
         self.weights = weights
+        if storm_rules is not None:  # a static input like the three above: set only when given
+            self.storm_rules = storm_rules
         self.incidents: dict[int, Incident] = {}
         self.open_by_household: dict[str, int] = {}
         self.history: dict[str, list[int]] = {}  # household -> incident ids
@@ -84,6 +96,8 @@ class World:
             return self._tick(e.at)
         if isinstance(e, ev.CompleteStep | ev.Escalate | ev.Reassign):
             return self._command(e)
+        if isinstance(e, ev.BulkClose):
+            return self._bulk(e)
         if isinstance(e, ev.NotifyReceipt):
             return self._receipt(e)
         if isinstance(e, ev.NotifyPublished):
@@ -196,6 +210,7 @@ class World:
         reignition = restored is not None and e.at - restored <= REIGNITION_WINDOW_S * NS
         if inc is not None:
             effects.extend(alarms.merge_alarm(inc, e, reignition))
+            effects.extend(storm_policy.after_alarm(self.incidents, self.storm_rules, inc, hh, e.at))
             self.dirty_incidents.add(inc.id)
             return effects
         iid = self.next_incident
@@ -216,6 +231,7 @@ class World:
         inc = self._open_incident_of(code)
         if inc is not None:
             alarms.restore(inc, e)
+            storm_policy.after_restore(inc, e.at)
             self.dirty_incidents.add(inc.id)
         return []
 
@@ -225,7 +241,8 @@ class World:
         t = self.templates.get(inc.kind)
         out: list[Effect] = []
         if hh is not None and t is not None:
-            out.extend(notify_plan.first_requests(inc, hh, t, at))
+            hold = storm_policy.hold_for(self.incidents, self.storm_rules, hh, t, at)
+            out.extend(notify_plan.first_requests(inc, hh, t, at, hold))
         if not out:
             inc.needs_alert = False
         return out
@@ -274,7 +291,10 @@ class World:
     def _retries_due(self, now: int) -> list[Effect]:
         out: list[Effect] = []
         for inc, hh in self._open_with_household():
-            due = notify_plan.retries_due(inc, hh, now)
+            due: list[Effect] = list(notify_plan.retries_due(inc, hh, now))
+            if storm_policy.hold_is_due(inc, now):
+                due.extend(storm_policy.due(inc, hh, now))
+                self.dirty_incidents.add(inc.id)
             if due:
                 out.extend(due)
                 self.dirty_incidents.add(inc.id)
@@ -290,6 +310,7 @@ class World:
             if nd is not None:
                 times.append(nd[1])
             times.extend(n.retry_at for n in inc.notifications.values() if n.retry_at is not None)
+            times.extend(n.hold_until for n in inc.notifications.values() if n.hold_until is not None)
         d = self.supervisor.next_due()
         if d is not None:
             times.append(d)
@@ -382,13 +403,18 @@ class World:
             t = self.templates[inc.kind]
             was_open = inc.is_open
             complete_step(inc, t, c.step, c.values, c.at, c.operator, c.console)
+            step = t.step(c.step)
+            if step is not None and step.action in storm_policy.OFFICER_ACTIONS:
+                effects.extend(storm_policy.after_officer(inc, self._household(inc), c.at, step.action))
             if was_open and not inc.is_open:
                 self.open_by_household.pop(inc.household, None)
+                notify_plan.drop(inc, c.at, "closed")
         elif isinstance(c, ev.Escalate):
             if c.target not in inc.escalations:  # a miss just above may have raised it already
                 inc.escalations.append(c.target)
             inc.note(c.at, f"escalate:{c.target}", "", c.operator)
             inc.version += 1
+            effects.extend(storm_policy.after_officer(inc, self._household(inc), c.at, "escalate"))
         else:
             inc.assignee = c.assignee
             inc.note(c.at, "reassign", c.assignee, c.operator)
@@ -397,11 +423,31 @@ class World:
         self.dirty_households.add(inc.household)
         return effects
 
+    def _bulk(self, c: ev.BulkClose) -> list[Effect]:
+        done = bulk.apply(c, self.sessions.get(c.console), self.incidents, self.templates, self._deadlines)
+        for inc in done.touched:
+            self.dirty_incidents.add(inc.id)
+            if not inc.is_open and self.open_by_household.get(inc.household) == inc.id:
+                del self.open_by_household[inc.household]
+                self.dirty_households.add(inc.household)
+        return done.effects
+
     def _refuse(self, c: ev.CompleteStep | ev.Escalate | ev.Reassign) -> Refusal | None:
         inc = self.incidents.get(c.incident)
         return refusal_of(c, self.sessions.get(c.console), inc, self.templates.get(inc.kind) if inc else None)
 
+    def _household(self, inc: Incident) -> Household | None:
+        return self.register.households.get(inc.household)
+
     # --- views -------------------------------------------------------------------------------
+
+    def storm(self, at: int | None = None) -> storm_policy.StormState:
+        """Whether the district is in an alarm storm at ``at`` (default: the last event's time)."""
+        return storm_policy.state(self.incidents, self.storm_rules, self.now if at is None else at)
+
+    def held_notifications(self) -> list[storm_policy.Held]:
+        """(incident, role, since, why) of every role whose first notifications a storm holds back."""
+        return storm_policy.held_list(self.open_incidents())
 
     def risk_of(self, code: str) -> Risk | None:
         hh = self.register.households.get(code)

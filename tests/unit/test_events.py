@@ -42,6 +42,9 @@ SAMPLES: list[ev.AnyEvent] = [
     ev.BusStatus(at=AT, state="blind", detail="broker down"),
     ev.NotifyPublished(at=AT, reqs=("I1-a-sms-1", "I1-a-voice-1")),
     ev.SystemNote(at=AT, what="start", detail="c1"),
+    ev.BulkClose(
+        at=AT, operator="op", console="c1", incidents=[4, 7, 9], cause="cooking_smoke", elder_reached=True
+    ),
 ]
 
 
@@ -89,6 +92,7 @@ def test_defaults_are_omitted() -> None:
         (SAMPLES[13], "system", "bus", ""),
         (SAMPLES[14], "system", "npub", ""),
         (SAMPLES[15], "system", "sys", ""),
+        (SAMPLES[16], "operator", "bulk", "bulk:3"),
     ],
 )
 def test_index_fields(e: ev.AnyEvent, source: str, type_: str, key: str) -> None:
