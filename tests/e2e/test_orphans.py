@@ -25,6 +25,8 @@ from typing import Any
 import psutil
 import pytest
 
+from tests.procs import describe, running, wait_gone
+
 ROOT = Path(__file__).resolve().parents[2]
 MARK = "GUARDIAN_TEST_ORPHAN_MARK"
 POSIX = sys.platform != "win32"
@@ -51,29 +53,6 @@ DRIVERS = {
         {"broker": "listening on", "drill": "drill: "},
     ),
 }
-
-
-def running(p: psutil.Process) -> bool:
-    try:
-        return bool(p.is_running() and p.status() != psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
-        return False
-
-
-def wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
-    """Those of ``procs`` still running after ``timeout`` s (psutil.wait_procs; a zombie has gone)."""
-    _, alive = psutil.wait_procs(procs, timeout=timeout)
-    return [p for p in alive if running(p)]
-
-
-def describe(procs: list[psutil.Process]) -> str:
-    out = []
-    for p in procs:
-        try:
-            out.append(f"{p.pid}: {' '.join(p.cmdline())[:160]}")
-        except psutil.Error:
-            out.append(f"{p.pid}: ?")
-    return "; ".join(out)
 
 
 class Driver:

@@ -18,6 +18,7 @@ import pytest
 
 from console.io import processes
 from tests.fixtures.brokers import Lines, wait_until
+from tests.procs import kill_all, running, wait_gone
 
 ROOT = Path(__file__).resolve().parents[2]
 LINUX = sys.platform.startswith("linux")
@@ -34,28 +35,6 @@ PARENT = textwrap.dedent(
     sys.stdin.read()
     """
 )
-
-
-def running(p: psutil.Process) -> bool:
-    try:
-        return bool(p.is_running() and p.status() != psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
-        return False
-
-
-def wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
-    """Those of ``procs`` still running after ``timeout`` s (psutil.wait_procs; a zombie has gone)."""
-    _, alive = psutil.wait_procs(procs, timeout=timeout)
-    return [p for p in alive if running(p)]
-
-
-def kill_all(procs: list[psutil.Process]) -> None:
-    for p in procs:
-        try:
-            p.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(procs, timeout=10)
 
 
 def test_a_killed_parent_takes_its_child_with_it(tmp_path: Path) -> None:
