@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, str] = {
     "selftest": "load every resource and the map page, verify a temp journal",
     "bench": "benchmarks: ingest, journal, map, kpi, replay",
     "operators": "add / list local operator accounts",
+    "screenshots": "the storm in the main window and wall mode, zh_CN and en, as PNGs (docs/screenshots)",
 }
 
 

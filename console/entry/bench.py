@@ -6,7 +6,7 @@ import importlib
 import json
 import sys
 
-BENCHES = ("ingest", "journal", "map", "kpi", "replay", "bus_drain", "recover")
+BENCHES = ("ingest", "journal", "map", "kpi", "replay", "bus_drain", "recover", "queue")
 
 
 def main(argv: list[str]) -> int:

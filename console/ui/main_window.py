@@ -9,7 +9,10 @@ pinned from the moment an action on it starts (an action key or button, a checkl
 escalation menu, the household file), released when another incident is selected, when it
 leaves the queue, or by Ctrl+R. Header clicks sort for browsing; Ctrl+R (or the "Ranked" button)
 goes back to the ranked order. N takes the next incident (the top of the new lane); K
-acknowledges the missed deadlines shown in the header's banner (local to this console).
+acknowledges the missed deadlines shown in the header's banner (one journaled AckMiss each, so the
+banner and the sound follow the incidents on every console and after a restart). Rows may be
+selected together (Shift/Ctrl+click) for a bulk close (Ctrl+B, console/ui/bulk_dialog.py); single
+actions still apply to the current row only.
 """
 
 from __future__ import annotations
@@ -127,7 +130,8 @@ class MainWindow(QMainWindow):
         self.table.setObjectName("queue")
         self.table.setModel(self.proxy)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # several rows for a bulk close (Ctrl+B); single actions apply to the current row only
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
@@ -165,6 +169,15 @@ class MainWindow(QMainWindow):
         queue_bar.setContentsMargins(0, 0, 0, 0)
         queue_bar.addWidget(self.take_next_button)
         queue_bar.addWidget(self.ranked_button)
+        self.bulk_button = QPushButton(self.tr("Close restored… (Ctrl+B)"))
+        self.bulk_button.setObjectName("btn_bulk")
+        self.bulk_button.setToolTip(
+            self.tr("Close restored false alarms together: the selected rows, or all of a kind in a township")
+        )
+        self.bulk_button.clicked.connect(self.open_bulk)
+        self.bulk_button.setVisible(mode != "replay")
+        self.bulk_dialog: Any = None
+        queue_bar.addWidget(self.bulk_button)
         queue_bar.addStretch(1)
         queue_page = QWidget()
         queue_lay = QVBoxLayout(queue_page)
@@ -180,6 +193,8 @@ class MainWindow(QMainWindow):
             else (STORM_WINDOW_S, STORM_MORE_THAN),
         )
         self.header.missesAcknowledged.connect(self._misses_acknowledged)
+        if mode != "replay":
+            self.header.send_ack = self.send_ack_misses  # journaled: the incidents hold the acknowledgement
 
         self.ticket_table = TicketTable(operator.scope)
 
@@ -241,6 +256,8 @@ class MainWindow(QMainWindow):
 
         self.sound = AlertSound(self)
         self._shortcuts()
+        self.sink = sink  # the wall screen follows the same deltas
+        self.wall: Any = None  # the wall screen while it is open (console/ui/wall.py)
         sink.delta.connect(self.on_delta)
         self.timer = QTimer(self)
         self.timer.setInterval(1000)
@@ -275,9 +292,33 @@ class MainWindow(QMainWindow):
         reg = bar.addMenu(self.tr("&Register"))
         imp = reg.addAction(self.tr("Import household register…"), self.open_import)
         imp.setEnabled(self.run_import is not None and self.mode == "live")
+        view = bar.addMenu(self.tr("&View"))
+        self.wall_action = view.addAction(self.tr("Wall mode"), self.toggle_wall)
+        self.wall_action.setObjectName("act_wall")
+        self.wall_action.setShortcut(QKeySequence("F11"))
+        self.wall_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.wall_action.setToolTip(
+            self.tr(
+                "The wall screen: counters, top of the queue, map and townships, full screen on the second monitor (F11; Esc closes it)"
+            )
+        )
         lang = bar.addMenu(self.tr("&Language"))
         lang.addAction("中文", lambda: self.choose_locale("zh_CN"))
         lang.addAction("English", lambda: self.choose_locale("en"))
+
+    def toggle_wall(self) -> None:
+        """F11: open the wall screen (console/ui/wall.py) on the second monitor if there is one, or
+        close it. It reads this window's queue and header and never touches the selection."""
+        from console.ui.wall import open_wall
+
+        if self.wall is not None:
+            self.wall.close()
+            return
+        self.wall = open_wall(self)
+        self.wall.closed.connect(self._wall_closed)
+
+    def _wall_closed(self) -> None:
+        self.wall = None
 
     def refresh_kpis(self) -> None:
         if self.kpi_panel is not None and self.kpi_compute is not None:
@@ -373,6 +414,7 @@ class MainWindow(QMainWindow):
         key("N", self.take_next)
         key("Ctrl+R", self.show_ranked)
         key("K", self.header.acknowledge_misses)
+        key("Ctrl+B", self.open_bulk)
         key("A", lambda: self._act(lambda: self.panel.do_action("acknowledge")))
         key("D", lambda: self._act(lambda: self.panel.do_action("dispatch")))
         key("O", lambda: self._act(lambda: self.panel.do_action("on_site")))
@@ -392,6 +434,44 @@ class MainWindow(QMainWindow):
             return
         self.engine.submit_command(event)
 
+    def send_ack_misses(self, misses: list[tuple[int, int]]) -> None:
+        """K: one AckMiss per (incident, mark) shown in the header's banner."""
+        for incident, mark in misses:
+            self.send(
+                ev.AckMiss(at=0, operator=self.op.id, console=self.console_id, incident=incident, mark=mark)
+            )
+
+    def selected_ids(self) -> list[int]:
+        """The incidents of every selected row (a bulk close's list), in view order."""
+        rows = sorted(self.table.selectionModel().selectedRows(), key=lambda i: i.row())
+        return [r.data(Qt.ItemDataRole.UserRole) for r in rows]
+
+    def open_bulk(self) -> None:
+        """Ctrl+B: the bulk close dialog, pre-filled with the selected rows (two or more) or the
+        restored alarms of the highlighted row's kind and township."""
+        from console.ui.bulk_dialog import BulkCloseDialog
+
+        if self.mode == "replay":
+            return
+        if self.bulk_dialog is not None:
+            self.bulk_dialog.close()
+        dlg = BulkCloseDialog(
+            self.register,
+            self.templates,
+            self.queue.incidents,
+            self.selected_ids(),
+            self.send,
+            lambda: (self.op.id, self.console_id),
+            scope=self.op.scope,
+            parent=self,
+        )
+        cur = self.queue.incidents.get(self.highlighted() or -1)
+        if cur is not None and len(self.selected_ids()) < 2:
+            dlg.choose(township=cur.township, kind=cur.kind)
+            dlg.refresh()
+        self.bulk_dialog = dlg
+        dlg.show()
+
     # --- the one selection ---------------------------------------------------------------------
 
     def view_index(self, incident_id: int) -> QModelIndex:
@@ -403,7 +483,11 @@ class MainWindow(QMainWindow):
 
     def highlighted(self) -> int | None:
         """The incident of the highlighted row (the one actions apply to), or None."""
-        rows = self.table.selectionModel().selectedRows()
+        sm = self.table.selectionModel()
+        cur = sm.currentIndex()
+        if cur.isValid() and sm.isRowSelected(cur.row(), cur.parent()):
+            return cur.data(Qt.ItemDataRole.UserRole)  # of several selected rows, the current one
+        rows = sm.selectedRows()
         return rows[0].data(Qt.ItemDataRole.UserRole) if rows else None
 
     def select(self, incident_id: int | None) -> None:
@@ -565,7 +649,15 @@ class MainWindow(QMainWindow):
             self.update_tickets(d.tickets)
         if d.bands and self.map_view is not None and hasattr(self.map_view, "set_bands"):
             self.map_view.set_bands(d.bands)
+        bulk = self.bulk_dialog
+        taken = bulk is not None and bulk.on_delta(d)  # its command's answer: the dialog lists it
         for r in d.refusals:
+            if (
+                taken
+                and r.console == self.console_id
+                and (r.incident == 0 or r.incident in bulk.sent.incidents)
+            ):
+                continue
             if r.console == self.console_id:
                 self.refusals_shown += 1
                 text = words.refusal(r.code, r.detail)
@@ -580,6 +672,7 @@ class MainWindow(QMainWindow):
                 self.sound.trigger(a.kind)
         if d.status is not None:
             self.status = d.status
+            self.header.set_storm(d.status.storm, d.status.held)
             self.update_banner()
 
     def update_tickets(self, tickets: list[Ticket]) -> None:
@@ -607,7 +700,7 @@ class MainWindow(QMainWindow):
         return waiting or bool(self.header.pending_misses()) or bool(self.blind_reasons())
 
     def _misses_acknowledged(self) -> None:
-        self.statusBar().showMessage(self.tr("Missed deadlines acknowledged on this console"), 5000)
+        self.statusBar().showMessage(self.tr("Missed deadlines acknowledged (recorded in the journal)"), 5000)
 
     def notify_desktop(self, inc: Incident, kind: str) -> None:
         if self.isActiveWindow():

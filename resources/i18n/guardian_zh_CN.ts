@@ -321,6 +321,18 @@
         <translation>导入住户台账…</translation>
     </message>
     <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Wall mode</source>
+        <translation>大屏模式</translation>
+    </message>
+    <message>
+        <source>The wall screen: counters, top of the queue, map and townships, full screen on the second monitor (F11; Esc closes it)</source>
+        <translation>大屏：1-5-30 计数、队列前列、地图和镇街排名，在第二块显示器上全屏显示（F11；Esc 关闭）</translation>
+    </message>
+    <message>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
@@ -668,6 +680,37 @@
     <message>
         <source>Finding</source>
         <translation>现场情况</translation>
+    </message>
+</context>
+<context>
+    <name>WallWindow</name>
+    <message>
+        <source>Guardian Console — wall</source>
+        <translation>守护台 — 大屏</translation>
+    </message>
+    <message>
+        <source>No open incidents</source>
+        <translation>暂无未闭环警情</translation>
+    </message>
+    <message>
+        <source>Townships, most overdue first</source>
+        <translation>镇街排名（超时多者在前）</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>未闭环</translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation>超时</translation>
+    </message>
+    <message>
+        <source>Unregistered device %1</source>
+        <translation>未登记设备 %1</translation>
+    </message>
+    <message>
+        <source>Queue, top %1 of %2</source>
+        <translation>警情队列：前 %1 起，共 %2 起</translation>
     </message>
 </context>
 <context>

@@ -38,3 +38,14 @@ def test_bench_recover_starts_from_a_checkpoint_into_the_same_world() -> None:
     assert figures["from_checkpoint_same_world"] is True
     assert figures["after_clean_stop_same_world"] is True
     assert figures["checkpoint_bytes"] > 0
+
+
+def test_bench_queue_keeps_the_storm_queue_right_and_times_each_update() -> None:
+    figures = bench("queue", "--households", "1500", "--incidents", "120", "--duration", "20")
+    for key in ("update_p99_ms", "update_p50_ms", "updates", "open_incidents", "msgs_per_s", "top_correct"):
+        assert key in figures, key
+    assert figures["top_correct"] == 1, figures
+    assert figures["fire_checked_updates"] > 0  # the fire's corroboration arrived within the run
+    assert figures["open_incidents"] == 120
+    assert figures["msgs_per_s"] == 1000
+    assert figures["updates"] > 100 and 0 < figures["update_p50_ms"] <= figures["update_p99_ms"]
