@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import datetime
 
@@ -25,6 +26,8 @@ from console.domain import events as ev
 from console.domain.checklist import Step, Template
 from console.domain.incident import ESCALATION_TARGETS, Incident
 from console.domain.registry import Register
+from console.domain.triage import TriageWeights, row_of
+from console.domain.triage_words import words as reason_words
 from console.ui import words
 from console.ui.dialogs import DispatchDialog, ValuesDialog
 
@@ -59,6 +62,9 @@ class IncidentPanel(QWidget):
         self.read_only = read_only
         self.incident: Incident | None = None
         self.active_dialog: QDialog | None = None
+        # The triage weights the queue ranks by (the window sets the ones it was given); the
+        # panel words the same reasons as the incident's row.
+        self.weights: TriageWeights | None = None
 
         self.header = QLabel(self.tr("No incident selected"))
         self.header.setObjectName("incidentHeader")
@@ -138,6 +144,15 @@ class IncidentPanel(QWidget):
     def template(self) -> Template | None:
         return self.templates.get(self.incident.kind) if self.incident else None
 
+    def reasons(self, inc: Incident) -> str:
+        """The triage reasons of ``inc`` in the window's language, as its queue row words them."""
+        from console.ui.queue_model import default_weights, ui_locale
+
+        if self.weights is None:
+            self.weights = default_weights()
+        row = row_of(inc, self.register.households.get(inc.household), self.weights)
+        return reason_words(row.reasons, ui_locale()) if row is not None else ""  # closed: no row
+
     def show_incident(self, inc: Incident | None) -> None:
         if inc is not None and self.incident is not None and inc.id != self.incident.id:
             self.refusal.hide()
@@ -155,9 +170,15 @@ class IncidentPanel(QWidget):
             if inc.missed
             else ""
         )
+        why = self.reasons(inc)
         self.header.setText(
             f"<b>#{inc.id} {inc.household}</b> — {addr}<br>"
             f"{' + '.join(words.kind(k) for k in inc.kinds)} · {words.state(inc.state)} · T0 {hhmmss(inc.opened)}{missed}"
+            + (
+                f"<br><span style='color:#37474f'>{self.tr('Why it ranks here')}: {html.escape(why)}</span>"
+                if why
+                else ""
+            )
         )
         t = self.template()
         steps = t.steps if t else ()

@@ -223,6 +223,11 @@ def test_the_emergency_is_top_three_once_corroborated_and_styled_new(
     assert rig.cell(row, "lane").startswith("New")
     assert not rig.pink(row)  # new and not overdue yet: not painted as late
     assert rig.cell(row, "reasons").find("not restored") >= 0
+    # selected, the panel words the same reasons as its row
+    panel, fire = rig.window.panel, rig.view_ids()[row]
+    rig.window.select(fire)
+    assert panel.incident is not None and panel.incident.id == fire
+    assert f"Why it ranks here: {rig.cell(row, 'reasons')}" in panel.header.text()
     # the whole storm in: still on top, and only the late rows of a live lane are pink
     rig.feed(rest)
     rig.advance(1)
@@ -493,8 +498,10 @@ def test_a_missed_mark_shows_the_banner_and_repeats_the_sound_until_acknowledged
     for _ in range(2 * REPEAT_EVERY_S):
         win.on_second()
     assert win.sound.plays == before + 2  # repeats while the miss is not acknowledged
-    rig.key(Qt.Key.Key_K)
-    assert win.header.miss_banner.isHidden()
+    rig.key(Qt.Key.Key_K)  # one AckMiss journaled: the banner follows the incident
+    rig.sync()
+    rig.qtbot.waitUntil(lambda: win.header.miss_banner.isHidden(), timeout=5000)
+    assert win.queue.incidents[iid].missed_acked == [5]
     quiet = win.sound.plays
     for _ in range(3 * REPEAT_EVERY_S):
         win.on_second()
@@ -509,7 +516,9 @@ def test_a_missed_mark_shows_the_banner_and_repeats_the_sound_until_acknowledged
         win.on_second()
     assert win.sound.plays == before + 1
     win.header.miss_button.click()
-    assert win.header.miss_banner.isHidden()
+    rig.sync()
+    rig.qtbot.waitUntil(lambda: win.header.miss_banner.isHidden(), timeout=5000)
+    assert win.queue.incidents[iid].missed_acked == [5, 30]
 
 
 def test_lanes_and_reasons_in_chinese(make_rig: Callable[..., StormRig], qapp: Any) -> None:
