@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from console.app.clock import SystemClock
-from console.app.data import load_templates, load_weights
+from console.app.data import load_templates, load_triage, load_weights
 from console.app.engine import Engine
 from console.app.ports import Clock
 from console.app.projection_writer import ProjectionWriter
@@ -25,6 +25,7 @@ from console.config import Settings
 from console.domain import events as ev
 from console.domain.checklist import Template
 from console.domain.registry import Register
+from console.domain.triage import TriageWeights
 from console.domain.world import World
 from console.paths import resource
 
@@ -35,8 +36,24 @@ def templates() -> dict[str, Template]:
     return load_templates(resource("checklists"))
 
 
+def triage() -> TriageWeights:
+    """resources/triage.toml: the queue's weights and, as ``.storm``, the storm rules."""
+    return load_triage(resource("triage.toml"))
+
+
 def make_world(register: Register) -> World:
-    return World(register, templates(), load_weights(resource("risk.toml")))
+    """A World with the shipped data files: checklists, risk weights, triage weights and the storm
+    rules of triage.toml [storm] (which notifications a storm holds back, and when they go)."""
+    from console.domain.triage_score import TriageScore
+
+    tw = triage()
+    return World(
+        register,
+        templates(),
+        load_weights(resource("risk.toml")),
+        storm_rules=tw.storm,
+        triage_score=TriageScore(tw),
+    )
 
 
 def setup_logging(level: int = logging.INFO) -> None:
@@ -335,6 +352,7 @@ def run_console(
         save_locale=lambda loc: remember("locale", loc),
         kpi_compute=kpi_for(core),
         run_import=importer_for(core),
+        triage=triage(),  # the file's weights (the world's too), not the queue's own default load
     )
     if size is not None:
         window.resize(*size)

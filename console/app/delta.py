@@ -11,10 +11,21 @@ import msgspec
 
 from console.domain.effects import Alert, CommandRefused
 from console.domain.incident import Incident
+from console.domain.storm import StormState
 from console.domain.supervision import Ticket
 from console.domain.world import World
 
 T = TypeVar("T")
+
+
+class HeldNote(msgspec.Struct, frozen=True, kw_only=True):
+    """One role of an incident whose notifications a storm holds back, as the header lists it."""
+
+    incident: int
+    household: str
+    role: str
+    since: int  # console time it was held
+    why: str  # storm
 
 
 class Status(msgspec.Struct, kw_only=True):
@@ -33,6 +44,23 @@ class Status(msgspec.Struct, kw_only=True):
     open_incidents: int = 0
     open_tickets: int = 0
     last_seq: int = 0
+    storm: StormState | None = None  # world.storm() at the console's clock
+    held: list[HeldNote] = []  # world.held_notifications(), with each incident's household
+
+
+def storm_facts(w: World, now: int) -> tuple[StormState, list[HeldNote]]:
+    """The storm at ``now`` and what it holds back: for the status (immutable copies)."""
+    held = [
+        HeldNote(
+            incident=h.incident,
+            household=w.incidents[h.incident].household,
+            role=h.role,
+            since=h.since,
+            why=h.why,
+        )
+        for h in w.held_notifications()
+    ]
+    return w.storm(max(now, w.now)), held
 
 
 class Delta(msgspec.Struct, kw_only=True):

@@ -22,7 +22,7 @@ import msgspec
 
 from console.app.beats import BeatBuffer
 from console.app.changes import Changes
-from console.app.delta import Status, changed_since_last
+from console.app.delta import HeldNote, Status, changed_since_last, storm_facts
 from console.app.engine_state import Checkpointer
 from console.app.intake import Intake
 from console.app.ports import Clock, Journal, JournalError, Message, Publisher, UiSink
@@ -128,6 +128,8 @@ class Engine:
         # observer (a test, a tool) can wait on instead of polling ``status`` or ``query``
         self.changes = Changes()
         self._announced: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
+        self._storm_key: tuple[int, int, int] = (-1, -1, -1)
+        self._storm: tuple[Any, list[HeldNote]] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -452,10 +454,21 @@ class Engine:
 
     # --- out to the UI -----------------------------------------------------------------------
 
+    def _refresh_storm(self) -> None:
+        """On the engine thread, before a delta: the storm and the held list, recomputed only when
+        something was applied or the clock's second moved (the storm's window slides with time)."""
+        now = self.clock.now_ns()
+        key = (self._last_seq, len(self._pending), now // 1_000_000_000)
+        if self._storm is None or key != self._storm_key:
+            self._storm_key, self._storm = key, storm_facts(self.world, now)
+
     def status(self) -> Status:
+        """Any thread; the storm facts are the engine thread's last (``_refresh_storm``)."""
         w = self.world
+        now = self.clock.now_ns()
+        storm, held = self._storm or (None, [])
         return Status(
-            now=self.clock.now_ns(),
+            now=now,
             bus=w.bus_state,
             bus_since=w.bus_since,
             journal="failing" if self._pending or self._journal_error else "ok",
@@ -470,6 +483,8 @@ class Engine:
             open_incidents=len(w.open_by_household),
             open_tickets=len(w.open_ticket),
             last_seq=self._last_seq,
+            storm=storm,
+            held=held,
         )
 
     def _flush(self, force: bool = False) -> None:
@@ -483,6 +498,7 @@ class Engine:
         if not force and not urgent and now - self._last_flush < FLUSH_INTERVAL_NS:
             return
         self._last_flush = now
+        self._refresh_storm()
         delta = changed_since_last(self.world, self._alerts, self._refusals, self.status())
         self._alerts, self._refusals = [], []
         self.sink.deliver(delta)

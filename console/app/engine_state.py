@@ -110,7 +110,7 @@ def load(blob: bytes, world: World, seq: int | None = None) -> Restored:
         raise StateError(f"engine state made for register {s.register}, not {key}")
     if seq is not None and s.last_seq != seq:
         raise StateError(f"it holds the state after seq {s.last_seq}, not {seq}")
-    scratch = World(world.register, world.templates, world.weights)
+    scratch = world.empty_like()  # the same register, templates, weights, storm rules and triage score
     try:
         world_snapshot.restore(scratch, s.core, s.incidents)
     except (zlib.error, msgspec.DecodeError) as exc:

@@ -49,8 +49,9 @@ from console.domain.effects import Effect
 from console.domain.incident import Incident
 from console.domain.registry import Register
 from console.domain.risk import Weights
+from console.domain.storm import Storm
 from console.domain.supervision import Ticket
-from console.domain.world import World
+from console.domain.world import Scorer, World
 
 # --- the fold ------------------------------------------------------------------------------
 
@@ -58,8 +59,18 @@ from console.domain.world import World
 class KpiFold:
     """Feed journal records (or events) in journal order; ask ``snapshot`` for the KPIs."""
 
-    def __init__(self, register: Register, templates: dict[str, Template], weights: Weights) -> None:
-        self.world = World(register, templates, weights)
+    def __init__(
+        self,
+        register: Register,
+        templates: dict[str, Template],
+        weights: Weights,
+        *,
+        storm_rules: Storm | None = None,
+        triage_score: Scorer | None = None,
+    ) -> None:
+        # the live world's static inputs: the storm rules and the triage score decide which
+        # notifications were held and released, which the journal's receipts then follow
+        self.world = World(register, templates, weights, storm_rules=storm_rules, triage_score=triage_score)
         self.register = register
         self.records = 0
         self.last_at = 0

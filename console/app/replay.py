@@ -320,7 +320,7 @@ class Replay:
     def _restore(self, cp: Checkpoint) -> None:
         with gc_paused():
             w = self.world
-            self.world = w = restore(World(w.register, w.templates, w.weights), cp.core, cp.incidents)
+            self.world = w = restore(w.empty_like(), cp.core, cp.incidents)
             cp.health.restore(w.supervisor)
             gc.freeze()  # the restored world's big dict and heap: not for every collection to walk
         for k, v in (cp.extra or {}).items():

@@ -1,7 +1,7 @@
 """Snapshots of a World: what replay checkpoints hold, and how a world is rebuilt from one.
 
 The snapshot covers every field of World and its Supervisor except the static inputs (register,
-templates, weights) and the dirty sets; ``unknown_fields`` names any field added to World later
+templates, weights, storm rules, triage score: ``World.empty_like`` carries them) and the dirty sets; ``unknown_fields`` names any field added to World later
 so a checkpoint never silently misses it (replay deep-copies those as a fallback).
 
 Two forms. ``snapshot``/``restore``: bytes only (msgpack), for anything stored or sent. Replay's
@@ -31,7 +31,7 @@ from console.domain.world import World
 
 COMPRESS_ABOVE: Final = 4 << 20  # a core state bigger than this is zlib'd: more checkpoints fit
 
-_STATIC: Final = frozenset({"register", "templates", "weights"})
+_STATIC: Final = frozenset({"register", "templates", "weights", "storm_rules", "triage_score"})
 _DIRTY: Final = frozenset({"dirty_incidents", "dirty_tickets", "dirty_households"})
 _WORLD_FIELDS: Final = frozenset(
     {

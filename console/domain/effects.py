@@ -14,7 +14,7 @@ import msgspec
 
 from console.domain.codec import NotifyRequest
 
-AlertKind = Literal["new_incident", "missed", "reignition", "bus_lost"]
+AlertKind = Literal["new_incident", "missed", "reignition", "bus_lost", "bulk"]
 
 
 class PublishRequest(msgspec.Struct, frozen=True):
@@ -43,3 +43,19 @@ class CommandRefused(msgspec.Struct, frozen=True):
 
 
 Effect = PublishRequest | Alert | CommandRefused
+
+
+def bulk_summary(console: str, closed: int, refused: int) -> Alert:
+    """What a bulk close did, for the console that sent it: ``Alert("bulk", 0, "<console>
+    <closed> <refused>")``, in the same delta as its per-incident ``CommandRefused``s (which say
+    why). Every console sees the alert (another workstation's records are folded here too);
+    ``bulk_counts`` reads it back."""
+    return Alert("bulk", 0, f"{console} {closed} {refused}")
+
+
+def bulk_counts(alert: Alert) -> tuple[str, int, int] | None:
+    """(console, closed, refused) of a ``bulk_summary`` alert, else None."""
+    parts = alert.detail.rsplit(" ", 2)
+    if alert.kind != "bulk" or len(parts) != 3 or not (parts[1].isdigit() and parts[2].isdigit()):
+        return None
+    return parts[0], int(parts[1]), int(parts[2])

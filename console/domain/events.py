@@ -124,6 +124,15 @@ class BulkClose(Command, frozen=True, kw_only=True, tag="bulk"):
     note: str = ""
 
 
+class AckMiss(Command, frozen=True, kw_only=True, tag="ackmiss"):
+    """An officer saw that incident ``incident`` missed its ``mark`` (1, 5 or 30 minutes): the
+    repeating alert for that miss stops, on every console and after a restart (the incident
+    records it: ``Incident.missed_acked``). Refused if the mark was not missed, is already
+    acknowledged, or the incident is out of the officer's scope (console/domain/miss_ack.py)."""
+
+    mark: int
+
+
 class TicketAction(Event, frozen=True, kw_only=True, tag="ticket"):
     operator: str
     console: str
@@ -193,6 +202,7 @@ AnyEvent = (
     | Escalate
     | Reassign
     | BulkClose
+    | AckMiss
     | TicketAction
     | RevealContact
     | Login
@@ -213,6 +223,7 @@ SOURCE: Final[dict[type, str]] = {
     Escalate: "operator",
     Reassign: "operator",
     BulkClose: "operator",
+    AckMiss: "operator",
     TicketAction: "operator",
     RevealContact: "operator",
     Login: "operator",

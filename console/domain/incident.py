@@ -29,7 +29,7 @@ ACTION_STATE: Final = {
 
 class Entry(msgspec.Struct, frozen=True, array_like=True):
     at: int
-    what: str  # code: alarm, restore, step:<id>, escalate:<target>, missed:<mark>, notify:<req>:<status> ...
+    what: str  # code: alarm, restore, step:<id>, escalate:<target>, missed:<mark>, miss_ack:<mark>, notify:<req>:<status> ...
     detail: str = ""
     who: str = ""
 
@@ -92,6 +92,7 @@ class Incident(msgspec.Struct, kw_only=True):
     assignee: str = ""
     escalations: list[str] = []
     missed: list[int] = []  # 1, 5, 30
+    missed_acked: list[int] = []  # the missed marks an officer acknowledged (AckMiss), in order
     notifications: dict[str, NotificationRecord] = {}
     timeline: list[Entry] = []
 

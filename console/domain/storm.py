@@ -11,9 +11,11 @@ The policy for a new incident's first round (console/domain/notify_plan.py does 
 - outside a storm everyone is told at once, as before;
 - in a storm the requests of ``hold_roles`` (grid worker, community cadre) are held, unless
   nobody else would be told at once (a household without elder or guardian contacts);
-- a held request is sent when the incident is corroborated (a second sensor alarms), when it
-  still alarms ``hold_s`` after it was held (a Tick), or when an officer acknowledges,
-  dispatches or escalates it;
+- a held request is sent when the incident is corroborated (a second sensor alarms), when its
+  triage score (console/domain/triage.py) reaches ``release_score`` (a high CO or gas reading, a
+  gas re-alarm at the high level: the World scores it, this module decides), when it still
+  alarms ``hold_s`` after it was held (a Tick), or when an officer acknowledges, dispatches or
+  escalates it; an incident that already scores ``release_score`` when it opens is not held;
 - a held request is dropped, with the reason, when every sensor of the incident has restored
   (or the incident is closed); if the home alarms again the dropped ones are held again for
   another ``hold_s`` (still a storm) or sent (no storm any more, or corroborated).
@@ -23,7 +25,7 @@ and the elder and the guardian have already been told.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Annotated, Final, NamedTuple
 
 import msgspec
@@ -44,15 +46,18 @@ class Storm(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     """resources/triage.toml ``[storm]`` (a section of ``triage.TriageWeights``): a storm while
     more than ``more_than`` incidents opened within the last ``window_s`` seconds; then the
     requests of ``hold_roles`` wait until the incident is corroborated, still alarms ``hold_s``
-    seconds on, or an officer takes it up."""
+    seconds on, scores ``release_score`` or more in triage, or an officer takes it up."""
 
     window_s: Annotated[int, msgspec.Meta(gt=0)]
     more_than: Annotated[int, msgspec.Meta(ge=0)]
     hold_s: Annotated[int, msgspec.Meta(gt=0)]
     hold_roles: tuple[str, ...]
+    release_score: Annotated[int, msgspec.Meta(ge=0)]
 
 
-DEFAULT: Final = Storm(window_s=180, more_than=30, hold_s=120, hold_roles=("grid_worker", "cadre"))
+DEFAULT: Final = Storm(
+    window_s=180, more_than=30, hold_s=120, hold_roles=("grid_worker", "cadre"), release_score=60
+)
 """The rules a World uses unless given others; equal to resources/triage.toml [storm] (tested)."""
 
 SKEW_NS: Final = 60 * NS
@@ -162,13 +167,24 @@ def state(incidents: Incidents, rules: Storm, at: int) -> StormState:
 # --- holding, releasing, dropping --------------------------------------------------------------------
 
 
-def hold_for(incidents: Incidents, rules: Storm, hh: Household, t: Template, at: int) -> Hold | None:
+def hold_for(
+    incidents: Incidents,
+    rules: Storm,
+    hh: Household,
+    t: Template,
+    at: int,
+    score: Callable[[], int | None] = lambda: None,
+) -> Hold | None:
     """The hold for the first round of an incident opened at ``at`` (already in ``incidents``):
-    None outside a storm, or when holding would leave nobody told at once."""
+    None outside a storm, when holding would leave nobody told at once, or when its triage
+    ``score()`` (asked only in a storm; None: not scored) already reaches ``release_score``."""
     roles = notify_plan.planned_roles(hh, t)
     if not any(r not in rules.hold_roles for r in roles) or not any(r in rules.hold_roles for r in roles):
         return None
     if not active(incidents, rules, at):
+        return None
+    points = score()
+    if points is not None and points >= rules.release_score:
         return None
     return Hold(tuple(rules.hold_roles), at + rules.hold_s * NS, "storm")
 
@@ -188,6 +204,14 @@ def after_alarm(
         else:
             return list(notify_plan.release(inc, hh, at, "storm_over", also_dropped=True))
     return []
+
+
+def after_score(inc: Incident, hh: Household | None, rules: Storm, at: int, score: int) -> list[Effect]:
+    """The incident's triage score after new evidence: at ``release_score`` or more what is held
+    is sent now ("score:<points>"), whatever the storm; a high-danger incident must not wait."""
+    if hh is None or score < rules.release_score or not notify_plan.held(inc):
+        return []
+    return list(notify_plan.release(inc, hh, at, f"score:{score}"))
 
 
 def after_restore(inc: Incident, at: int) -> None:

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from typing import Final
 
 import msgspec
 
-from console.domain import alarms, bulk, notify_plan
+from console.domain import alarms, bulk, miss_ack, notify_plan
 from console.domain import events as ev
 from console.domain import storm as storm_policy
 from console.domain.checklist import Template
 from console.domain.commands import Session, refusal_of
 from console.domain.deadlines import NS, REIGNITION_WINDOW_S, TICKET_SLA_H
-from console.domain.effects import Alert, CommandRefused, Effect
+from console.domain.effects import Alert, CommandRefused, Effect, bulk_summary
 from console.domain.incident import (
     Incident,
     Refusal,
@@ -31,6 +32,9 @@ from console.domain.storm import Storm
 from console.domain.supervision import TROUBLE, Health, Supervisor, Ticket
 
 DAY_NS: Final = 86_400 * NS
+
+Scorer = Callable[[Incident, Household | None], int]
+"""An incident's triage score (console/domain/triage_score.py: ``TriageScore(weights)``)."""
 
 
 class Projection(msgspec.Struct, kw_only=True):
@@ -47,6 +51,9 @@ class Projection(msgspec.Struct, kw_only=True):
 
 class World:
     storm_rules: Storm = storm_policy.DEFAULT  # resources/triage.toml [storm] (console/domain/storm.py)
+    # the triage score with resources/triage.toml's weights (console/domain/triage_score.py), which
+    # releases a storm's held notifications at ``release_score``; None: that rule is off
+    triage_score: Scorer | None = None
 
     def __init__(
         self,
@@ -54,11 +61,15 @@ class World:
         templates: dict[str, Template],
         weights: Weights,
         storm_rules: Storm | None = None,
+        triage_score: Scorer | None = None,
     ) -> None:
         self.register = register
         self.templates = templates
         self.weights = weights
-        if storm_rules is not None:  # a static input like the three above: set only when given
+        # static inputs like the three above (resources/triage.toml), set only when given
+        if triage_score is not None:
+            self.triage_score = triage_score
+        if storm_rules is not None:
             self.storm_rules = storm_rules
         self.incidents: dict[int, Incident] = {}
         self.open_by_household: dict[str, int] = {}
@@ -83,6 +94,17 @@ class World:
         self._started = False
         self.seen_keys: set[str] = set()  # (dev, id) of every device event applied
 
+    def empty_like(self) -> World:
+        """A new, empty World with this one's static inputs (register, templates, weights, storm
+        rules, triage score): what replay and checkpoints restore a snapshot into."""
+        return World(
+            self.register,
+            self.templates,
+            self.weights,
+            storm_rules=self.storm_rules,
+            triage_score=self.triage_score,
+        )
+
     # --- dispatch ----------------------------------------------------------------------------
 
     def apply(self, e: ev.AnyEvent) -> list[Effect]:
@@ -98,6 +120,8 @@ class World:
             return self._command(e)
         if isinstance(e, ev.BulkClose):
             return self._bulk(e)
+        if isinstance(e, ev.AckMiss):
+            return self._ack_miss(e)
         if isinstance(e, ev.NotifyReceipt):
             return self._receipt(e)
         if isinstance(e, ev.NotifyPublished):
@@ -211,6 +235,10 @@ class World:
         if inc is not None:
             effects.extend(alarms.merge_alarm(inc, e, reignition))
             effects.extend(storm_policy.after_alarm(self.incidents, self.storm_rules, inc, hh, e.at))
+            if notify_plan.held(inc):
+                score = self._score(inc, hh)
+                if score is not None:
+                    effects.extend(storm_policy.after_score(inc, hh, self.storm_rules, e.at, score))
             self.dirty_incidents.add(inc.id)
             return effects
         iid = self.next_incident
@@ -241,7 +269,9 @@ class World:
         t = self.templates.get(inc.kind)
         out: list[Effect] = []
         if hh is not None and t is not None:
-            hold = storm_policy.hold_for(self.incidents, self.storm_rules, hh, t, at)
+            hold = storm_policy.hold_for(
+                self.incidents, self.storm_rules, hh, t, at, lambda: self._score(inc, hh)
+            )
             out.extend(notify_plan.first_requests(inc, hh, t, at, hold))
         if not out:
             inc.needs_alert = False
@@ -425,12 +455,39 @@ class World:
 
     def _bulk(self, c: ev.BulkClose) -> list[Effect]:
         done = bulk.apply(c, self.sessions.get(c.console), self.incidents, self.templates, self._deadlines)
+        refusals = [fx for fx in done.effects if isinstance(fx, CommandRefused)]
+        if not any(r.incident == 0 for r in refusals):  # applied, not refused as a whole: a summary
+            refused = {r.incident for r in refusals if r.code != "duplicate"}
+            closed = {inc.id for inc in done.touched if not inc.is_open} - refused
+            done.effects.append(bulk_summary(c.console, len(closed), len(refusals)))
         for inc in done.touched:
             self.dirty_incidents.add(inc.id)
             if not inc.is_open and self.open_by_household.get(inc.household) == inc.id:
                 del self.open_by_household[inc.household]
                 self.dirty_households.add(inc.household)
         return done.effects
+
+    def _ack_miss(self, c: ev.AckMiss) -> list[Effect]:
+        inc = self.incidents.get(c.incident)
+        r = miss_ack.refusal_of(c, self.sessions.get(c.console), inc)
+        effects: list[Effect] = []
+        if r is None and inc is not None:
+            effects = self._deadlines(inc, c.at)  # a mark past due before its Tick is missed first
+            r = miss_ack.mark_refusal(c, inc)
+            if r is None:
+                miss_ack.acknowledge(inc, c)
+                self.dirty_incidents.add(inc.id)
+                return effects
+        r = r or Refusal("unknown_incident", str(c.incident))
+        effects.append(CommandRefused(c.console, c.operator, c.incident, r.code, r.detail))
+        if inc is not None:
+            inc.note(c.at, f"refused:{r.code}", r.detail, c.operator)
+            self.dirty_incidents.add(inc.id)
+        return effects
+
+    def _score(self, inc: Incident, hh: Household | None) -> int | None:
+        """The incident's triage score (None without one)."""
+        return None if self.triage_score is None else self.triage_score(inc, hh)
 
     def _refuse(self, c: ev.CompleteStep | ev.Escalate | ev.Reassign) -> Refusal | None:
         inc = self.incidents.get(c.incident)

@@ -11,12 +11,17 @@ testable without Qt:
   was resolved without), for closure (待闭环); "over" counts the ones of that stage past its mark;
 - today's compliance is console.app.kpi_defs.mark_shares over the incidents opened since 00:00
   China time that this window holds (the window loads them at start, then follows the deltas);
-- the storm: ``storm_facts`` counts the incidents this header holds that opened in the last
-  ``window_s`` and how many of them restored, a storm while more than ``more_than`` (the rule of
-  resources/triage.toml [storm], which the window passes in); it is the one function to replace
-  by the domain's ``world.storm()`` once that reaches the UI (same fields);
-- a miss is (incident, mark) for every open incident's ``missed`` marks; acknowledging is local to
-  this console (no journaled command exists for it) and covers the misses shown at that moment.
+- the storm is the domain's ``world.storm()`` and the held-back notifications its
+  ``world.held_notifications()``, as the engine's status carries them (``set_storm``, about once a
+  second: console/app/delta.py ``Status.storm`` / ``Status.held``): the banner "3 分钟内 200 起，已恢复
+  180 起" and a "held back: N notifications" button listing each (household, role, since, why). A
+  header never given a status (a wall copying the officer's header's incidents, a test) falls back
+  to ``storm_facts`` over its own incidents, with the same rule;
+- a miss is (incident, mark) for every open incident's ``missed`` marks that its ``missed_acked``
+  does not hold. With ``send_ack`` set (the officer's window: it journals one ``AckMiss`` per miss)
+  the banner and the repeating sound follow the incidents, so an acknowledgement survives a restart
+  and every console sees it; ``acknowledged`` then only keeps a miss from being sent twice while
+  its AckMiss is on its way. Without ``send_ack`` acknowledging is local to this header.
 """
 
 from __future__ import annotations
@@ -28,14 +33,18 @@ from typing import Final
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from console.app.delta import HeldNote
 from console.app.kpi_defs import MarkShare, cst_day_start, mark_shares
 from console.domain.deadlines import NS
 from console.domain.incident import Incident
+from console.domain.storm import StormState
+from console.ui import words
 from console.ui.queue_model import overdue, stage_of
 
 STORM_WINDOW_S: Final = 180  # the domain's rule (resources/triage.toml [storm]) when the window has it
 STORM_MORE_THAN: Final = 30  # a storm while more than this many incidents opened within the window
 MISSES_LISTED: Final = 6  # misses named in the banner; the rest are counted
+HELD_LISTED: Final = 15  # held notifications named in the tooltip; the dialog lists them all
 
 
 @dataclass(frozen=True)
@@ -104,8 +113,18 @@ def today_shares(incidents: Iterable[Incident], now: int) -> list[MarkShare]:
 
 
 def misses(incidents: Iterable[Incident]) -> set[tuple[int, int]]:
-    """(incident, mark) of every missed mark of an open incident."""
-    return {(i.id, m) for i in incidents if i.is_open for m in i.missed}
+    """(incident, mark) of every missed mark of an open incident that no AckMiss acknowledged."""
+    return {(i.id, m) for i in incidents if i.is_open for m in i.missed if m not in i.missed_acked}
+
+
+def held_rows(held: Iterable[HeldNote]) -> list[tuple[str, str, str, str]]:
+    """(household, role, since, why) in words, one per held role, oldest first."""
+    from console.ui.incident_panel import hhmmss
+
+    return [
+        (h.household, words.role(h.role), hhmmss(h.since), words.hold_reason(h.why))
+        for h in sorted(held, key=lambda h: (h.since, h.incident, h.role))
+    ]
 
 
 def _pct(share: float | None) -> str:
@@ -114,6 +133,7 @@ def _pct(share: float | None) -> str:
 
 class TriageHeader(QWidget):
     missesAcknowledged = Signal()
+    heldListRequested = Signal()
 
     TILES: Final = ("to_ack", "over_1", "to_dispatch", "over_5", "to_close", "over_30")
 
@@ -130,7 +150,10 @@ class TriageHeader(QWidget):
         self.storm_window_s, self.storm_more_than = storm_rules
         self.incidents: dict[int, Incident] = {}
         self.acknowledged: set[tuple[int, int]] = set()
+        self.send_ack: Callable[[list[tuple[int, int]]], None] | None = None  # journals AckMiss
         self.storm = StormFacts(False, None, 0, 0)
+        self.storm_state: StormState | None = None  # the engine's (set_storm); None: never given
+        self.held: list[HeldNote] = []
         self.shown = Counts(0, 0, 0, 0, 0, 0)
 
         captions = {
@@ -173,6 +196,14 @@ class TriageHeader(QWidget):
         )
         self.storm_banner.hide()
 
+        self.held_button = QPushButton("")
+        self.held_button.setObjectName("btn_held")
+        self.held_button.setFlat(True)
+        self.held_button.setStyleSheet("color:#e65100;font-weight:bold;text-align:left;padding:2px;")
+        self.held_button.clicked.connect(self.show_held)
+        self.held_button.hide()
+        self.held_dialog: QWidget | None = None
+
         self.miss_banner = QWidget()
         self.miss_banner.setObjectName("missBanner")
         self.miss_banner.setStyleSheet(
@@ -185,7 +216,7 @@ class TriageHeader(QWidget):
         self.miss_button.setObjectName("btn_ack_miss")
         self.miss_button.setToolTip(
             self.tr(
-                "Seen: stops the repeating alert for these misses on this console (K); a new miss sounds again"
+                "Seen: records that these misses were seen and stops their repeating alert, on every console (K); a new miss sounds again"
             )
         )
         self.miss_button.clicked.connect(self.acknowledge_misses)
@@ -200,6 +231,7 @@ class TriageHeader(QWidget):
         lay.setSpacing(2)
         lay.addLayout(row)
         lay.addWidget(self.storm_banner)
+        lay.addWidget(self.held_button)
         lay.addWidget(self.miss_banner)
         self.update_incidents(incidents)
 
@@ -219,13 +251,75 @@ class TriageHeader(QWidget):
     # --- misses ------------------------------------------------------------------------------
 
     def pending_misses(self) -> list[tuple[int, int]]:
-        """Misses nobody acknowledged on this console yet, oldest incident first."""
-        return sorted(misses(self.incidents.values()) - self.acknowledged)
+        """Misses nobody acknowledged yet (by AckMiss; without ``send_ack``, on this header),
+        oldest incident first."""
+        shown = misses(self.incidents.values())
+        return sorted(shown if self.send_ack is not None else shown - self.acknowledged)
 
     def acknowledge_misses(self) -> None:
-        self.acknowledged |= misses(self.incidents.values())
+        """K / the banner's button: every miss shown now. With ``send_ack`` one AckMiss each
+        (the banner goes when the incidents say so); else only on this header."""
+        shown = misses(self.incidents.values())
+        if self.send_ack is not None:
+            todo = sorted(shown - self.acknowledged)
+            self.acknowledged |= set(todo)
+            if todo:
+                self.send_ack(todo)
+        else:
+            self.acknowledged |= shown
         self.refresh()
         self.missesAcknowledged.emit()
+
+    # --- the storm ---------------------------------------------------------------------------
+
+    def set_storm(self, state: StormState | None, held: list[HeldNote]) -> None:
+        """The engine's storm and held-back notifications (from its status); ``refresh()`` shows them."""
+        self.storm_state = state
+        self.held = list(held)
+
+    def held_tooltip(self) -> str:
+        rows = held_rows(self.held)
+        lines = [
+            f"{hh}  {role}  {self.tr('since')} {since}  {why}" for hh, role, since, why in rows[:HELD_LISTED]
+        ]
+        if len(rows) > HELD_LISTED:
+            lines.append(self.tr("and %n more", "", len(rows) - HELD_LISTED))
+        return "\n".join(lines)
+
+    def show_held(self) -> None:
+        """The whole list, in a small window of its own (not modal: the queue keeps moving)."""
+        from PySide6.QtWidgets import QDialog, QTableWidget, QTableWidgetItem
+
+        dlg = QDialog(self)
+        dlg.setObjectName("heldDialog")
+        dlg.setWindowTitle(self.tr("Notifications held back"))
+        rows = held_rows(self.held)
+        table = QTableWidget(len(rows), 4, dlg)
+        table.setObjectName("heldTable")
+        table.setHorizontalHeaderLabels(
+            [self.tr("Household"), self.tr("Role"), self.tr("Since"), self.tr("Why")]
+        )
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        table.horizontalHeader().setStretchLastSection(True)
+        for r, cells in enumerate(rows):
+            for c, text in enumerate(cells):
+                table.setItem(r, c, QTableWidgetItem(text))
+        note = QLabel(
+            self.tr(
+                "In an alarm storm the elder and the guardian are told at once; these are told when the "
+                "incident is corroborated, scores high, still alarms after the hold, or an officer takes it up."
+            )
+        )
+        note.setWordWrap(True)
+        lay = QVBoxLayout(dlg)
+        lay.addWidget(note)
+        lay.addWidget(table)
+        dlg.resize(640, 420)
+        if self.held_dialog is not None:
+            self.held_dialog.close()
+        self.held_dialog = dlg
+        dlg.show()
+        self.heldListRequested.emit()
 
     # --- showing -----------------------------------------------------------------------------
 
@@ -233,7 +327,7 @@ class TriageHeader(QWidget):
         now = self.now()
         self._prune(now)
         incs = list(self.incidents.values())
-        self.acknowledged &= misses(incs)  # closed incidents drop out
+        self.acknowledged &= misses(incs)  # closed or (with send_ack) recorded: nothing to hold back
         c = self.shown = counts(incs, now)
         for key in self.TILES:
             v = getattr(c, key)
@@ -249,15 +343,29 @@ class TriageHeader(QWidget):
             .replace("%2", _pct(shares[1].share))
             .replace("%3", _pct(shares[2].share))
         )
-        self.storm = storm_facts(incs, now, self.storm_window_s, self.storm_more_than)
+        st = self.storm_state
+        if st is not None:
+            self.storm = StormFacts(st.active, st.started_at, st.new_in_window, st.restored_in_window)
+            window_s = st.window_s
+        else:
+            self.storm = storm_facts(incs, now, self.storm_window_s, self.storm_more_than)
+            window_s = self.storm_window_s
         if self.storm.active:
             self.storm_banner.setText(
                 self.tr("Alarm storm: %1 in %2 min, %3 restored")
                 .replace("%1", str(self.storm.new_in_window))
-                .replace("%2", f"{self.storm_window_s / 60:g}")
+                .replace("%2", f"{window_s / 60:g}")
                 .replace("%3", str(self.storm.restored_in_window))
             )
         self.storm_banner.setVisible(self.storm.active)
+        if self.held:
+            self.held_button.setText(
+                self.tr(
+                    "Held back: %n notification(s) to grid workers and cadres — list…", "", len(self.held)
+                )
+            )
+            self.held_button.setToolTip(self.held_tooltip())
+        self.held_button.setVisible(bool(self.held))
         pending = self.pending_misses()
         if pending:
             by_id = self.incidents

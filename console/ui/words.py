@@ -137,6 +137,20 @@ def refusal(code: str, detail: str = "") -> str:
         "already_escalated": _t("Already escalated to that target."),
         "not_escalatable": _t("A resolved incident cannot be escalated."),
         "no_checklist": _t("No checklist for this kind of incident."),
+        # bulk close (console/domain/bulk.py), per incident or for the whole command
+        "not_restored": _t("Still alarming, not restored:"),
+        "corroborated": _t("More than one sensor alarmed: handle it one by one."),
+        "unregistered": _t("Unregistered device: a person must look at it."),
+        "already_resolved": _t("Already resolved: close it from its checklist."),
+        "dispatched": _t("Someone was dispatched: close it from its checklist."),
+        "duplicate": _t("Listed twice in the same bulk close."),
+        "elder_not_reached": _t("The elder was not reached: no answered call on record."),
+        "no_incidents": _t("No incidents to close."),
+        "bad_command": _t("This command is not valid:"),
+        # acknowledging a missed mark (console/domain/miss_ack.py)
+        "bad_mark": _t("Not a 1-5-30 mark:"),
+        "not_missed": _t("That mark was not missed:"),
+        "miss_already_acked": _t("That miss is already acknowledged:"),
     }.get(code, code)
     return f"{text} {detail}".strip()
 
@@ -201,7 +215,43 @@ def delivery(code: str) -> str:
         "answered": _t("Answered"),
         "no_answer": _t("No answer"),
         "failed": _t("Failed"),
+        "held": _t("Held back (storm)"),
+        "dropped": _t("Not sent (restored)"),
     }.get(code, code)
+
+
+def hold_reason(code: str) -> str:
+    """Why a storm holds a notification back, why it was sent after all, or why it was dropped
+    (``NotificationRecord.reason``; ``score:<points>``, ``officer:<action>``)."""
+    head, _, arg = code.partition(":")
+    if head == "score":
+        return _t("triage score %1").replace("%1", arg)
+    if head == "officer":
+        return _t("an officer took it up (%1)").replace("%1", arg)
+    return {
+        "storm": _t("alarm storm"),
+        "corroborated": _t("a second sensor alarmed"),
+        "hold_expired": _t("still alarming after the hold"),
+        "storm_over": _t("the storm is over"),
+        "restored": _t("every sensor restored"),
+        "closed": _t("incident closed"),
+    }.get(code, code)
+
+
+def timeline(what: str) -> str:
+    """A timeline code in words, for the codes a storm and bulk handling add (others as they are):
+    notify_held, notify_released, notify_dropped, bulk_close, miss_ack:<mark>, refused:<code>."""
+    head, _, arg = what.partition(":")
+    if head == "miss_ack":
+        return _t("Miss of the %1′ mark acknowledged").replace("%1", arg)
+    if head == "refused" and arg:
+        return _t("Refused: %1").replace("%1", refusal(arg))
+    return {
+        "notify_held": _t("Notifications held back (storm)"),
+        "notify_released": _t("Held notifications sent"),
+        "notify_dropped": _t("Held notifications dropped"),
+        "bulk_close": _t("Closed in a bulk close"),
+    }.get(what, what)
 
 
 def is_chinese() -> bool:

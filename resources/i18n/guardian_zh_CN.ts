@@ -2,6 +2,77 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
 <context>
+    <name>BulkCloseDialog</name>
+    <message>
+        <source>Close restored false alarms</source>
+        <translation>批量关闭已恢复的误报</translation>
+    </message>
+    <message numerus="yes">
+        <source>The selected rows (%n)</source>
+        <translation>
+            <numerusform>所选的 %n 行</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>All restored alarms of a kind in a township</source>
+        <translation>某镇街某类已恢复的全部报警</translation>
+    </message>
+    <message>
+        <source>All townships</source>
+        <translation>全部镇街</translation>
+    </message>
+    <message>
+        <source>The elders were reached (else each needs an answered call)</source>
+        <translation>已联系到老人（否则每起须有老人接听的自动电话）</translation>
+    </message>
+    <message>
+        <source>Feedback for the record (optional)</source>
+        <translation>记录的反馈（可选）</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Township</source>
+        <translation>镇街</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Cause</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Feedback</source>
+        <translation>反馈</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n incident(s) to close</source>
+        <translation>
+            <numerusform>待关闭 %n 起</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Close %1 as “%2”</source>
+        <translation>以“%2”关闭 %1 起</translation>
+    </message>
+    <message>
+        <source>Sent; waiting for the journal…</source>
+        <translation>已提交，等待写入日志…</translation>
+    </message>
+    <message>
+        <source>%1 closed, %2 refused</source>
+        <translation>已关闭 %1 起，拒绝 %2 起</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+</context>
+<context>
     <name>DispatchDialog</name>
     <message>
         <source>Dispatch someone nearby</source>
@@ -281,6 +352,14 @@
         <translation>按列排序后恢复优先级排序 (Ctrl+R)</translation>
     </message>
     <message>
+        <source>Close restored… (Ctrl+B)</source>
+        <translation>批量处理已恢复… (Ctrl+B)</translation>
+    </message>
+    <message>
+        <source>Close restored false alarms together: the selected rows, or all of a kind in a township</source>
+        <translation>一次关闭已恢复的误报：所选的行，或某镇街某类的全部</translation>
+    </message>
+    <message>
         <source>Alarm queue</source>
         <translation>警情队列</translation>
     </message>
@@ -367,8 +446,8 @@
         </translation>
     </message>
     <message>
-        <source>Missed deadlines acknowledged on this console</source>
-        <translation>超时提醒已在本台确认</translation>
+        <source>Missed deadlines acknowledged (recorded in the journal)</source>
+        <translation>超时已确认（已记入日志）</translation>
     </message>
     <message>
         <source>New alarm</source>
@@ -637,10 +716,6 @@
         <translation>确认超时 (K)</translation>
     </message>
     <message>
-        <source>Seen: stops the repeating alert for these misses on this console (K); a new miss sounds again</source>
-        <translation>已知悉：停止本台对这些超时的重复提示音 (K)；再有新的超时会再次提示</translation>
-    </message>
-    <message>
         <source>Today met: 1′ %1 · 5′ %2 · 30′ %3</source>
         <translation>今日达标：1′ %1 · 5′ %2 · 30′ %3</translation>
     </message>
@@ -652,6 +727,44 @@
         <source>and %n more</source>
         <translation>
             <numerusform>等另 %n 项</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Seen: records that these misses were seen and stops their repeating alert, on every console (K); a new miss sounds again</source>
+        <translation>已知悉：记录这些超时已被看到，并在所有工作台停止重复提醒 (K)；新的超时会再次提醒</translation>
+    </message>
+    <message>
+        <source>since</source>
+        <translation>自</translation>
+    </message>
+    <message>
+        <source>Notifications held back</source>
+        <translation>暂缓发送的通知</translation>
+    </message>
+    <message>
+        <source>Household</source>
+        <translation>户</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>角色</translation>
+    </message>
+    <message>
+        <source>Since</source>
+        <translation>起始</translation>
+    </message>
+    <message>
+        <source>Why</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>In an alarm storm the elder and the guardian are told at once; these are told when the incident is corroborated, scores high, still alarms after the hold, or an officer takes it up.</source>
+        <translation>报警风暴中，老人和监护人立即收到通知；以下通知在警情得到佐证、评分高、暂缓期满仍在报警，或值班员接手时发出。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Held back: %n notification(s) to grid workers and cadres — list…</source>
+        <translation>
+            <numerusform>暂缓：%n 条给网格员和社区干部的通知 — 查看…</numerusform>
         </translation>
     </message>
     <message>
@@ -1129,6 +1242,54 @@
         <translation>此类警情没有处置清单。</translation>
     </message>
     <message>
+        <source>Still alarming, not restored:</source>
+        <translation>仍在报警，未恢复：</translation>
+    </message>
+    <message>
+        <source>More than one sensor alarmed: handle it one by one.</source>
+        <translation>不止一个探测器报警：请逐起处置。</translation>
+    </message>
+    <message>
+        <source>Unregistered device: a person must look at it.</source>
+        <translation>未登记设备：须人工处置。</translation>
+    </message>
+    <message>
+        <source>Already resolved: close it from its checklist.</source>
+        <translation>已处置完毕：请在其清单中关闭。</translation>
+    </message>
+    <message>
+        <source>Someone was dispatched: close it from its checklist.</source>
+        <translation>已派人前往：请在其清单中关闭。</translation>
+    </message>
+    <message>
+        <source>Listed twice in the same bulk close.</source>
+        <translation>同一批量关闭中重复列出。</translation>
+    </message>
+    <message>
+        <source>The elder was not reached: no answered call on record.</source>
+        <translation>未联系到老人：没有老人接听电话的记录。</translation>
+    </message>
+    <message>
+        <source>No incidents to close.</source>
+        <translation>没有要关闭的警情。</translation>
+    </message>
+    <message>
+        <source>This command is not valid:</source>
+        <translation>此命令无效：</translation>
+    </message>
+    <message>
+        <source>Not a 1-5-30 mark:</source>
+        <translation>不是 1-5-30 节点：</translation>
+    </message>
+    <message>
+        <source>That mark was not missed:</source>
+        <translation>该节点并未超时：</translation>
+    </message>
+    <message>
+        <source>That miss is already acknowledged:</source>
+        <translation>该超时已确认过：</translation>
+    </message>
+    <message>
         <source>payload too large</source>
         <translation>报文过大</translation>
     </message>
@@ -1271,6 +1432,70 @@
     <message>
         <source>Failed</source>
         <translation>失败</translation>
+    </message>
+    <message>
+        <source>Held back (storm)</source>
+        <translation>暂缓（报警风暴）</translation>
+    </message>
+    <message>
+        <source>Not sent (restored)</source>
+        <translation>未发送（已恢复）</translation>
+    </message>
+    <message>
+        <source>triage score %1</source>
+        <translation>分诊评分 %1</translation>
+    </message>
+    <message>
+        <source>an officer took it up (%1)</source>
+        <translation>值班员已接手（%1）</translation>
+    </message>
+    <message>
+        <source>alarm storm</source>
+        <translation>报警风暴</translation>
+    </message>
+    <message>
+        <source>a second sensor alarmed</source>
+        <translation>第二个探测器报警</translation>
+    </message>
+    <message>
+        <source>still alarming after the hold</source>
+        <translation>暂缓期满仍在报警</translation>
+    </message>
+    <message>
+        <source>the storm is over</source>
+        <translation>风暴已结束</translation>
+    </message>
+    <message>
+        <source>every sensor restored</source>
+        <translation>所有探测器已恢复</translation>
+    </message>
+    <message>
+        <source>incident closed</source>
+        <translation>警情已关闭</translation>
+    </message>
+    <message>
+        <source>Miss of the %1′ mark acknowledged</source>
+        <translation>%1′ 超时已确认</translation>
+    </message>
+    <message>
+        <source>Refused: %1</source>
+        <translation>已拒绝：%1</translation>
+    </message>
+    <message>
+        <source>Notifications held back (storm)</source>
+        <translation>通知暂缓（报警风暴）</translation>
+    </message>
+    <message>
+        <source>Held notifications sent</source>
+        <translation>暂缓的通知已发出</translation>
+    </message>
+    <message>
+        <source>Held notifications dropped</source>
+        <translation>暂缓的通知不再发送</translation>
+    </message>
+    <message>
+        <source>Closed in a bulk close</source>
+        <translation>批量关闭</translation>
     </message>
     <message>
         <source>connected</source>

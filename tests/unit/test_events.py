@@ -45,6 +45,7 @@ SAMPLES: list[ev.AnyEvent] = [
     ev.BulkClose(
         at=AT, operator="op", console="c1", incidents=[4, 7, 9], cause="cooking_smoke", elder_reached=True
     ),
+    ev.AckMiss(at=AT, operator="op", console="c1", incident=4, mark=5),
 ]
 
 
