@@ -286,6 +286,10 @@
         <translation>超时</translation>
     </message>
     <message>
+        <source>Why it ranks here</source>
+        <translation>排序依据</translation>
+    </message>
+    <message>
         <source>waived</source>
         <translation>免做</translation>
     </message>
