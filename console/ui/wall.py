@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -332,6 +333,11 @@ class WallWindow(QWidget):
         lay.setSpacing(12)
         lay.addWidget(self.header.widget)
         lay.addLayout(body, 1)
+        # The wall takes the screen it is given, whatever its contents ask for: a header grown by
+        # a "held back" button or a long compliance line made the window's minimum wider than an
+        # 800 px screen, and Qt then refused full screen. What does not fit is clipped.
+        lay.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self.setMinimumSize(0, 0)
 
         for sig in (
             queue.rowsInserted,
