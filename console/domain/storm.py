@@ -124,7 +124,19 @@ def in_window(incidents: Incidents, rules: Storm, at: int) -> list[Incident]:
 
 
 def active(incidents: Incidents, rules: Storm, at: int) -> bool:
-    return len(in_window(incidents, rules, at)) > rules.more_than
+    """More than ``more_than`` incidents opened in the window ending at ``at``. Asked at every new
+    incident, so it stops counting at ``more_than + 1``: in a storm of thousands, counting them all
+    each time made ingest quadratic (bench ingest p50 0.5-1.4 s against 20 ms)."""
+    lo = at - rules.window_s * NS
+    n = 0
+    for inc in reversed(incidents.values()):
+        if inc.opened < lo - SKEW_NS:
+            break
+        if lo < inc.opened <= at:
+            n += 1
+            if n > rules.more_than:
+                return True
+    return False
 
 
 def started_at(incidents: Incidents, rules: Storm, at: int) -> int | None:
