@@ -18,13 +18,9 @@ class Session(msgspec.Struct, frozen=True):
     scope: str  # township code or "*"
 
 
-def refusal_of(
-    c: ev.CompleteStep | ev.Escalate | ev.Reassign,
-    session: Session | None,
-    inc: Incident | None,
-    template: Template | None,
-) -> Refusal | None:
-    """Why ``c`` cannot be applied (``template``: the checklist of the incident's kind)."""
+def who_and_what(c: ev.Command, session: Session | None, inc: Incident | None) -> Refusal | None:
+    """The checks every command on one incident passes first: signed in as its operator, an
+    incident that exists, in the console's scope, at the version the officer saw (if given)."""
     if session is None or session.operator != c.operator:
         return Refusal("not_logged_in", c.operator)
     if inc is None:
@@ -33,6 +29,19 @@ def refusal_of(
         return Refusal("out_of_scope", inc.township)
     if c.expect_version is not None and c.expect_version != inc.version:
         return Refusal("conflict", f"{c.expect_version}!={inc.version}")
+    return None
+
+
+def refusal_of(
+    c: ev.CompleteStep | ev.Escalate | ev.Reassign,
+    session: Session | None,
+    inc: Incident | None,
+    template: Template | None,
+) -> Refusal | None:
+    """Why ``c`` cannot be applied (``template``: the checklist of the incident's kind)."""
+    r = who_and_what(c, session, inc)
+    if r is not None or inc is None or session is None:  # (who_and_what refused those)
+        return r
     if not inc.is_open:
         return Refusal("incident_closed", str(inc.id))
     if isinstance(c, ev.CompleteStep):

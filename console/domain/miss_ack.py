@@ -10,7 +10,7 @@ on the timeline. A miss is pending (banner, sound) while the incident is open an
 from __future__ import annotations
 
 from console.domain import events as ev
-from console.domain.commands import Session
+from console.domain.commands import Session, who_and_what
 from console.domain.deadlines import MARKS
 from console.domain.incident import Incident, Refusal
 
@@ -19,15 +19,7 @@ MARK_MINUTES = frozenset(m.minute for m in MARKS)
 
 def refusal_of(c: ev.AckMiss, session: Session | None, inc: Incident | None) -> Refusal | None:
     """Why ``c`` cannot be applied at all (who sends it, about what), or None; then ``mark_refusal``."""
-    if session is None or session.operator != c.operator:
-        return Refusal("not_logged_in", c.operator)
-    if inc is None:
-        return Refusal("unknown_incident", str(c.incident))
-    if session.scope != "*" and session.scope != inc.township:
-        return Refusal("out_of_scope", inc.township)
-    if c.expect_version is not None and c.expect_version != inc.version:
-        return Refusal("conflict", f"{c.expect_version}!={inc.version}")
-    return None
+    return who_and_what(c, session, inc)
 
 
 def mark_refusal(c: ev.AckMiss, inc: Incident) -> Refusal | None:
