@@ -1,8 +1,10 @@
 """Snapshots of a World: what replay checkpoints hold, and how a world is rebuilt from one.
 
 The snapshot covers every field of World and its Supervisor except the static inputs (register,
-templates, weights, storm rules, triage score: ``World.empty_like`` carries them) and the dirty sets; ``unknown_fields`` names any field added to World later
-so a checkpoint never silently misses it (replay deep-copies those as a fallback).
+templates, weights, storm rules, triage score: ``World.empty_like`` carries them), the dirty sets
+and the derived open-incident index (console/domain/open_index.py, rebuilt after a restore);
+``unknown_fields`` names any field added to World later so a checkpoint never silently misses it
+(replay deep-copies those as a fallback).
 
 Two forms. ``snapshot``/``restore``: bytes only (msgpack), for anything stored or sent. Replay's
 in-memory checkpoints use ``snapshot_core(world, health=False)`` plus ``SharedHealth``: a
@@ -25,6 +27,7 @@ import msgspec
 from console.domain import events as ev
 from console.domain.commands import Session
 from console.domain.incident import Incident
+from console.domain.open_index import OpenIndex
 from console.domain.registry import Register, dumps
 from console.domain.supervision import Health, Supervisor, Ticket
 from console.domain.world import World
@@ -33,6 +36,7 @@ COMPRESS_ABOVE: Final = 4 << 20  # a core state bigger than this is zlib'd: more
 
 _STATIC: Final = frozenset({"register", "templates", "weights", "storm_rules", "triage_score"})
 _DIRTY: Final = frozenset({"dirty_incidents", "dirty_tickets", "dirty_households"})
+_DERIVED: Final = frozenset({"_index"})  # World's open_index: rebuilt from the incidents, never kept
 _WORLD_FIELDS: Final = frozenset(
     {
         "incidents",
@@ -96,7 +100,7 @@ _incident_decoder = msgspec.msgpack.Decoder(Incident)
 
 def unknown_fields(world: World) -> list[str]:
     """World / Supervisor attributes this module does not know how to snapshot (kept by deepcopy)."""
-    out = [k for k in vars(world) if k not in _WORLD_FIELDS | _STATIC | _DIRTY]
+    out = [k for k in vars(world) if k not in _WORLD_FIELDS | _STATIC | _DIRTY | _DERIVED]
     out += [f"supervisor.{k}" for k in vars(world.supervisor) if k not in _SUPERVISOR_FIELDS]
     return sorted(out)
 
@@ -185,6 +189,7 @@ def restore(world: World, core: bytes, incidents: dict[int, bytes]) -> World:
     if s.seen_keys is not None:
         world.seen_keys = s.seen_keys
     world.dirty_incidents, world.dirty_tickets, world.dirty_households = set(), set(), set()
+    world._index = OpenIndex()  # indexed again from the restored incidents when next asked
     return world
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Final
 
 import msgspec
 
-from console.domain import alarms, bulk, miss_ack, notify_plan
+from console.domain import alarms, bulk, miss_ack, notify_plan, open_index
 from console.domain import events as ev
 from console.domain import storm as storm_policy
 from console.domain.checklist import Template
@@ -35,6 +35,11 @@ DAY_NS: Final = 86_400 * NS
 
 Scorer = Callable[[Incident, Household | None], int]
 """An incident's triage score (console/domain/triage_score.py: ``TriageScore(weights)``)."""
+
+
+def _earliest(*times: int | None) -> int | None:
+    present = [t for t in times if t is not None]
+    return min(present) if present else None
 
 
 class Projection(msgspec.Struct, kw_only=True):
@@ -93,6 +98,7 @@ class World:
         self.dirty_households: set[str] = set()
         self._started = False
         self.seen_keys: set[str] = set()  # (dev, id) of every device event applied
+        self._index = open_index.OpenIndex()  # derived from the open incidents; never snapshotted
 
     def empty_like(self) -> World:
         """A new, empty World with this one's static inputs (register, templates, weights, storm
@@ -333,18 +339,16 @@ class World:
     # --- timer -------------------------------------------------------------------------------
 
     def next_due(self) -> int | None:
-        times: list[int] = []
-        for iid in self.open_by_household.values():
-            inc = self.incidents[iid]
-            nd = inc.next_deadline()
-            if nd is not None:
-                times.append(nd[1])
-            times.extend(n.retry_at for n in inc.notifications.values() if n.retry_at is not None)
-            times.extend(n.hold_until for n in inc.notifications.values() if n.hold_until is not None)
-        d = self.supervisor.next_due()
-        if d is not None:
-            times.append(d)
-        return min(times) if times else None
+        """The earliest time a Tick has something to do: an open incident's next 1-5-30 mark, a
+        notification retry or hold, a device going offline. Kept by ``open_index`` (only changed
+        incidents are looked at again); equal to ``next_due_walk``."""
+        self._index.refresh(self.incidents, self.open_by_household, self.dirty_incidents)
+        return _earliest(self._index.next_due(), self.supervisor.next_due())
+
+    def next_due_walk(self) -> int | None:
+        """``next_due`` by walking every open incident (what the index must always equal)."""
+        times = [open_index.due_of(self.incidents[iid]) for iid in self.open_by_household.values()]
+        return _earliest(*times, self.supervisor.next_due())
 
     def _deadlines(self, inc: Incident, now: int) -> list[Effect]:
         effects: list[Effect] = []
@@ -503,7 +507,19 @@ class World:
         return storm_policy.state(self.incidents, self.storm_rules, self.now if at is None else at)
 
     def held_notifications(self) -> list[storm_policy.Held]:
-        """(incident, role, since, why) of every role whose first notifications a storm holds back."""
+        """(incident, role, since, why) of every role whose first notifications a storm holds back,
+        by incident then rule order (kept by ``open_index``; equal to ``held_walk``)."""
+        self._index.refresh(self.incidents, self.open_by_household, self.dirty_incidents)
+        return self._index.held()
+
+    def held_by_incident(self) -> tuple[int, Mapping[int, tuple[storm_policy.Held, ...]]]:
+        """(version, incident -> its held rows): the version changes whenever any rows do, so a
+        reader can keep what it made of them until it does (the engine's status does)."""
+        self._index.refresh(self.incidents, self.open_by_household, self.dirty_incidents)
+        return self._index.held_version, self._index.held_by_incident()
+
+    def held_walk(self) -> list[storm_policy.Held]:
+        """``held_notifications`` by walking every open incident."""
         return storm_policy.held_list(self.open_incidents())
 
     def risk_of(self, code: str) -> Risk | None:
@@ -525,6 +541,7 @@ class World:
 
     def take_dirty(self) -> tuple[set[int], set[int], set[str]]:
         out = (self.dirty_incidents, self.dirty_tickets, self.dirty_households)
+        self._index.mark(self.dirty_incidents)  # the index looks at them again when next asked
         self.dirty_incidents, self.dirty_tickets, self.dirty_households = set(), set(), set()
         return out
 

@@ -272,7 +272,7 @@ class TriageHeader(QWidget):
 
     # --- the storm ---------------------------------------------------------------------------
 
-    def set_storm(self, state: StormState | None, held: list[HeldNote]) -> None:
+    def set_storm(self, state: StormState | None, held: Iterable[HeldNote]) -> None:
         """The engine's storm and held-back notifications (from its status); ``refresh()`` shows them."""
         self.storm_state = state
         self.held = list(held)
