@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import msgspec
 
+from console.app.silence import SilentArea
 from console.domain.effects import Alert, CommandRefused
 from console.domain.incident import Incident
 from console.domain.storm import Held, StormState
@@ -46,6 +47,7 @@ class Status(msgspec.Struct, kw_only=True):
     last_seq: int = 0
     storm: StormState | None = None  # world.storm() at the console's clock
     held: tuple[HeldNote, ...] = ()  # world.held_notifications(), with each incident's household (HeldNotes)
+    silent: tuple[SilentArea, ...] = ()  # townships (and "*", the district) gone quiet: Silence.report
 
 
 class HeldNotes:

@@ -1,5 +1,6 @@
 """What the officer must know about the console itself: the red banner when it cannot hear the
-bus, cannot write its journal or runs on a wrong clock, and the counters line of the status bar."""
+bus, cannot write its journal, runs on a wrong clock or hears far too little from a township or
+the whole district (console.app.silence), and the counters line of the status bar."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QLabel
 
 from console.app.delta import Status
+from console.app.silence import DISTRICT, SilentArea
 from console.ui import words
 
 CLOCK_OFF_S = 5.0
+SILENT_LINES = 5  # township lines shown; the rest are counted on one more line
 
 
 class StatusView(QObject):
@@ -45,6 +48,38 @@ class StatusView(QObject):
             )
         if s.clock_offset_s is not None and abs(s.clock_offset_s) > CLOCK_OFF_S:
             out.append(self.tr("CLOCK OFF by %s s — check the time source") % f"{s.clock_offset_s:+.0f}")
+        out.extend(self.silent_lines(s.silent))
+        return out
+
+    def silent_lines(self, silent: tuple[SilentArea, ...]) -> list[str]:
+        """The district's line, then one line per silent township (at most SILENT_LINES)."""
+        out: list[str] = []
+        townships = [a for a in silent if a.area != DISTRICT]
+        for a in silent:
+            if a.area == DISTRICT:
+                out.append(
+                    self.tr(
+                        "DISTRICT SILENT — %n device message(s) from the whole district in %1 min, about %2 expected",
+                        "",
+                        a.seen,
+                    )
+                    .replace("%2", str(a.expected))
+                    .replace("%1", _minutes(a.window_s))
+                )
+        for a in townships[:SILENT_LINES]:
+            label = (
+                a.area
+                if a.name in ("", a.area)
+                else self.tr("%1 (%2)").replace("%2", a.area).replace("%1", a.name)
+            )
+            out.append(
+                self.tr("SILENT — township %1: %n device message(s) in %2 min, about %3 expected", "", a.seen)
+                .replace("%3", str(a.expected))
+                .replace("%2", _minutes(a.window_s))
+                .replace("%1", label)
+            )
+        if len(townships) > SILENT_LINES:
+            out.append(self.tr("… and %n more silent township(s)", "", len(townships) - SILENT_LINES))
         return out
 
     def show(self, s: Status | None) -> None:
@@ -69,3 +104,7 @@ class StatusView(QObject):
                 .replace("%7", str(s.open_tickets))
                 .replace("%8", str(s.last_seq))
             )
+
+
+def _minutes(seconds: int) -> str:
+    return f"{seconds / 60:g}"

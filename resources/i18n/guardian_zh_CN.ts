@@ -653,6 +653,28 @@
         <source>CLOCK OFF by %s s — check the time source</source>
         <translation>时钟偏差 %s 秒 — 请检查授时源</translation>
     </message>
+    <message numerus="yes">
+        <source>DISTRICT SILENT — %n device message(s) from the whole district in %1 min, about %2 expected</source>
+        <translation>
+            <numerusform>全区设备静默 — %1 分钟内只收到 %n 条设备消息，应约 %2 条</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
+    </message>
+    <message numerus="yes">
+        <source>SILENT — township %1: %n device message(s) in %2 min, about %3 expected</source>
+        <translation>
+            <numerusform>静默：%1 %2 分钟内只收到 %n 条设备消息，应约 %3 条</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>… and %n more silent township(s)</source>
+        <translation>
+            <numerusform>… 另有 %n 个镇街静默</numerusform>
+        </translation>
+    </message>
     <message>
         <source>received %1 · duplicates %2 · rejected %3 [%4] · unknown heartbeats %5 · open %6 · tickets %7 · journal #%8</source>
         <translation>已接收 %1 · 重复 %2 · 拒收 %3 [%4] · 未知心跳 %5 · 在办警情 %6 · 工单 %7 · 日志 #%8</translation>
