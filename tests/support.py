@@ -7,6 +7,7 @@ module, so nothing here may pull in Qt, SQLAlchemy or an MQTT library.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ class Msg:
 
     topic: str
     payload: bytes
+    received_at: int = 0  # the bus client's stamp (0: none, the engine stamps it)
 
 
 class Sink:
@@ -61,12 +63,39 @@ class Sink:
 
 
 class Publisher:
-    """The engine's publisher: records every (topic, payload, qos) it is asked to send."""
+    """The engine's publisher: records every (topic, payload, qos) it is asked to send. With
+    ``ack`` (the default) the broker acknowledges each at once; without, the acknowledgements
+    wait in ``unacked`` until ``ack_all()``. ``room``: how many more it takes before refusing
+    (a full outbox); None: no limit."""
 
-    def __init__(self) -> None:
+    def __init__(self, ack: bool = True, room: int | None = None) -> None:
         self.sent: list[tuple[str, bytes, int]] = []
+        self.unacked: list[Callable[[], None]] = []
+        self.refused = 0
+        self.ack = ack
+        self.room = room
         self._lock = threading.Lock()
 
-    def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
+    def publish(
+        self, topic: str, payload: bytes, qos: int = 1, on_acked: Callable[[], None] | None = None
+    ) -> bool:
         with self._lock:
+            if self.room is not None:
+                if self.room <= 0:
+                    self.refused += 1
+                    return False
+                self.room -= 1
             self.sent.append((topic, payload, qos))
+            if on_acked is not None and not self.ack:
+                self.unacked.append(on_acked)
+                return True
+        if on_acked is not None:
+            on_acked()
+        return True
+
+    def ack_all(self) -> int:
+        with self._lock:
+            todo, self.unacked = self.unacked, []
+        for fn in todo:
+            fn()
+        return len(todo)

@@ -14,6 +14,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -26,6 +27,7 @@ from console.app.delta import HeldNote, HeldNotes, Status, changed_since_last
 from console.app.engine_state import Checkpointer
 from console.app.intake import Intake
 from console.app.ports import Clock, Journal, JournalError, Message, Publisher, UiSink
+from console.app.silence import Silence, SilentArea
 from console.domain import events as ev
 from console.domain.codec import (
     encode_notify,
@@ -77,7 +79,13 @@ class _FlushBeats(msgspec.Struct):
 
 
 class _Resend(msgspec.Struct):
-    """After recovery: send what was journaled as requested but never handed to the bus."""
+    """After recovery: send what was journaled as requested but never acknowledged by the broker."""
+
+
+class _Acked(msgspec.Struct):
+    """The broker acknowledged a notification request (the bus thread's ``on_acked``)."""
+
+    req: str
 
 
 _STOP = object()
@@ -97,6 +105,7 @@ class Engine:
         on_journaled: Callable[[list[ev.AnyEvent]], None] | None = None,
         on_unwritten: Callable[[list[ev.AnyEvent]], None] | None = None,
         checkpoints: Checkpointer | None = None,
+        silence: Silence | None = None,
     ) -> None:
         self.world = world
         self.journal = journal
@@ -123,6 +132,18 @@ class Engine:
         self._others = 0  # records applied that other workstations wrote
         self._own_opened: set[int] = set()  # incidents opened by records this console wrote
         self.beats = BeatBuffer()  # heartbeats held for coalescing (console/app/beats.py)
+        # device traffic per township against what the register's devices should send (the
+        # silent-township banner); a township console passes one judging only its own township
+        self.silence = silence if silence is not None else Silence(world.register)
+        self._silent: tuple[SilentArea, ...] = ()
+        self._silent_second = -1
+        # notification requests: handed to the bus, not yet acknowledged by the broker (req ->
+        # request); refused by a full bus outbox, offered again (their journal record says
+        # "requested" until acknowledged, so a restart sends them again too); acknowledged, to be
+        # journaled as published at the next housekeeping
+        self._awaiting: dict[str, PublishRequest] = {}
+        self._refused: deque[PublishRequest] = deque()
+        self._acked: list[str] = []
         self._due_key: tuple[int, int, int] = (-1, -1, -1)
         self._due: int | None = None
         self.stopped = threading.Event()
@@ -255,7 +276,9 @@ class Engine:
 
     def _housekeeping(self) -> None:
         self._flush_beats(due_only=True)
+        self._requests()
         self._timers()
+        self._listen()
         self._retry_journal()
         self._poll_others()
         self._flush()
@@ -275,6 +298,7 @@ class Engine:
 
     def _drain_then_stop(self) -> None:
         self._flush_beats()
+        self._requests()  # what the broker acknowledged before the bus stopped is journaled as published
         self._timers()
         self._retry_journal()
         self._flush(force=True)
@@ -305,6 +329,9 @@ class Engine:
             if unsent:
                 log.warning("sending %d notification request(s) left unsent by the last run", len(unsent))
                 self._effects(unsent)
+        elif isinstance(item, _Acked):
+            if self._awaiting.pop(item.req, None) is not None:
+                self._acked.append(item.req)
         elif isinstance(item, _Query):
             try:
                 item.fut.set_result(item.fn(self.world))
@@ -313,6 +340,17 @@ class Engine:
 
     def _bus_batch(self, b: _BusBatch) -> None:
         out, beats = self.intake.sort(b.messages, self._now)
+        # the bus stamped these when it read them; what the engine stamps next comes after them
+        self._last_at = max(self._last_at, self.intake.latest_at)
+        heard = self.silence
+        for township, bs in beats.items():
+            heard.observe(township, self._last_at, len(bs))
+            for beat in bs:
+                if beat.hb:
+                    heard.announce(beat.dev, beat.hb)
+        for e in out:
+            if isinstance(e, ev.DeviceEvent):
+                heard.observe(e.township, e.at)
         if out:
             # Alarms and everything else are journaled and applied now, in their own transaction:
             # they never wait behind heartbeats.
@@ -322,7 +360,9 @@ class Engine:
             if self.beats.add(beats, b.done):
                 self._flush_beats()
         elif not out and b.done is not None:
-            b.done()  # nothing in it needed journaling (duplicates only)
+            # nothing in it needed journaling (duplicates only); their originals may still be
+            # held in memory while the journal fails: acknowledged only once those are durable
+            self._commit([], b.done)
 
     def _flush_beats(self, due_only: bool = False) -> None:
         if not self.beats or (due_only and not self.beats.due()):
@@ -427,20 +467,44 @@ class Engine:
         self._pending_done = []
 
     def _effects(self, effects: list[Effect]) -> None:
-        published: list[str] = []
         for fx in effects:
             if isinstance(fx, PublishRequest):
                 if self.effects and self.publisher is not None:
-                    self.publisher.publish(notify_req_topic(fx.district), encode_notify(fx.request), 1)
-                    published.append(fx.request.req)
+                    self._offer(fx)
             elif isinstance(fx, Alert):
                 self._alerts.append(fx)
             elif isinstance(fx, CommandRefused):
                 self._refusals.append(fx)
-        if published:
-            note = ev.NotifyPublished(at=self._now(), reqs=tuple(published))
-            self._journal([note])
-            self.world.apply(note)
+
+    def _offer(self, fx: PublishRequest) -> bool:
+        """Hand a request to the bus; it is journaled as published once the broker acknowledges
+        it (``_Acked``), not when it enters the bus client's memory. Refused by a full outbox,
+        it waits in ``_refused`` and is offered again at housekeeping."""
+        assert self.publisher is not None
+        req = fx.request.req
+        if req in self._awaiting:
+            return True  # already with the bus (a resend at start-up, a duplicate effect)
+        q = self._q
+        taken = self.publisher.publish(
+            notify_req_topic(fx.district), encode_notify(fx.request), 1, on_acked=lambda: q.put(_Acked(req))
+        )
+        if taken is False:
+            self._refused.append(fx)
+            return False
+        self._awaiting[req] = fx
+        return True
+
+    def _requests(self) -> None:
+        """Housekeeping: offer again what a full outbox refused; journal what the broker acknowledged."""
+        while self._refused and self.publisher is not None:
+            fx = self._refused.popleft()
+            if not self._offer(fx):
+                self._refused.appendleft(self._refused.pop())  # keep the order: it went to the back
+                break
+        if self._acked:
+            note = ev.NotifyPublished(at=self._now(), reqs=tuple(self._acked))
+            self._acked = []
+            self._commit([note], None)
 
     def _timers(self) -> None:
         # next_due walks every open incident and its notifications: recompute it only when the
@@ -457,6 +521,24 @@ class Engine:
             self._flush_beats()  # a held heartbeat must count before a device is called offline
             self._commit([ev.Tick(at=self._now())], None)
 
+    def _listen(self) -> None:
+        """The silent townships, once a second of the console's clock (console/app/silence.py)."""
+        now = self.clock.now_ns()
+        if now // 1_000_000_000 != self._silent_second:
+            self._silent_second = now // 1_000_000_000
+            silent = self.silence.report(now, self.world.bus_state == "connected")
+            if silent != self._silent:
+                areas = [a.area for a in silent]
+                if areas != [a.area for a in self._silent]:  # a line when the set changes, not each count
+                    if silent:
+                        log.warning(
+                            "silent: %s", ", ".join(f"{a.area} {a.seen}/{a.expected}" for a in silent)
+                        )
+                    else:
+                        log.warning("silent townships heard again")
+                self._silent = silent
+                self.changes.bump()
+
     # --- out to the UI -----------------------------------------------------------------------
 
     def _refresh_storm(self) -> None:
@@ -468,6 +550,7 @@ class Engine:
         ingest fall behind (bench ingest p50 0.5-1.4 s against 20 ms)."""
         self._held = self._held_notes(self.world)
         now = self.clock.now_ns()
+
         real = time.monotonic_ns()
         second, changed = now // 1_000_000_000, (self._last_seq, len(self._pending))
         if (
@@ -501,15 +584,19 @@ class Engine:
             last_seq=self._last_seq,
             storm=storm,
             held=held,
+            silent=self._silent,
         )
 
     def _flush(self, force: bool = False) -> None:
+        now = time.monotonic_ns()  # a UI rate limit, not domain time: real time even under a fake clock
         if self.sink is None:
+            if force or now - self._last_flush >= FLUSH_INTERVAL_NS:
+                self._last_flush = now
+                self._refresh_storm()  # no window, but status() (headless's line) shows the storm and held
             self.world.take_dirty()
             self._alerts.clear()
             self._refusals.clear()
             return
-        now = time.monotonic_ns()  # a UI rate limit, not domain time: real time even under a fake clock
         urgent = bool(self._alerts or self._refusals)
         if not force and not urgent and now - self._last_flush < FLUSH_INTERVAL_NS:
             return

@@ -25,16 +25,22 @@ class Intake:
         self.duplicates = 0
         self.rejected = 0
         self._offsets: deque[float] = deque(maxlen=101)
+        self.latest_at = 0  # the latest time given to a message (the engine stamps nothing earlier after it)
 
     def sort(
         self, messages: Sequence[Message], now: Callable[[], int]
     ) -> tuple[list[ev.AnyEvent], dict[str, list[ev.Beat]]]:
-        """(events to journal now, heartbeats by township); ``now()`` stamps each message."""
+        """(events to journal now, heartbeats by township). Each event's time is the moment the
+        bus client read the message (its ``received_at``: T0 of an alarm, however long the
+        message then waited for the engine); ``now()`` stamps a message that has none (the
+        simulators' and tests' messages handed straight to the engine)."""
         out: list[ev.AnyEvent] = []
         beats: dict[str, list[ev.Beat]] = {}
         for m in messages:
             self.received += 1
-            at = now()
+            at = getattr(m, "received_at", 0) or now()
+            if at > self.latest_at:
+                self.latest_at = at
             topic = m.topic
             if topic.endswith("/receipt"):
                 r = decode_receipt(m.payload)

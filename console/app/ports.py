@@ -7,7 +7,7 @@ so the engine catches a named error.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from console.domain.chain import Record
@@ -50,13 +50,21 @@ class Journal(Protocol):
 
 
 class Publisher(Protocol):
-    """Outgoing bus messages (notification requests). Must not block."""
+    """Outgoing bus messages (notification requests). Must not block.
 
-    def publish(self, topic: str, payload: bytes, qos: int = 1) -> None: ...
+    True: taken; it is sent (again after a reconnect) until the broker acknowledges it, then
+    ``on_acked()`` is called, on any thread. False: refused (the outbox is full); the caller
+    keeps it and offers it again later."""
+
+    def publish(
+        self, topic: str, payload: bytes, qos: int = 1, on_acked: Callable[[], None] | None = None
+    ) -> bool: ...
 
 
 class Message(Protocol):
-    """One message the bus delivered (console/io/bus.py Inbound is one)."""
+    """One message the bus delivered (console/io/bus_config.py Inbound is one). A message may also
+    carry ``received_at`` (ns, the console clock when the bus client read it: the event's time
+    and an alarm's T0); without it the engine stamps it when it takes it (console/app/intake.py)."""
 
     @property
     def topic(self) -> str: ...

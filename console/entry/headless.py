@@ -2,6 +2,9 @@
 
 For a server-room relay, for benchmarks and for the crash tests: it journals and acknowledges
 exactly as the desktop console does. One status line per second on stdout; SIGTERM stops it.
+With no window to show a banner, what the banner would say is logged (stderr, WARNING): a line
+at every change of the bus state and when the journal starts or stops failing. The lines hold
+counts and states only, never a household's or a device's data.
 """
 
 from __future__ import annotations
@@ -13,8 +16,80 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from console.config import add_flags, from_args
+
+log = logging.getLogger("console.headless")
+
+
+def status_line(st: Any) -> dict[str, Any]:
+    """The status line: ``pending`` are events held in memory while the journal fails,
+    ``held`` notifications held back by a storm, ``quarantine`` the quarantined messages."""
+    return {
+        "bus": st.bus,
+        "journal": st.journal,
+        "journal_error": st.journal_error,
+        "pending": st.pending,
+        "received": st.received,
+        "duplicates": st.duplicates,
+        "rejected": st.rejected,
+        "quarantine": sum(st.quarantine.values()),
+        "open": st.open_incidents,
+        "storm": bool(st.storm is not None and st.storm.active),
+        "held": len(st.held),
+        "seq": st.last_seq,
+    }
+
+
+class BusWatch:
+    """Logs one line at each change of the bus client's state, woken by its ``changes``."""
+
+    def __init__(self, bus: Any) -> None:
+        self.bus = bus
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name="headless-bus-watch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        last = None
+        while True:
+            self.bus.changes.wait_for(lambda seen=last: self._stop or self.bus.state != seen, 3600)
+            if self._stop:
+                return
+            stats = self.bus.stats()
+            state = stats["state"]
+            if state == last:
+                continue
+            last = state
+            detail = stats.get("state_detail") or ""
+            log.warning(
+                "bus %s%s (connects %d, reconnects %d)",
+                state,
+                f": {detail}" if detail else "",
+                stats["connects"],
+                stats["reconnects"],
+            )
+
+    def stop(self) -> None:
+        self._stop = True
+        self.bus.changes.bump()
+        self._thread.join(5)
+
+
+class JournalWatch:
+    """Logs when the journal starts failing (what and how much is held) and when it is ok again."""
+
+    def __init__(self) -> None:
+        self.failing = False
+
+    def see(self, st: Any) -> None:
+        failing = st.journal != "ok"
+        if failing and not self.failing:
+            log.warning("journal failing: %s; %d events held in memory", st.journal_error or "?", st.pending)
+        elif self.failing and not failing:
+            log.warning("journal ok again: held events written (journal #%d)", st.last_seq)
+        self.failing = failing
 
 
 def main(argv: list[str]) -> int:
@@ -51,24 +126,16 @@ def main(argv: list[str]) -> int:
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
+    bus_watch = BusWatch(core.bus) if core.bus is not None else None
+    journal_watch = JournalWatch()
     print("headless: ready", flush=True)
     try:
         while not done.wait(args.status_every):
             st = core.engine.status()
-            print(
-                json.dumps(
-                    {
-                        "bus": st.bus,
-                        "journal": st.journal,
-                        "received": st.received,
-                        "duplicates": st.duplicates,
-                        "rejected": st.rejected,
-                        "open": st.open_incidents,
-                        "seq": st.last_seq,
-                    }
-                ),
-                flush=True,
-            )
+            journal_watch.see(st)
+            print(json.dumps(status_line(st)), flush=True)
     finally:
+        if bus_watch is not None:
+            bus_watch.stop()
         core.stop()
     return 0

@@ -27,8 +27,12 @@ LOCALES = ("zh_CN", "en")
 class _Dropped:
     """The engine's publisher: notification requests go nowhere (no gateway in a screenshot)."""
 
-    def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
-        return None
+    def publish(
+        self, topic: str, payload: bytes, qos: int = 1, on_acked: Callable[[], None] | None = None
+    ) -> bool:
+        if on_acked is not None:
+            on_acked()  # as if a broker had taken it: the screenshots show the alert as out
+        return True
 
 
 def _env() -> None:

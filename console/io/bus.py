@@ -65,6 +65,23 @@ class _Outgoing:
     payload: bytes
     qos: int
     retain: bool
+    on_acked: Callable[[], None] | None = None  # called (loop thread) once the broker acknowledged it
+
+
+class _Stamped(asyncio.Queue[Any]):
+    """aiomqtt's incoming queue (``queue_type``), which stamps every message with the console
+    clock the moment paho has read it off the socket: the alarm's T0, taken before any batch,
+    journal or engine queue can delay it. Holds (stamp, message); stamps strictly increase."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self._clock = clock
+        self._last = 0
+
+    def put_nowait(self, item: Any) -> None:
+        at = self._clock.now_ns()
+        at = self._last = at if at > self._last else self._last + 1
+        super().put_nowait((at, item))
 
 
 class BusClient:
@@ -87,6 +104,7 @@ class BusClient:
         self._outbox: deque[_Outgoing] = deque()
         self._c = BusCounters()
         self._state = RECONNECTING
+        self._state_detail = ""
         self._state_since_ns = 0
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -120,26 +138,42 @@ class BusClient:
         """Drop the TCP connection without DISCONNECT (the broker fires the last will); no acks."""
         return self._shutdown("abort", timeout)
 
-    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
-        """Queue a message; never blocks. Kept across reconnects; bounded and counted."""
+    def publish(
+        self,
+        topic: str,
+        payload: bytes,
+        qos: int = 1,
+        retain: bool = False,
+        on_acked: Callable[[], None] | None = None,
+    ) -> bool:
+        """Queue a message; never blocks. Kept across reconnects and resent until the broker
+        acknowledges it (QoS 1: its PUBACK), then ``on_acked()`` is called on the bus thread.
+
+        The outbox is bounded. Past ``outbox_limit`` a message with ``on_acked`` is refused
+        (False, counted as ``publish_refused``): its sender keeps it and offers it again (the
+        engine's notification requests stay "requested" in the journal until acknowledged, so
+        the journal is their durable outbox). One without is dropped, counted and logged."""
         with self._lock:
-            if len(self._outbox) >= self.config.outbox_limit:
-                self._c.publish_dropped += 1
-                dropped = self._c.publish_dropped
-                full = True
+            full = len(self._outbox) >= self.config.outbox_limit
+            if not full:
+                self._outbox.append(_Outgoing(topic, bytes(payload), qos, retain, on_acked))
+            elif on_acked is not None:
+                self._c.publish_refused += 1
             else:
-                self._outbox.append(_Outgoing(topic, bytes(payload), qos, retain))
-                full = False
+                self._c.publish_dropped += 1
+            dropped = self._c.publish_dropped
         self.changes.bump()
         if full:
-            log.warning(
-                "bus outbox full (%d): dropped message to %s (%d dropped)",
-                self.config.outbox_limit,
-                topic,
-                dropped,
-            )
-            return
+            if on_acked is None:
+                log.warning(
+                    "bus outbox full (%d): dropped message to %s (%d dropped)",
+                    self.config.outbox_limit,
+                    topic,
+                    dropped,
+                )
+            return False
         self._wake_publisher()
+        return True
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
@@ -147,6 +181,7 @@ class BusClient:
                 **dataclasses.asdict(self._c),
                 "publish_queued": len(self._outbox),
                 "state": self._state,
+                "state_detail": self._state_detail,
                 "state_since_ns": self._state_since_ns,
             }
 
@@ -240,7 +275,7 @@ class BusClient:
         import aiomqtt
 
         assert self._stop_evt is not None
-        queue: asyncio.Queue[Any] = asyncio.Queue()
+        queue: asyncio.Queue[Any] = _Stamped(self._clock)
         client = make_client(self.config, queue, self._presence_payload("offline"))
         self._generation += 1
         generation = self._generation
@@ -322,9 +357,9 @@ class BusClient:
                     await asyncio.sleep(0)  # one loop turn: let the socket reader add what is there
             self._deliver(raw, generation)
 
-    def _deliver(self, raw: list[Any], generation: int) -> None:
-        batch = [Inbound(m.topic.value, payload_bytes(m.payload), m.qos) for m in raw]
-        token = _AckToken(generation, [(m.mid, m.qos) for m in raw if m.qos > 0], len(batch))
+    def _deliver(self, raw: list[tuple[int, Any]], generation: int) -> None:
+        batch = [Inbound(m.topic.value, payload_bytes(m.payload), m.qos, at) for at, m in raw]
+        token = _AckToken(generation, [(m.mid, m.qos) for _, m in raw if m.qos > 0], len(batch))
         with self._lock:
             self._c.received += len(batch)
             self._c.in_flight += len(batch)
@@ -405,6 +440,12 @@ class BusClient:
                 if failed:
                     self._c.publish_failed += len(failed)
                     self._outbox.extendleft(reversed(failed))
+            for o, r in zip(items, results, strict=True):
+                if o.on_acked is not None and not isinstance(r, BaseException):
+                    try:
+                        o.on_acked()  # QoS 1: aiomqtt's publish returned on the broker's PUBACK
+                    except Exception:
+                        log.exception("bus: on_acked failed")
             self.changes.bump()
             if failed:
                 log.warning("bus: %d publishes failed (%s); retrying", len(failed), results[0])
@@ -440,6 +481,7 @@ class BusClient:
             if state != self._state or self._state_since_ns == 0:
                 self._state_since_ns = self._clock.now_ns()
             self._state = state
+            self._state_detail = detail
         self.changes.bump()
         if state == self._reported:
             return

@@ -3,11 +3,29 @@
 ``make_client`` is where the delivery guarantees are set: a persistent session (MQTT 3.1.1
 ``clean_session=False`` or v5 ``SessionExpiryInterval``), a retained last will, and paho's
 manual ack so a PUBACK leaves only after the journal (console/io/bus.py).
+
+It also sets how soon a dead link is noticed ("never silently blind", issue 16): a link that
+stops carrying bytes with no TCP reset (a hung NAT, proxy or broker) must leave "connected"
+within 5 s. paho 2.x (``_check_keepalive``, run by aiomqtt's ``loop_misc`` every 1 s) pings
+when ``keepalive`` s have passed since its last ping (it means "since anything was sent", but
+its packet writer returns before noting the time, so only a ping resets it: inbound alarms and
+outbound PUBACKs change nothing) and drops the link at the first check ``keepalive`` s after an
+unanswered ping (if bytes kept coming meanwhile it pings once more first). The checks fall on
+whole seconds after the last ping, so a link that dies just after a PINGRESP is dropped
+2 x keepalive (+ a few ms) later, the worst case; one that dies while bytes flow, sooner.
+keepalive 2: at most ~4 s (tests/integration/test_silent_link.py measures it). keepalive 1
+would halve that, but a quiet broker would get 1 s to answer a ping, and Mosquitto 2.0's grace
+for us (``keepalive*3/2`` in whole seconds: 1, so 1 to 2 s) would barely cover a ping every
+1.0x s; with 2 it is 3 to 4 s. paho also applies keepalive to the wait for CONNACK, and amqtt
+(it checks a password hash first) took over 1 s on a busy machine: ``_Client`` starts the
+checks at CONNACK and leaves that wait to aiomqtt's timeout, as before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +43,7 @@ class Inbound:
     topic: str
     payload: bytes
     qos: int
+    received_at: int = 0  # console clock (ns) when the bus client read it: T0 of an alarm
 
 
 @dataclass(frozen=True)
@@ -39,7 +58,7 @@ class BusConfig:
     ca_file: str | None = None
     cert_file: str | None = None
     key_file: str | None = None
-    keepalive: int = 30
+    keepalive: int = 2  # s: a dead link is dropped within 2 x keepalive (see above)
     protocol: Literal["v311", "v5"] = "v311"
     session_expiry_s: int = 7 * 24 * 3600
     receipts: bool = True
@@ -93,6 +112,22 @@ def no_delay(client: Any) -> None:
             pass
 
 
+@functools.cache
+def _client_class() -> type[Any]:
+    """aiomqtt's Client whose keepalive checks start at CONNACK (see above)."""
+    import aiomqtt
+    import paho.mqtt.client as mqtt
+
+    class _Client(aiomqtt.Client):
+        async def _misc_loop(self) -> None:  # aiomqtt's own (2.3 to 2.5), after CONNACK
+            with contextlib.suppress(Exception):  # refused or timed out: __aenter__ says so
+                await asyncio.wait_for(asyncio.shield(self._connected), self.timeout)
+            while self._client.loop_misc() == mqtt.MQTT_ERR_SUCCESS:
+                await asyncio.sleep(1)
+
+    return _Client
+
+
 def make_client(cfg: BusConfig, queue: asyncio.Queue[Any], offline: bytes) -> Any:
     """An aiomqtt client for ``cfg``: persistent session, last will, manual (after-journal) ack."""
     import aiomqtt
@@ -113,7 +148,7 @@ def make_client(cfg: BusConfig, queue: asyncio.Queue[Any], offline: bytes) -> An
         kwargs["tls_params"] = aiomqtt.TLSParameters(
             ca_certs=cfg.ca_file, certfile=cfg.cert_file, keyfile=cfg.key_file
         )
-    client = aiomqtt.Client(
+    client = _client_class()(
         cfg.host,
         cfg.port,
         username=cfg.username,
@@ -142,6 +177,7 @@ class BusCounters:
     stale_acks: int = 0
     published: int = 0
     publish_dropped: int = 0
+    publish_refused: int = 0  # outbox full: handed back to a sender that keeps it (the engine)
     publish_failed: int = 0
     reconnects: int = 0
     connects: int = 0

@@ -36,8 +36,11 @@ class Station:
             ev.Login(at=0, operator=f"op-{console}", console=console, role="district_officer", scope="*")
         )
 
-    def publish(self, topic: str, body: bytes, qos: int = 1) -> None:
+    def publish(self, topic: str, body: bytes, qos: int = 1, on_acked: Any = None) -> bool:
         self.published.append((topic, body))
+        if on_acked is not None:
+            on_acked()  # the broker acknowledges at once
+        return True
 
     def q(self, fn: Any) -> Any:
         return self.engine.query(fn).result(10)
