@@ -33,6 +33,9 @@ def main() -> int:
         runpy.run_module(args[1], run_name="__main__", alter_sys=True)
         return 0
     _windowed_output()
+    from console.__main__ import enable_crash_log
+
+    enable_crash_log()  # a SIGBUS/SIGSEGV of the bundle leaves its traceback too (the -m children do it themselves)
     if not args and getattr(sys, "frozen", False):
         args = ["run"]
     from console.cli import main as cli_main

@@ -37,12 +37,18 @@ class Settings:
     map_mbtiles: str | None = None
     register_file: str | None = None
     blind_after_s: float = 10.0
+    # the officer confirmed that a zero-length journal file starts a new journal: a flag only
+    # (--new-journal), never read from a settings file or the environment (FLAG_ONLY)
+    new_journal: bool = False
 
     def journal_url(self) -> str:
         if self.db_url:
             return self.db_url
         name = "training.sqlite" if self.training else "journal.sqlite"
         return f"sqlite:///{data_dir() / name}"
+
+
+FLAG_ONLY: Final = frozenset({"new_journal"})  # one start's confirmations: never kept in a file
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -93,10 +99,11 @@ def load(path: Path | None = None, overrides: dict[str, Any] | None = None) -> S
     environment and flags come on top of them."""
     s = Settings()
     names = {f.name for f in fields(Settings)}
+    kept = names - FLAG_ONLY
     if getattr(sys, "frozen", False):
-        _apply_file(s, Path(sys.executable).resolve().parent / "console.toml", names)
-    _apply_file(s, path or config_path(), names)
-    for name in names:
+        _apply_file(s, Path(sys.executable).resolve().parent / "console.toml", kept)
+    _apply_file(s, path or config_path(), kept)
+    for name in kept:
         env = os.environ.get(f"GUARDIAN_{name.upper()}")
         if env is not None:
             setattr(s, name, _coerce(name, env))
@@ -118,6 +125,13 @@ def add_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", dest="db_url", help="database URL (default: SQLite in the user data dir)")
     p.add_argument("--locale", choices=["zh_CN", "en"])
     p.add_argument("--training", action="store_true", default=None)
+    p.add_argument(
+        "--new-journal",
+        dest="new_journal",
+        action="store_true",
+        default=None,
+        help="the journal file is empty (0 bytes) and a new journal is meant to start in it",
+    )
 
 
 def from_args(ns: argparse.Namespace) -> Settings:

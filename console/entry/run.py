@@ -6,8 +6,9 @@ import argparse
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
-from console.config import ConfigError, add_flags, from_args
+from console.config import ConfigError, Settings, add_flags, from_args
 
 
 def main(argv: list[str]) -> int:
@@ -27,10 +28,8 @@ def main(argv: list[str]) -> int:
 
     bootstrap.setup_logging()
     app = bootstrap.gui_app(settings.locale)  # first: a Qt that cannot start aborts here, nothing open
-    try:
-        store = bootstrap.open_store(settings.journal_url())
-    except Exception as exc:  # noqa: BLE001
-        print(f"cannot open the journal: {exc}", file=sys.stderr)
+    store = open_journal(settings)
+    if store is None:
         return 1
     if not store.list_operators():
         print(
@@ -59,3 +58,73 @@ def main(argv: list[str]) -> int:
     finally:
         del app
         core.stop()
+
+
+def open_journal(settings: Settings) -> Any:
+    """The journal, or None once the officer has been told why not (a message box; stderr too).
+    A zero-length journal file starts a new journal only if the officer confirms it, in the box
+    or beforehand with --new-journal."""
+    from console import bootstrap
+    from console.io.store.errors import EmptyJournal
+
+    url = settings.journal_url()
+    try:
+        return bootstrap.open_store(url, new_journal=settings.new_journal)
+    except EmptyJournal as exc:
+        print(f"cannot open the journal: {exc}", file=sys.stderr)
+        if open_failure_box(exc).exec() != _yes():
+            return None
+    except Exception as exc:  # noqa: BLE001
+        print(f"cannot open the journal: {exc}", file=sys.stderr)
+        open_failure_box(exc).exec()
+        return None
+    try:
+        return bootstrap.open_store(url, new_journal=True)
+    except Exception as exc:  # noqa: BLE001
+        print(f"cannot open the journal: {exc}", file=sys.stderr)
+        open_failure_box(exc).exec()
+        return None
+
+
+def _yes() -> Any:
+    from PySide6.QtWidgets import QMessageBox
+
+    return QMessageBox.StandardButton.Yes
+
+
+def open_failure_box(exc: Exception) -> Any:
+    """Why the journal did not open, for the officer. For an empty journal file it asks whether a
+    new journal starts in it (Yes) or the console quits (No, the default: the file may be a
+    journal that lost its contents, and is evidence)."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QMessageBox
+
+    from console.app.ports import JournalError
+    from console.io.store.errors import EmptyJournal
+
+    def tr(text: str) -> str:
+        return QCoreApplication.translate("Startup", text)
+
+    box = QMessageBox()
+    box.setObjectName("journalOpenFailure")
+    box.setWindowTitle(tr("Guardian Console"))
+    if isinstance(exc, EmptyJournal):
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setText(tr("The journal file is empty:") + f"\n{exc.path}")
+        box.setInformativeText(
+            tr(
+                "It may be a journal that lost its contents. Start a new, empty journal in it only if"
+                " this console is meant to start afresh; otherwise quit, leave the file as it is and"
+                " call technical support."
+            )
+        )
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.button(QMessageBox.StandardButton.Yes).setText(tr("Start a new journal"))
+        box.button(QMessageBox.StandardButton.No).setText(tr("Quit"))
+    else:
+        box.setIcon(QMessageBox.Icon.Critical)
+        box.setText(tr("Cannot open the journal."))
+        box.setInformativeText(exc.message if isinstance(exc, JournalError) else str(exc))
+        box.setStandardButtons(QMessageBox.StandardButton.Close)
+    return box

@@ -7,6 +7,8 @@ chain head), plain ``BEGIN`` for everything else. See the SQLAlchemy "pysqlite s
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
 import time
 from collections.abc import Mapping
@@ -18,7 +20,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
 
-from console.io.store.errors import JournalError
+from console.io.store.errors import EmptyJournal, JournalError
 
 SQLITE_HEADER: Final = b"SQLite format 3\x00"
 DEFAULT_BUSY_MS: Final = 5000
@@ -90,8 +92,15 @@ def redact(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def check_sqlite_file(path: Path) -> None:
-    """Raise JournalError('corrupt') if ``path`` is not a healthy SQLite database.
+def side_files(path: Path) -> tuple[Path, Path]:
+    """The write-ahead log and the shared-memory file SQLite keeps next to a WAL journal."""
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
+def check_sqlite_file(path: Path, *, allow_empty: bool = False) -> None:
+    """Raise JournalError('corrupt') if ``path`` is not a healthy SQLite database, and
+    ``EmptyJournal`` if it is zero bytes long (unless ``allow_empty``: the officer confirmed a new
+    journal). A file that does not exist is fine: the first start creates it.
 
     Read-only by construction: a header read, then ``PRAGMA quick_check`` on a ``mode=ro``
     connection, so a damaged journal is left byte for byte as it was found (it is evidence).
@@ -103,6 +112,8 @@ def check_sqlite_file(path: Path) -> None:
     except OSError as exc:
         raise JournalError("io", f"cannot stat {path}: {exc}") from exc
     if size == 0:
+        if not allow_empty:
+            raise EmptyJournal(path)
         return
     try:
         with path.open("rb") as f:
@@ -128,6 +139,47 @@ def check_sqlite_file(path: Path) -> None:
     if rows != [("ok",)]:
         first = "; ".join(str(r[0]) for r in rows[:3])
         raise JournalError("corrupt", f"{path} failed quick_check: {first}; left untouched")
+
+
+_READ_ONLY_ERRNOS: Final = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def _read_only(what: str, path: Path) -> JournalError:
+    return JournalError("read_only", f"{what} {path} is read-only: the console must write it")
+
+
+def check_writable(path: Path) -> None:
+    """Raise JournalError('read_only') naming the file or folder when SQLite could not write the
+    journal at ``path``: the file itself, its -wal and -shm side files, or the folder they must be
+    created in. SQLite reports some of these only as "disk I/O error" or "unable to open database
+    file", and a -shm it has mapped into memory and cannot write can end the process by SIGBUS
+    (seen in the fault checks), so this looks first. Nothing is written, and no descriptor of those files is opened and closed: closing one
+    would drop the POSIX locks this process's other connections to the journal hold.
+    ``os.access`` answers for the real user, as the kernel will (root only when it may override
+    file modes; a read-only file system refuses everyone)."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if exc.errno in _READ_ONLY_ERRNOS:
+            raise JournalError(
+                "read_only", f"the journal's folder {folder} cannot be created: read-only ({exc.strerror})"
+            ) from exc
+        raise JournalError("io", f"cannot create the journal's folder {folder} ({exc.strerror})") from exc
+    wal, shm = side_files(path)
+    for what, p in (
+        ("the journal file", path),
+        ("the journal's write-ahead log", wal),
+        ("the journal's shared-memory file", shm),
+    ):
+        if p.exists() and not os.access(p, os.W_OK):
+            raise _read_only(what, p)
+    missing = [p.name for p in (path, wal, shm) if not p.exists()]
+    if missing and not os.access(folder, os.W_OK | os.X_OK):
+        raise JournalError(
+            "read_only",
+            f"the journal's folder {folder} is read-only: SQLite must create {', '.join(missing)} there",
+        )
 
 
 def make_engine(

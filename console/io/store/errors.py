@@ -5,11 +5,30 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+from pathlib import Path
 from typing import Final
 
 from console.app.ports import JOURNAL_ERROR_KINDS, JournalError
 
+__all__ = ["KINDS", "EmptyJournal", "JournalError", "classify"]
+
 KINDS: Final = JOURNAL_ERROR_KINDS
+
+
+class EmptyJournal(JournalError):
+    """A journal file that exists but holds zero bytes. SQLite would take it as a new, empty
+    database; it may be a journal that lost its contents, so it is refused (left untouched)
+    unless the officer confirms a new journal (``SqlStore(new_journal=True)``, ``--new-journal``).
+    Kind ``corrupt``: the port's kinds (console/app/ports.py) have no word for "empty"."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            "corrupt",
+            f"the journal file {path} is empty (0 bytes): it may be a journal that lost its contents;"
+            " left untouched. To start a new journal in it, confirm with --new-journal",
+        )
+        self.path = path
+
 
 _SQLITE: Final[dict[str, str]] = {
     "SQLITE_FULL": "disk_full",
@@ -83,4 +102,6 @@ def classify(exc: BaseException) -> JournalError:
     else:
         kind = _pg_kind(orig)
     message = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    if kind == "read_only" and "read-only" not in message:
+        message = f"the journal is read-only ({message})"  # SQLite says "readonly database"
     return JournalError(kind or "io", message)

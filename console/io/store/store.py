@@ -1,14 +1,16 @@
 """``SqlStore``: one database (SQLite file by default, PostgreSQL by URL) holding the journal,
 checkpoints, quarantine, operators, the register and projection snapshots.
 
-Opening checks a SQLite file for corruption *before* anything writes to it, then migrates to the
-latest schema, then proves the store is writable, so a read-only or damaged journal is reported
-at start-up rather than at the first alarm.
+Opening checks a SQLite file for corruption *before* anything writes to it (and refuses a
+zero-length one unless a new journal is confirmed), then that it, its side files and its folder
+are writable, then migrates to the latest schema, then proves the store is writable, so a
+read-only, empty or damaged journal is reported at start-up rather than at the first alarm.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from console.io.store import journal_checkpoints, migrate, operators, projection
 from console.io.store.db import (
     DEFAULT_BUSY_MS,
     check_sqlite_file,
+    check_writable,
     make_engine,
     redact,
     resolve,
@@ -42,27 +45,42 @@ class SqlStore:
         busy_timeout_ms: int = DEFAULT_BUSY_MS,
         pragmas: Mapping[str, str | int] | None = None,
         upgrade: bool = True,
+        new_journal: bool = False,
     ) -> None:
-        """Open (creating and migrating unless ``readonly``). Raises JournalError on failure."""
+        """Open (creating and migrating unless ``readonly``). Raises JournalError on failure.
+
+        A SQLite file that exists with zero bytes is refused (``EmptyJournal``) unless
+        ``new_journal``: the officer confirmed that a new journal starts in it. A file that does
+        not exist is always created (the first start). ``new_journal`` never clears a journal."""
         self.url, self.path = resolve(url)
         self.readonly = readonly
         if self.path is not None:
-            check_sqlite_file(self.path)
+            check_sqlite_file(self.path, allow_empty=new_journal and not readonly)
             if readonly and not self.path.exists():
                 raise JournalError("io", f"no journal at {self.path}")
-        self.engine: Engine = make_engine(
-            self.path or self.url, readonly=readonly, busy_timeout_ms=busy_timeout_ms, pragmas=pragmas
-        )
+            if not readonly:
+                check_writable(self.path)
+                if new_journal and self.path.exists() and self.path.stat().st_size == 0:
+                    log.warning("starting a new journal in the empty file %s, as confirmed", self.path)
+        try:
+            self.engine: Engine = make_engine(
+                self.path or self.url, readonly=readonly, busy_timeout_ms=busy_timeout_ms, pragmas=pragmas
+            )
+        except OSError as exc:
+            raise self._explained(classify(exc)) from exc
         try:
             if upgrade and not readonly:
                 migrate.upgrade(self.engine)
                 self._probe_writable()
-        except JournalError:
+        except JournalError as exc:
             self.engine.dispose()
-            raise
+            explained = self._explained(exc)
+            if explained is exc:
+                raise
+            raise explained from exc
         except (DBAPIError, OSError) as exc:
             self.engine.dispose()
-            raise classify(exc) from exc
+            raise self._explained(classify(exc)) from exc
         self.journal = SqlJournal(self.engine)
         log.info("store open: %s%s", redact(self.url), " (read-only)" if readonly else "")
 
@@ -73,6 +91,30 @@ class SqlStore:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def _explained(self, exc: JournalError) -> JournalError:
+        """An open failure with the file it concerns: SQLite says "disk I/O error" or "unable to
+        open database file" when a side file cannot be made (a folder turned read-only since the
+        check, a full disk)."""
+        if self.path is None:
+            return exc
+        if exc.kind in ("io", "read_only") and not self.readonly:
+            try:
+                check_writable(self.path)
+            except JournalError as again:
+                return again
+        if exc.kind == "io" and not self.readonly:
+            try:
+                free = shutil.disk_usage(self.path.parent).free
+            except OSError:
+                free = None
+            if free is not None and free < 1 << 20:
+                return JournalError(
+                    "disk_full", f"no room for the journal {self.path} ({free} bytes free): {exc.message}"
+                )
+        if str(self.path) in exc.message:
+            return exc
+        return JournalError(exc.kind, f"{self.path}: {exc.message}")
 
     def _probe_writable(self) -> None:
         """A real (no-op) write, so a read-only file or server fails here, clearly, at open."""
