@@ -21,6 +21,7 @@ from console.app.data import load_templates, load_triage, load_weights
 from console.app.engine import Engine
 from console.app.ports import Clock
 from console.app.projection_writer import ProjectionWriter
+from console.app.silence import Silence
 from console.config import Settings
 from console.domain import events as ev
 from console.domain.checklist import Template
@@ -92,11 +93,13 @@ class Core:
         self.store.close()
 
 
-def open_store(url: str | None = None, readonly: bool = False) -> Any:
-    """The SQL store at ``url`` (a database URL or a SQLite path; None: the per-user journal)."""
+def open_store(url: str | None = None, readonly: bool = False, new_journal: bool = False) -> Any:
+    """The SQL store at ``url`` (a database URL or a SQLite path; None: the per-user journal).
+    ``new_journal``: the officer confirmed that a zero-length journal file starts a new journal
+    (else it is refused: console/io/store/errors.py EmptyJournal)."""
     from console.io.store.store import SqlStore
 
-    return SqlStore(url, readonly=readonly)
+    return SqlStore(url, readonly=readonly, new_journal=new_journal)
 
 
 def build_core(
@@ -111,10 +114,12 @@ def build_core(
     """Open the store, rebuild the world from the journal, start the engine and the bus."""
     from console.io.bus import BusClient
     from console.io.bus_config import BusConfig
-    from console.io.unwritten import save_unwritten
+    from console.io.unwritten import journal_tag, read_back, save_unwritten
 
     clock = clock or SystemClock()
-    store = store if store is not None else open_store(settings.journal_url())
+    store = (
+        store if store is not None else open_store(settings.journal_url(), new_journal=settings.new_journal)
+    )
     if register is None:
         register = store.load_register() or Register([], [], version="empty")
     elif store.register_version() is None:
@@ -129,8 +134,15 @@ def build_core(
             except Exception:  # noqa: BLE001 - the journal already holds them
                 log.exception("quarantine table write failed")
 
+    tag = journal_tag(str(getattr(store, "url", "") or settings.journal_url()))
+
     def on_unwritten(events: list[ev.AnyEvent]) -> None:
-        save_unwritten(events, settings.console_id)
+        save_unwritten(events, settings.console_id, tag)
+
+    if not getattr(store, "readonly", False):
+        # what the last run held when it stopped with its journal failing: journaled now, before
+        # the fold below and before the bus, so the world applies it and nothing goes ahead of it
+        read_back(store.journal, settings.console_id, tag, clock.now_ns)
 
     checkpoints = None
     if not getattr(store, "readonly", False):
@@ -147,6 +159,8 @@ def build_core(
         on_journaled=on_journaled,
         on_unwritten=on_unwritten,
         checkpoints=checkpoints,
+        # a township console hears only its own township: it judges only that one for silence
+        silence=Silence(register, township=settings.township),
     )
     engine.recover(progress)
     # The register and the recovered world live as long as the process: keep the cyclic GC

@@ -48,6 +48,10 @@ class Status(msgspec.Struct, kw_only=True):
     storm: StormState | None = None  # world.storm() at the console's clock
     held: tuple[HeldNote, ...] = ()  # world.held_notifications(), with each incident's household (HeldNotes)
     silent: tuple[SilentArea, ...] = ()  # townships (and "*", the district) gone quiet: Silence.report
+    engine_restarts: int = 0  # times the watchdog rebuilt the engine from the journal (console/app/engine.py)
+    engine_failure: str = ""  # the last failure, for the banner and IT
+    engine_restarted_at: int = 0  # console time of the last rebuild
+    engine_dead: bool = False  # it failed too often and stays stopped: this console processes nothing
 
 
 class HeldNotes:

@@ -10,6 +10,7 @@ unwritten events and their acknowledgements, says so in its status, and writes t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -42,6 +43,8 @@ T = TypeVar("T")
 
 FLUSH_INTERVAL_NS = 50_000_000  # deltas to the UI at most 20 times a second
 IDLE_WAKE_S = 0.2
+MAX_RESTARTS = 3  # the watchdog rebuilds the engine this many times within RESTART_WINDOW_NS, then gives up
+RESTART_WINDOW_NS = 60_000_000_000
 STORM_EVERY_NS = 250_000_000  # the storm banner's facts at most 4 times a real second (``_refresh_storm``)
 HOUSEKEEPING_NS = 50_000_000  # timers, journal retry and UI flush at least this often under load
 POLL_OTHERS_NS = 300_000_000  # how often to look for records other workstations wrote
@@ -156,6 +159,13 @@ class Engine:
         self._storm: StormState | None = None
         self._held_notes = HeldNotes()
         self._held: tuple[HeldNote, ...] = ()
+        # the watchdog (``_run``): how often the loop failed and was rebuilt, the last reason,
+        # when (console time), and whether it gave up
+        self.restarts = 0
+        self.failure = ""
+        self.restarted_at = 0
+        self.dead = False
+        self._crashes: list[int] = []
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -232,40 +242,100 @@ class Engine:
         return now
 
     def _run(self) -> None:
+        """The engine thread, under its own watchdog: an exception that escapes the loop is
+        reported at once (a banner and a sound, a journal note), the world is rebuilt from the
+        journal (plus the events still held in memory) and the loop goes on with what is queued.
+        More than MAX_RESTARTS within RESTART_WINDOW_NS of real time and it stays down, loudly."""
         try:
             while True:
                 try:
-                    item = self._q.get(timeout=IDLE_WAKE_S)
+                    self._loop()
+                    return
+                except Exception as exc:
+                    if not self._restart_after(exc):
+                        return
+        finally:
+            self.stopped.set()
+            self.changes.bump()
+
+    def _restart_after(self, exc: Exception) -> bool:
+        log.critical("engine thread failed; rebuilding the world from the journal", exc_info=exc)
+        now = time.monotonic_ns()
+        self._crashes = [t for t in self._crashes if now - t < RESTART_WINDOW_NS] + [now]
+        self.failure = f"{type(exc).__name__}: {exc}"[:300]
+        self.restarts += 1
+        self.restarted_at = self.clock.now_ns()
+        self._alerts.append(Alert("engine_failed", 0, self.failure))
+        if len(self._crashes) > MAX_RESTARTS:
+            self.dead = True
+            log.critical("engine failed %d times within a minute: it stays stopped", len(self._crashes))
+            with contextlib.suppress(Exception):
+                self._flush(force=True)
+            return False
+        try:
+            self._rebuild()
+            self.submit_system(ev.SystemNote(at=0, what="engine_restarted", detail=self.failure))
+            self._flush(force=True)
+        except Exception:
+            log.critical("engine could not be rebuilt from the journal: it stays stopped", exc_info=True)
+            self.dead = True
+            with contextlib.suppress(Exception):
+                self._flush(force=True)
+            return False
+        return True
+
+    def _rebuild(self) -> None:
+        """A fresh world from the journal (checkpoint, then records), then the events applied but
+        not yet journaled (they exist only here); what waits for the bus or the broker is kept."""
+        held = self._pending
+        self.world = self.world.empty_like()
+        self.intake.seen = set()
+        self._last_seq = 0
+        self._own_opened = set()
+        self._due_key = (-1, -1, -1)
+        self._storm = None
+        self._held_notes = HeldNotes()
+        self.recover()
+        for e in held:
+            self.world.apply(e)
+            if isinstance(e, ev.DeviceEvent):
+                self.intake.seen.add(e.key)
+        w = self.world  # the window gets everything again
+        w.dirty_incidents.update(w.incidents)
+        w.dirty_tickets.update(w.tickets)
+        w.dirty_households.update(w.register.households)
+        self._q.put(_Resend())
+
+    def _loop(self) -> None:
+        while True:
+            if self.dead:
+                return
+            try:
+                item = self._q.get(timeout=IDLE_WAKE_S)
+            except queue.Empty:
+                item = _WAKE
+            if item is _STOP:
+                self._drain_then_stop()
+                return
+            self._handle(item)
+            # take whatever else is already waiting; under a sustained storm the queue may
+            # never empty, so deadlines, retries and the UI are served every 50 ms regardless
+            housekeeping = time.monotonic_ns() + HOUSEKEEPING_NS
+            while True:
+                try:
+                    item = self._q.get_nowait()
                 except queue.Empty:
-                    item = _WAKE
+                    break
                 if item is _STOP:
                     self._drain_then_stop()
                     return
                 self._handle(item)
-                # take whatever else is already waiting; under a sustained storm the queue may
-                # never empty, so deadlines, retries and the UI are served every 50 ms regardless
-                housekeeping = time.monotonic_ns() + HOUSEKEEPING_NS
-                while True:
-                    try:
-                        item = self._q.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is _STOP:
-                        self._drain_then_stop()
-                        return
-                    self._handle(item)
-                    if time.monotonic_ns() >= housekeeping or self._alerts:
-                        self._housekeeping()
-                        housekeeping = time.monotonic_ns() + HOUSEKEEPING_NS
-                self._housekeeping()
-                if self.checkpoints is not None and self._q.empty() and self.checkpoints.due(self._last_seq):
-                    self._checkpoint(wait=False)  # idle: little waits behind the ~0.3 s it takes
-        except Exception:  # pragma: no cover - last resort: say it loudly
-            log.exception("engine thread crashed")
-            raise
-        finally:
-            self.stopped.set()
-            self.changes.bump()
+                if time.monotonic_ns() >= housekeeping or self._alerts:
+                    self._housekeeping()
+                    housekeeping = time.monotonic_ns() + HOUSEKEEPING_NS
+            self._housekeeping()
+            if self.checkpoints is not None and self._q.empty() and self.checkpoints.due(self._last_seq):
+                self._checkpoint(wait=False)  # idle: little waits behind the ~0.3 s it takes
 
     def _announce(self) -> None:
         i = self.intake
@@ -585,6 +655,10 @@ class Engine:
             storm=storm,
             held=held,
             silent=self._silent,
+            engine_restarts=self.restarts,
+            engine_failure=self.failure,
+            engine_restarted_at=self.restarted_at,
+            engine_dead=self.dead,
         )
 
     def _flush(self, force: bool = False) -> None:

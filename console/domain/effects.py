@@ -14,7 +14,7 @@ import msgspec
 
 from console.domain.codec import NotifyRequest
 
-AlertKind = Literal["new_incident", "missed", "reignition", "bus_lost", "bulk"]
+AlertKind = Literal["new_incident", "missed", "reignition", "bus_lost", "bulk", "engine_failed"]
 
 
 class PublishRequest(msgspec.Struct, frozen=True):

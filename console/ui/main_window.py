@@ -668,7 +668,7 @@ class MainWindow(QMainWindow):
             if a.kind in ("new_incident", "missed", "reignition") and inc is not None:
                 self.sound.trigger(a.kind)
                 self.notify_desktop(inc, a.kind)
-            elif a.kind == "bus_lost":
+            elif a.kind in ("bus_lost", "engine_failed"):
                 self.sound.trigger(a.kind)
         if d.status is not None:
             self.status = d.status

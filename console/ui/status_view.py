@@ -1,6 +1,7 @@
 """What the officer must know about the console itself: the red banner when it cannot hear the
-bus, cannot write its journal, runs on a wrong clock or hears far too little from a township or
-the whole district (console.app.silence), and the counters line of the status bar."""
+bus, cannot write its journal, runs on a wrong clock, hears far too little from a township or
+the whole district (console.app.silence) or had its engine fail (rebuilt from the journal by the
+engine's watchdog, or stopped for good), and the counters line of the status bar."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from console.ui import words
 
 CLOCK_OFF_S = 5.0
 SILENT_LINES = 5  # township lines shown; the rest are counted on one more line
+ENGINE_NOTICE_S = 120  # after the watchdog rebuilt the engine, the banner (and its sound) this long
 
 
 class StatusView(QObject):
@@ -49,6 +51,21 @@ class StatusView(QObject):
         if s.clock_offset_s is not None and abs(s.clock_offset_s) > CLOCK_OFF_S:
             out.append(self.tr("CLOCK OFF by %s s — check the time source") % f"{s.clock_offset_s:+.0f}")
         out.extend(self.silent_lines(s.silent))
+        if s.engine_dead:
+            out.append(
+                self.tr(
+                    "ENGINE STOPPED — this console no longer processes alarms: restart it and call IT (%s)"
+                )
+                % s.engine_failure
+            )
+        elif s.engine_restarts and s.now - s.engine_restarted_at < ENGINE_NOTICE_S * 1_000_000_000:
+            out.append(
+                self.tr(
+                    "ENGINE FAILED and was rebuilt from the journal (%n time(s)) — tell IT: %1",
+                    "",
+                    s.engine_restarts,
+                ).replace("%1", s.engine_failure)
+            )
         return out
 
     def silent_lines(self, silent: tuple[SilentArea, ...]) -> list[str]:

@@ -653,6 +653,16 @@
         <source>CLOCK OFF by %s s — check the time source</source>
         <translation>时钟偏差 %s 秒 — 请检查授时源</translation>
     </message>
+    <message>
+        <source>ENGINE STOPPED — this console no longer processes alarms: restart it and call IT (%s)</source>
+        <translation>处理引擎已停止 — 本台不再处理警情：请立即重启本台并通知信息科（%s）</translation>
+    </message>
+    <message numerus="yes">
+        <source>ENGINE FAILED and was rebuilt from the journal (%n time(s)) — tell IT: %1</source>
+        <translation>
+            <numerusform>处理引擎出错，已按日志重建（第 %n 次）— 请通知信息科：%1</numerusform>
+        </translation>
+    </message>
     <message numerus="yes">
         <source>DISTRICT SILENT — %n device message(s) from the whole district in %1 min, about %2 expected</source>
         <translation>

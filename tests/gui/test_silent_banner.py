@@ -119,3 +119,49 @@ def test_what_silence_reports_is_what_the_banner_shows(view: StatusView, zh: Non
     assert view.banner.text() == (
         f"静默：{name}（T05） 10 分钟内只收到 0 条设备消息，应约 {round(sil.expected('T05'))} 条"
     )
+
+
+# --- the engine's watchdog (console/app/engine.py) -----------------------------------------------
+
+
+def test_an_engine_rebuilt_by_the_watchdog_raises_the_banner_for_two_minutes(view: StatusView) -> None:
+    from console.ui.status_view import ENGINE_NOTICE_S
+
+    failed = Status(
+        now=T0 + 5 * NS,
+        bus="connected",
+        bus_since=0,
+        journal="ok",
+        engine_restarts=1,
+        engine_failure="Boom: injected",
+        engine_restarted_at=T0,
+    )
+    view.show(failed)
+    assert view.banner.isVisible()
+    assert (
+        view.banner.text()
+        == "ENGINE FAILED and was rebuilt from the journal (1 time(s)) — tell IT: Boom: injected"
+    )
+    later = Status(
+        **{
+            **{f: getattr(failed, f) for f in failed.__struct_fields__},
+            "now": T0 + (ENGINE_NOTICE_S + 1) * NS,
+        }
+    )
+    view.show(later)
+    assert view.banner.isHidden()
+
+
+def test_an_engine_that_stays_down_says_so_in_chinese(view: StatusView, zh: None) -> None:
+    dead = Status(
+        now=T0,
+        bus="connected",
+        bus_since=0,
+        journal="ok",
+        engine_restarts=4,
+        engine_failure="Boom",
+        engine_dead=True,
+    )
+    view.show(dead)
+    assert view.banner.isVisible()
+    assert view.banner.text() == "处理引擎已停止 — 本台不再处理警情：请立即重启本台并通知信息科（Boom）"

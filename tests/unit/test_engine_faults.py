@@ -240,3 +240,89 @@ def test_a_township_that_goes_quiet_reaches_the_status_as_silent() -> None:
         assert engine.query(lambda _w: engine.status().silent).result(WAIT_S) == ()
     finally:
         engine.stop()
+
+
+# --- the engine's watchdog ---------------------------------------------------------------------
+
+
+class Boom(Exception):
+    pass
+
+
+def _fail_next_apply(r: Rig, when: type) -> None:
+    """The next event of type ``when`` makes this world's ``apply`` raise (once: the rebuilt
+    world is a new object)."""
+    w = r.engine.world
+    real = w.apply
+
+    def apply(e: ev.AnyEvent) -> list[object]:
+        if isinstance(e, when):
+            raise Boom("injected")
+        return real(e)  # type: ignore[return-value]
+
+    w.apply = apply  # type: ignore[method-assign]
+
+
+def test_a_failing_engine_is_reported_at_once_and_rebuilt_from_the_journal(rig: Rig) -> None:
+    assert rig.bus(alarm_msg("H1-smoke", "a")).wait(WAIT_S)
+    rig.until(lambda w: len(w.incidents) == 1)
+    old = rig.engine.world
+    _fail_next_apply(rig, ev.Escalate)
+    rig.engine.submit_command(ev.Escalate(at=0, operator="op1", console="c1", incident=1, target="fire_119"))
+    st = rig.until(lambda _w: rig.engine.status().engine_restarts == 1 and rig.engine.status())
+    assert "Boom: injected" in st.engine_failure and not st.engine_dead
+    assert rig.engine.world is not old
+    # the window is told at once: an alert and every incident again
+    with rig.sink.cond:
+        assert rig.sink.cond.wait_for(
+            lambda: any(a.kind == "engine_failed" for d in rig.sink.deltas for a in d.alerts), WAIT_S
+        )
+    assert rig.ask(lambda w: sorted(w.open_by_household)) == ["H1"]  # the journal's incident is back
+    # and it goes on: a new alarm is journaled, applied and acknowledged; the old one is still a duplicate
+    assert rig.bus(alarm_msg("H2-gas", "b", "T2")).wait(WAIT_S)
+    assert rig.bus(alarm_msg("H1-smoke", "a")).wait(WAIT_S)
+    assert rig.ask(lambda w: sorted(w.open_by_household)) == ["H1", "H2"]
+    assert rig.ask(lambda _w: rig.engine.status().duplicates) == 1
+    notes = [e for e in rig.bodies("sys") if isinstance(e, ev.SystemNote) and e.what == "engine_restarted"]
+    assert len(notes) == 1 and "injected" in notes[0].detail
+
+
+def test_events_held_in_memory_survive_the_rebuild() -> None:
+    r = make_rig()
+    r.engine.start()
+    try:
+        r.journal.fail_with = DISK_FULL
+        held = r.bus(alarm_msg("H2-gas", "held", "T2"))
+        assert r.ask(lambda w: sorted(w.open_by_household)) == ["H2"]
+        _fail_next_apply(r, ev.SystemNote)
+        r.engine.submit_command(ev.SystemNote(at=0, what="operator_note"))
+        r.until(lambda _w: r.engine.status().engine_restarts == 1)
+        assert r.ask(lambda w: sorted(w.open_by_household)) == ["H2"]  # only in memory, and kept
+        assert not held.is_set()
+        r.journal.fail_with = None
+        r.engine.poke()
+        assert held.wait(WAIT_S)
+        assert [rec.key for rec in r.journal.records if rec.type == "dev"] == ["H2-gas/held"]
+    finally:
+        r.engine.stop()
+
+
+def test_an_engine_that_keeps_failing_stays_down_and_says_so() -> None:
+    r = make_rig()
+    r.engine.start()
+    try:
+        from console.app import engine as engine_mod
+
+        for n in range(engine_mod.MAX_RESTARTS + 1):
+            r.until(lambda _w, n=n: r.engine.status().engine_restarts == n)
+            _fail_next_apply(r, ev.SystemNote)
+            r.engine.submit_command(ev.SystemNote(at=0, what=f"note{n}"))
+        assert r.engine.stopped.wait(WAIT_S)
+        st = r.engine.status()
+        assert st.engine_dead and st.engine_restarts == engine_mod.MAX_RESTARTS + 1
+        with r.sink.cond:
+            assert r.sink.cond.wait_for(
+                lambda: any(d.status is not None and d.status.engine_dead for d in r.sink.deltas), WAIT_S
+            )
+    finally:
+        r.engine.stop()
