@@ -46,6 +46,7 @@ class Status(msgspec.Struct, kw_only=True):
     open_tickets: int = 0
     last_seq: int = 0
     storm: StormState | None = None  # world.storm() at the console's clock
+    storm_seq: int = 0  # the journal position ``storm`` and ``held`` were computed at (they lag by <= 1 s)
     held: tuple[HeldNote, ...] = ()  # world.held_notifications(), with each incident's household (HeldNotes)
     silent: tuple[SilentArea, ...] = ()  # townships (and "*", the district) gone quiet: Silence.report
     engine_restarts: int = 0  # times the watchdog rebuilt the engine from the journal (console/app/engine.py)

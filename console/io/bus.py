@@ -155,6 +155,7 @@ class BusClient:
         the journal is their durable outbox). One without is dropped, counted and logged."""
         with self._lock:
             full = len(self._outbox) >= self.config.outbox_limit
+            idle = not self._outbox  # the publisher drains all it finds: wake it only when it may sleep
             if not full:
                 self._outbox.append(_Outgoing(topic, bytes(payload), qos, retain, on_acked))
             elif on_acked is not None:
@@ -172,7 +173,8 @@ class BusClient:
                     dropped,
                 )
             return False
-        self._wake_publisher()
+        if idle:
+            self._wake_publisher()
         return True
 
     def stats(self) -> dict[str, Any]:

@@ -104,7 +104,10 @@ class Rig:
         """The window has a status made after everything applied so far."""
         self.sync()
         seq = self.engine.status().last_seq
-        self.qtbot.waitUntil(lambda: self.window.status is not None and self.window.status.last_seq >= seq)
+        # the storm facts and the held list too (the engine remakes them at most once a second)
+        self.qtbot.waitUntil(
+            lambda: self.window.status is not None and self.window.status.storm_seq >= seq, timeout=10_000
+        )
 
     def records(self, type_: str) -> list[Any]:
         return [r for r in self.store.journal.read(1) if r.type == type_]

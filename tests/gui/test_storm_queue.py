@@ -416,6 +416,8 @@ def test_header_counts_match_the_incidents_and_the_storm_banner(make_rig: Callab
     rig.feed(s.events[:150])
     rig.caught_up()
     win = rig.window
+    seq = rig.engine.status().last_seq  # the banner's facts are remade at most once a second
+    rig.qtbot.waitUntil(lambda: win.status is not None and win.status.storm_seq >= seq, timeout=10_000)
     win.on_second()
     # the storm: opened in the last three minutes (closed ones too), and how many restored
     now = rig.clock.now_ns()
