@@ -168,6 +168,7 @@ class Engine:
         self.restarted_at = 0
         self.dead = False
         self._crashes: list[int] = []
+        self._handling: Any = None  # the queue item being handled (taken again after a rebuild)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -274,9 +275,15 @@ class Engine:
             with contextlib.suppress(Exception):
                 self._flush(force=True)
             return False
+        failed, self._handling = self._handling, None
         try:
             self._rebuild()
             self.submit_system(ev.SystemNote(at=0, what="engine_restarted", detail=self.failure))
+            if isinstance(failed, _BusBatch):
+                # its alarms were not acknowledged and the broker sends them again only after a
+                # reconnect: taken again now (what was journaled of it is a duplicate); a batch
+                # that fails every time ends in MAX_RESTARTS and a stopped engine, loudly
+                self._q.put(failed)
             self._flush(force=True)
         except Exception:
             log.critical("engine could not be rebuilt from the journal: it stays stopped", exc_info=True)
@@ -319,6 +326,7 @@ class Engine:
             if item is _STOP:
                 self._drain_then_stop()
                 return
+            self._handling = item
             self._handle(item)
             # take whatever else is already waiting; under a sustained storm the queue may
             # never empty, so deadlines, retries and the UI are served every 50 ms regardless
@@ -331,6 +339,7 @@ class Engine:
                 if item is _STOP:
                     self._drain_then_stop()
                     return
+                self._handling = item
                 self._handle(item)
                 if time.monotonic_ns() >= housekeeping or self._alerts:
                     self._housekeeping()

@@ -25,7 +25,9 @@ log = logging.getLogger("console.headless")
 
 def status_line(st: Any) -> dict[str, Any]:
     """The status line: ``pending`` are events held in memory while the journal fails,
-    ``held`` notifications held back by a storm, ``quarantine`` the quarantined messages."""
+    ``held`` notifications held back by a storm, ``quarantine`` the quarantined messages,
+    ``silent`` the silent townships ("*": the district), ``engine_restarts`` / ``engine_dead``
+    the engine's watchdog (console/app/engine.py). Counts and codes only: no personal data."""
     return {
         "bus": st.bus,
         "journal": st.journal,
@@ -38,6 +40,9 @@ def status_line(st: Any) -> dict[str, Any]:
         "open": st.open_incidents,
         "storm": bool(st.storm is not None and st.storm.active),
         "held": len(st.held),
+        "silent": [a.area for a in st.silent],
+        "engine_restarts": st.engine_restarts,
+        "engine_dead": st.engine_dead,
         "seq": st.last_seq,
     }
 

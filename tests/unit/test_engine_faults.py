@@ -326,3 +326,13 @@ def test_an_engine_that_keeps_failing_stays_down_and_says_so() -> None:
             )
     finally:
         r.engine.stop()
+
+
+def test_the_bus_batch_that_was_being_handled_is_taken_again_after_the_rebuild(rig: Rig) -> None:
+    _fail_next_apply(rig, ev.DeviceEvent)
+    done = rig.bus(alarm_msg("H1-smoke", "a"), alarm_msg("H2-gas", "b", "T2"))
+    rig.until(lambda _w: rig.engine.status().engine_restarts == 1)
+    assert done.wait(WAIT_S)  # acknowledged once durable: not left for a reconnect that may never come
+    assert rig.ask(lambda w: sorted(w.open_by_household)) == ["H1", "H2"]
+    keys = [rec.key for rec in rig.journal.records if rec.type == "dev"]
+    assert sorted(keys) == ["H1-smoke/a", "H2-gas/b"]  # each once, whatever had been journaled
