@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:
 # Fixture plugins, one module per area (one writer each).
 pytest_plugins = [
     "tests.fixtures.brokers",
+    "tests.fixtures.disks",  # a tmpfs of the test's own, and filling one up
     "tests.fixtures.postgres",
     "tests.fixtures.leaks",  # fails a test that leaves a thread, a child process or a QTimer running
     "tests.fixtures.qt_noise",  # marks GUI tests; the Qt warnings they may log on a headless, soundless box

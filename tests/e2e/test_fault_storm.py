@@ -12,16 +12,12 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.e2e import fault_storm
 from tests.fixtures.brokers import MosquittoBroker, publish_paho
+from tests.fixtures.disks import fill
 
 
 def test_kill9_at_random_moments_of_a_storm_loses_no_alarm_and_no_request(
@@ -37,42 +33,6 @@ def test_kill9_at_random_moments_of_a_storm_loses_no_alarm_and_no_request(
     assert figures["published_not_received"] == 0
     assert figures["copies_unexplained"] == 0
     assert any(k["unacked"] for k in figures["kill_moments"]) or figures["request_copies"] == 0
-
-
-@pytest.fixture
-def tmpfs(tmp_path: Path) -> Iterator[Path]:
-    where = tmp_path / "tmpfs"
-    where.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(where)], capture_output=True, text=True
-    )
-    if mounted.returncode != 0:
-        pytest.fail(
-            f"cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): {mounted.stderr.strip()}", pytrace=False
-        )
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
-def fill(where: Path) -> Path:
-    import errno
-
-    filler = where / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        for size in (1 << 20, 1 << 12, 1):
-            while True:
-                try:
-                    os.write(fd, b"\0" * size)
-                except OSError as exc:
-                    if exc.errno != errno.ENOSPC:
-                        raise
-                    break
-    finally:
-        os.close(fd)
-    return filler
 
 
 def test_a_failing_journal_a_link_blip_and_a_kill_lose_no_alarm(

@@ -8,7 +8,6 @@ bus), and a journal on a real tmpfs that is filled up (SQLITE_FULL, as on a full
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
@@ -16,55 +15,17 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from console.domain.codec import device_topic
 from console.sim.traffic import payload
 from tests.fixtures.brokers import Lines, publish_paho, wait_until
+from tests.fixtures.disks import fill
 from tests.support import T0
 
 ROOT = Path(__file__).resolve().parents[2]
 DISTRICT = "HSTAT"
-
-
-@pytest.fixture
-def tmpfs(tmp_path: Path) -> Iterator[Path]:
-    """A tiny tmpfs of our own, to fill up for real."""
-    where = tmp_path / "tmpfs"
-    where.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(where)], capture_output=True, text=True
-    )
-    if mounted.returncode != 0:
-        pytest.fail(
-            f"cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): {mounted.stderr.strip()}", pytrace=False
-        )
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
-def fill(where: Path) -> Path:
-    """Fill the filesystem at ``where`` to the last byte; the filler, to delete for room again."""
-    filler = where / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        for size in (1 << 20, 1 << 12, 1):
-            while True:
-                try:
-                    os.write(fd, b"\0" * size)
-                except OSError as exc:
-                    if exc.errno != errno.ENOSPC:
-                        raise
-                    break
-    finally:
-        os.close(fd)
-    return filler
 
 
 class Headless:

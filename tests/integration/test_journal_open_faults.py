@@ -18,7 +18,6 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -146,25 +145,6 @@ def test_a_shared_memory_file_that_cannot_be_written_is_named_read_only(tmp_path
     got = probe_open(path)
     assert got["kind"] == "read_only", got
     assert "shared-memory" in got["message"] and "read-only" in got["message"] and str(shm) in got["message"]
-
-
-@pytest.fixture
-def tmpfs(tmp_path: Path) -> Iterator[Path]:
-    """A small tmpfs of this test's own; unmounted however the test ends."""
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    r = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)], capture_output=True, text=True
-    )
-    if r.returncode != 0:
-        pytest.fail(
-            f"cannot mount a tmpfs for the read-only file system test (needs root or CAP_SYS_ADMIN): {r.stderr.strip()}",
-            pytrace=False,
-        )
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", str(mnt)], check=True, timeout=WAIT_S)
 
 
 def test_a_read_only_file_system_is_named_read_only(tmpfs: Path) -> None:

@@ -1,0 +1,131 @@
+"""Issue 17 item 3: a TRAINING console stays training. It refuses a broker that is not on
+loopback (the topic root is the live ``guard/v1/``: console/domain/codec.py), and its requests
+never go out on the live notification topic (bootstrap.TrainingPublisher), checked through a
+real Mosquitto with a subscriber on ``guard/v1/notify/#``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from console.app.clock import FakeClock
+from console.bootstrap import Core, TrainingPublisher, build_core
+from console.config import Settings, TrainingError, training_settings
+from console.domain.codec import device_topic, notify_req_topic
+from console.sim.district import generate
+from console.sim.traffic import payload
+from tests.fixtures.brokers import MosquittoBroker, Watcher, publish_paho, wait_until
+from tests.support import Msg
+
+ROOT = Path(__file__).resolve().parents[2]
+FAR = "10.255.255.1"  # not loopback (and not routed: nothing may be tried on it)
+
+
+@pytest.fixture(scope="module")
+def register() -> Any:
+    return generate(seed=7, households=200)
+
+
+def smoke_alarm(register: Any, id_: str) -> Msg:
+    hh = next(h for h in register.households.values() if any(d.kind == "smoke" for d in h.devices))
+    dev = next(d for d in hh.devices if d.kind == "smoke")
+    return Msg(
+        device_topic("SIM", hh.township, dev.id), payload(dev.id, "smoke", "alarm", time.time_ns(), id_)
+    )
+
+
+def test_run_training_refuses_a_broker_that_is_not_loopback(tmp_path: Path) -> None:
+    env = {**os.environ, "GUARDIAN_DATA_DIR": str(tmp_path), "GUARDIAN_CONFIG": str(tmp_path / "none.toml")}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    proc = subprocess.run(
+        [sys.executable, "-m", "console", "run", "--training", "--broker-host", FAR, "--broker-port", "1883"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert f"training publishes through a local broker only, not {FAR}" in proc.stderr
+    assert not (tmp_path / "training.sqlite").exists()  # refused before any journal opened
+
+
+def test_the_training_guard_and_the_core_refuse_a_far_broker(tmp_path: Path) -> None:
+    with pytest.raises(TrainingError, match="local broker only"):
+        training_settings(Settings(broker_host=FAR))
+    s = Settings(broker_host=FAR, training=True, db_url=f"sqlite:///{tmp_path / 't.sqlite'}", district="SIM")
+    with pytest.raises(TrainingError, match="loopback broker only"):  # headless and any other driver too
+        build_core(s, register=generate(seed=1, households=5))
+    assert training_settings(Settings(broker_host="127.0.0.1")).training
+
+
+def console(mosquitto: MosquittoBroker, tmp_path: Path, register: Any, training: bool) -> Core:
+    s = Settings(
+        broker_host=mosquitto.host,
+        broker_port=mosquitto.port,
+        district="SIM",
+        console_id=f"tg-{uuid.uuid4().hex[:6]}",
+        db_url=f"sqlite:///{tmp_path / ('training' if training else 'live')}.sqlite",
+        training=training,
+    )
+    c = build_core(s, register=register, clock=FakeClock(time.time_ns()))
+    wait_until(lambda: c.engine.status().bus == "connected", 20, "bus connected", on=c.engine.changes)
+    return c
+
+
+def notifications(core: Core) -> set[str]:
+    return core.engine.query(  # type: ignore[no-any-return]
+        lambda w: {n for i in w.incidents.values() for n in i.notifications}
+    ).result(10)
+
+
+def test_a_training_console_never_publishes_on_the_live_notification_topic(
+    mosquitto: MosquittoBroker, tmp_path: Path, register: Any
+) -> None:
+    watcher = Watcher(mosquitto, "guard/v1/notify/#")
+    core = console(mosquitto, tmp_path, register, training=True)
+    try:
+        pub = core.engine.publisher
+        assert isinstance(pub, TrainingPublisher)
+        core.engine.submit_bus([smoke_alarm(register, "drill-1")])
+        wait_until(lambda: notifications(core), 20, "the incident's requests", on=core.engine.changes)
+        assert pub.refused_event.wait(20), "the engine never offered its requests"
+        statuses = core.engine.query(
+            lambda w: {n.status for i in w.incidents.values() for n in i.notifications.values()}
+        ).result(10)
+        assert statuses == {"requested"}  # never "published": nothing went out
+        assert core.bus.stats()["publish_queued"] == 0
+        # the broker delivers in order per subscription: once a marker sent after the refusal has
+        # arrived, anything the console had sent would have arrived before it
+        marker = f"marker-{uuid.uuid4().hex}".encode()
+        publish_paho(mosquitto, [("guard/v1/notify/SIM/marker", marker)])
+        watcher.wait_for(lambda p: p == marker, 20, "the marker")
+        assert watcher.payloads == [marker]
+        assert not [r for r in core.store.journal.read(1) if r.type == "npub"]
+    finally:
+        core.stop()
+        watcher.close()
+
+
+def test_a_live_console_on_the_same_rig_does_publish(
+    mosquitto: MosquittoBroker, tmp_path: Path, register: Any
+) -> None:
+    """The control: the same subscriber sees a live console's request, so the silence above means
+    something."""
+    watcher = Watcher(mosquitto, "guard/v1/notify/#")
+    core = console(mosquitto, tmp_path, register, training=False)
+    try:
+        assert not isinstance(core.engine.publisher, TrainingPublisher)
+        core.engine.submit_bus([smoke_alarm(register, "live-1")])
+        watcher.wait_for(lambda p: b"req" in p, 20, "a live notification request")
+        assert notify_req_topic("SIM").startswith(TrainingPublisher.LIVE)
+    finally:
+        core.stop()
+        watcher.close()
