@@ -26,7 +26,7 @@ from console.io.store.archive import ArchiveRefused, archive, file_sha256, month
 from console.io.store.db import redact
 from console.io.store.errors import JournalError
 from console.io.store.store import SqlStore
-from console.io.store.verify import verify_engine
+from console.io.store.verify import Witness, verify_engine
 
 REASONS: Final = {
     "gap": "a record is missing (sequence gap)",
@@ -35,8 +35,9 @@ REASONS: Final = {
     "bad_hash": "the record's contents do not match its hash (edited)",
     "bad_row": "the record has values of the wrong type (edited outside the console)",
     "bad_archive_mark": "archive marks do not chain onto each other",
+    "anchor_mismatch": "a signed anchor disagrees with the journal (rewritten history)",
     "checkpoint_mismatch": "a saved checkpoint disagrees with the journal (rewritten history)",
-    "truncated": "records after a saved checkpoint are missing (the end was cut off)",
+    "truncated": "records an anchor or saved checkpoint has seen are missing (the end was cut off)",
     "archive_incomplete": "the archive file does not end where its header says",
 }
 PROGRESS_EVERY_S: Final = 1.0
@@ -88,7 +89,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 last[0] = now
                 print(f"  verified {n:,} records ...", file=sys.stderr)
 
-        result = verify_engine(store.engine, progress)
+        witnesses, anchor_problems = _anchors(store, args)
+        result = verify_engine(store.engine, progress, witnesses, from_anchor=args.from_anchor)
         for note in result.notes:
             print(f"  {note}", file=sys.stderr)
         if args.archives:
@@ -96,14 +98,50 @@ def cmd_verify(args: argparse.Namespace) -> int:
     finally:
         store.close()
     rate = f"{result.records:,} records in {result.seconds:.2f} s ({result.rate:,.0f} records/s)"
-    if result.broken is None:
+    problems = anchor_problems + result.problems
+    for p in problems:
+        print(p)
+    if result.broken is None and not anchor_problems:
         print(f"OK {result.records} records, head {result.head_hash}")
         print(rate)
         return 0
-    b = result.broken
-    print(f"BROKEN at seq {b.seq}: {b.reason} - {REASONS.get(b.reason, b.reason)}")
+    if result.broken is not None:
+        b = result.broken
+        print(f"BROKEN at seq {b.seq}: {b.reason} - {REASONS.get(b.reason, b.reason)}")
+    else:
+        print(f"ANCHORS: {len(anchor_problems)} anchor(s) cannot be trusted (see above)")
     print(rate)
     return 1
+
+
+def _anchors(store: SqlStore, args: argparse.Namespace) -> tuple[list[Witness], list[str]]:
+    """The anchors file's lines as witnesses, those signed by our key; the others, in words."""
+    from console.io.anchors import anchors_path, authentic, iso, key_path, load_key, read_anchors
+
+    path = Path(args.anchors) if args.anchors else anchors_path(store)
+    key = load_key(Path(args.key) if args.key else key_path(), create=False)
+    found = read_anchors(path)
+    for note in found.notes:
+        print(f"  {note}", file=sys.stderr)
+    if not found.anchors and not found.problems:
+        print(
+            f"  no anchors at {path}: only the database's own checkpoints witness its head", file=sys.stderr
+        )
+    problems = list(found.problems)
+    witnesses = []
+    for a in found.anchors:
+        wrong = authentic(a, key)
+        if wrong is not None:
+            problems.append(wrong)
+            continue
+        witnesses.append(Witness(a.seq, a.hash, f"anchor line {a.line} by {a.console}", a.at_ns, signed=True))
+    if witnesses:
+        top = max(witnesses)
+        print(
+            f"  {len(witnesses)} signed anchors in {path}, the newest at seq {top.seq} ({iso(top.at_ns)})",
+            file=sys.stderr,
+        )
+    return witnesses, problems
 
 
 def _check_archive_files(store: SqlStore, result: Any) -> None:
@@ -271,6 +309,13 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     v = sub.add_parser("verify", parents=[common], help="verify the hash chain")
     v.add_argument("--archives", action="store_true", help="also check archive files named in the marks")
+    v.add_argument("--anchors", help="signed anchors file (default: <journal>.anchors.jsonl)")
+    v.add_argument("--key", help="anchor key file (default: anchor.key in the data dir)")
+    v.add_argument(
+        "--from-anchor",
+        action="store_true",
+        help="walk the chain only after the newest matching signed anchor",
+    )
     v.set_defaults(func=cmd_verify)
     e = sub.add_parser("export", parents=[common], help="export a time range as CSV or JSON lines")
     e.add_argument("--from", dest="from_", required=True, help="ISO time (local if no offset)")

@@ -19,7 +19,7 @@ import pytest
 from console.app.clock import FakeClock
 from console.bootstrap import Core, build_core
 from console.config import Settings
-from console.domain.chain import record_hash
+from console.domain.chain import GENESIS, record_hash
 from console.domain.codec import device_topic
 from console.io.anchors import AnchorWriter, read_anchors
 from console.sim.district import generate
@@ -122,8 +122,10 @@ def test_a_cut_off_tail_is_reported(journal: Journal, cut: int, checkpoints_too:
     _sql(journal, *statements)
     out = verify(journal)
     assert out.returncode == 1, out.stdout
-    assert f"journal shortened: last record {journal.last - cut}, anchored up to {journal.last} at" in out.stdout
-    assert f"BROKEN at seq {journal.last - cut + 1}: truncated" in out.stdout
+    assert (
+        f"journal shortened: last record {journal.last - cut}, anchored up to {journal.last} at" in out.stdout
+    )
+    assert f"BROKEN at seq {journal.last}: truncated" in out.stdout
 
 
 def _rehash_from(j: Journal, first: int) -> None:
@@ -133,15 +135,17 @@ def _rehash_from(j: Journal, first: int) -> None:
         rows = conn.execute(
             "SELECT seq, at_ns, source, type, key, console, body, prev, hash FROM journal ORDER BY seq"
         ).fetchall()
-        prev = ""
+        prev = GENESIS
         new: dict[str, str] = {}
-        for seq, at, source, type_, key, console, body, p, h in rows:
+        for seq, at, source, type_, key, console, body, _prev, h in rows:
             if seq < first:
                 prev = h
                 continue
             body = bytes(body) + b" "
             h2 = record_hash(prev, seq, at, source, type_, key, console, body)
-            conn.execute("UPDATE journal SET body = ?, prev = ?, hash = ? WHERE seq = ?", (body, prev, h2, seq))
+            conn.execute(
+                "UPDATE journal SET body = ?, prev = ?, hash = ? WHERE seq = ?", (body, prev, h2, seq)
+            )
             new[h] = h2
             prev = h2
         for old, h2 in new.items():
@@ -190,7 +194,10 @@ def test_an_anchor_by_an_unknown_key_is_reported(journal: Journal, tmp_path: Pat
     out = verify(journal, data=tmp_path / "elsewhere")  # no key there
     assert out.returncode == 1, out.stdout
     assert f"anchors line 2 (seq {journal.last}): signed by an unknown key" in out.stdout
-    assert verify(journal, "--key", str(journal.data / "anchor.key"), data=tmp_path / "elsewhere").returncode == 0
+    assert (
+        verify(journal, "--key", str(journal.data / "anchor.key"), data=tmp_path / "elsewhere").returncode
+        == 0
+    )
 
 
 def test_a_line_cut_by_a_crash_is_a_note_and_the_next_write_drops_it(journal: Journal) -> None:
@@ -213,3 +220,23 @@ def test_records_make_an_anchor_due(tmp_path: Path) -> None:
     assert not w._due.is_set()
     w.noted(1)
     assert w._due.is_set()
+
+
+def test_resume_after_a_witness_on_both_back_ends(journal_db_url: str) -> None:
+    """verify_engine walks only the records after the newest signed anchor the journal matches;
+    an older anchor that disagrees is still reported (looked up on its own)."""
+    from console.io.store import SqlStore, verify_engine
+    from console.io.store.verify import Witness
+
+    with SqlStore(journal_db_url) as store:
+        recs = store.journal.append([(i, "bus", "dev", f"k/{i}", b"{}") for i in range(12)], "c1")
+        good = Witness(8, recs[7].hash, "anchor line 2", 1, signed=True)
+        resumed = verify_engine(store.engine, witnesses=[good], from_anchor=True)
+        assert resumed.ok and resumed.start_seq == 9 and resumed.records == 4 and resumed.head_seq == 12
+        wrong = Witness(3, "f" * 64, "anchor line 1", 1, signed=True)
+        bad = verify_engine(store.engine, witnesses=[wrong, good], from_anchor=True)
+        assert bad.broken is not None and (bad.broken.seq, bad.broken.reason) == (3, "anchor_mismatch")
+        ahead = Witness(20, "e" * 64, "anchor line 3", 1, signed=True)
+        cut = verify_engine(store.engine, witnesses=[good, ahead], from_anchor=True)
+        assert cut.broken is not None and (cut.broken.seq, cut.broken.reason) == (20, "truncated")
+        assert any("journal shortened: last record 12, anchored up to 20" in p for p in cut.problems)

@@ -2,22 +2,26 @@
 
 No ORM and no Record objects per row (that costs more than the SHA-256 itself). Verification
 starts where archiving left off (the last archive mark, or an archive file's own boundary),
-checks the marks chain onto itself, and compares the latest checkpoints so a truncated tail
-or a consistently rewritten suffix is caught too.
+checks the marks chain onto itself, and then compares every witness of the chain's head it is
+given or finds — signed anchors (console/io/anchors.py, checked by the caller), the engine and
+KPI checkpoints in ``fold_checkpoints`` and the ``checkpoints`` table — with the journal, so a
+cut-off tail or a consistently rewritten suffix up to the newest witness is caught too.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from datetime import UTC, datetime
+from typing import Any, Final, NamedTuple
 
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import DBAPIError
 
 from console.domain.chain import GENESIS, Break, record_hash
 from console.io.store.errors import classify
+from console.io.store.journal_checkpoints import journal_hash
 
 FETCH: Final = 5000
 SELECT: Final = "SELECT seq, at_ns, source, type, key, console, body, prev, hash FROM journal"
@@ -32,6 +36,7 @@ class VerifyResult:
     seconds: float = 0.0
     broken: Break | None = None
     notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # what a witness says is wrong, in words
 
     @property
     def ok(self) -> bool:
@@ -48,11 +53,12 @@ def verify_rows(
     expect_seq: int,
     result: VerifyResult,
     progress: Callable[[int], None] | None = None,
-    watch: dict[int, str] | None = None,
+    seen: dict[int, str] | None = None,
 ) -> None:
-    """Walk ``cursor`` (already executed, rows in seq order), filling ``result``."""
+    """Walk ``cursor`` (already executed, rows in seq order), filling ``result``; the hash of
+    each record whose seq is a key of ``seen`` is put there."""
     rh = record_hash
-    watch = watch or {}
+    watch = seen if seen is not None else {}
     n = 0
     seq = expect_seq
     while True:
@@ -75,9 +81,8 @@ def verify_rows(
             if not ok:
                 result.broken = Break(seq, "bad_hash")
                 return
-            if seq in watch and watch[seq] != h:
-                result.broken = Break(seq, "checkpoint_mismatch")
-                return
+            if seq in watch:
+                watch[seq] = h
             prev = h
             expect_seq = seq + 1
         n += len(rows)
@@ -112,16 +117,95 @@ def _archive_start(conn: Any) -> tuple[str, int]:
     return str(info["prev_hash"]), int(info["first_seq"])
 
 
-def _checkpoints(conn: Any) -> dict[int, str]:
+class Witness(NamedTuple):
+    """Someone saw record ``seq`` with ``hash`` at ``at_ns``; ``signed``: a checked anchor."""
+
+    seq: int
+    hash: str
+    what: str
+    at_ns: int
+    signed: bool = False
+
+
+def _iso(ns: int) -> str:
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat(timespec="seconds")
+
+
+def _stored_witnesses(conn: Any, tables: set[str]) -> list[Witness]:
+    """The (seq, hash) the database itself holds: engine/KPI fold checkpoints and checkpoints."""
+    out: list[Witness] = []
     cur = conn.cursor()
-    cur.execute("SELECT seq, hash FROM checkpoints ORDER BY seq DESC LIMIT 3")
-    rows = {int(s): str(h) for s, h in cur.fetchall()}
+    if "fold_checkpoints" in tables:
+        cur.execute("SELECT name, seq, hash, saved_ns FROM fold_checkpoints")
+        out += [Witness(int(s), str(h), f"fold checkpoint {n}", int(t)) for n, s, h, t in cur.fetchall()]
+    if "checkpoints" in tables:
+        cur.execute("SELECT seq, hash, saved_ns FROM checkpoints ORDER BY seq DESC LIMIT 3")
+        out += [Witness(int(s), str(h), "checkpoint", int(t)) for s, h, t in cur.fetchall()]
     cur.close()
-    return rows
+    return out
 
 
-def verify_engine(engine: Engine, progress: Callable[[int], None] | None = None) -> VerifyResult:
-    """Verify the whole stored chain (live part after archive marks; archive files on their own)."""
+def _resume(engine: Engine, witnesses: list[Witness], expect: int) -> Witness | None:
+    """The newest signed anchor whose record the journal still holds with its hash."""
+    with engine.connect() as conn:
+        for w in sorted((w for w in witnesses if w.signed and w.seq >= expect), reverse=True):
+            if journal_hash(conn, w.seq) == w.hash:
+                return w
+    return None
+
+
+def _judge(
+    engine: Engine, witnesses: list[Witness], seen: dict[int, str], live_start: int, result: VerifyResult
+) -> None:
+    """Each witness against the journal, after an unbroken walk: an edited (re-hashed) record
+    at a witnessed seq, or a journal that ends before the newest witness. Records before
+    ``live_start`` are archived; those between it and the walk's start are looked up one by one."""
+    start, head = result.start_seq, result.head_seq
+    looked: dict[int, str | None] = {}
+    with engine.connect() as conn:
+        for w in witnesses:
+            if w.seq < start and w.seq not in looked:
+                looked[w.seq] = journal_hash(conn, w.seq)
+    bad: list[Witness] = []
+    good: list[int] = []
+    for w in sorted(witnesses):
+        if w.seq > head:
+            continue
+        h = seen.get(w.seq) if w.seq >= start else looked.get(w.seq)
+        if h is None and w.seq < live_start:
+            result.notes.append(f"{w.what} at seq {w.seq} is in the archived part (not checked)")
+        elif h == w.hash:
+            good.append(w.seq)
+        else:
+            bad.append(w)
+    if bad:
+        w = bad[0]
+        after = max((s for s in good if s < w.seq), default=0)
+        result.problems.append(
+            f"re-hashed / edited from seq <= {w.seq} (after seq {after}, the last witnessed record that"
+            f" matches): {w.what}, {_iso(w.at_ns)}, names another hash for record {w.seq}"
+        )
+        result.broken = Break(w.seq, "anchor_mismatch" if w.signed else "checkpoint_mismatch")
+    top = max(witnesses, key=lambda w: (w.seq, w.signed), default=None)
+    if top is not None and top.seq > head:
+        result.problems.append(
+            f"journal shortened: last record {head}, anchored up to {top.seq} at {_iso(top.at_ns)} ({top.what})"
+        )
+        if result.broken is None:
+            result.broken = Break(top.seq, "truncated")
+    if witnesses and result.broken is None:
+        result.notes.append(f"{len(witnesses)} witnesses agree, the newest at seq {top.seq if top else 0}")
+
+
+def verify_engine(
+    engine: Engine,
+    progress: Callable[[int], None] | None = None,
+    witnesses: Sequence[Witness] = (),
+    from_anchor: bool = False,
+) -> VerifyResult:
+    """Verify the whole stored chain (live part after archive marks; archive files on their own)
+    and compare it with ``witnesses`` (checked anchors) and the checkpoints it holds.
+    ``from_anchor``: walk only after the newest signed anchor the journal matches."""
     result = VerifyResult()
     t0 = time.perf_counter()
     try:
@@ -136,20 +220,38 @@ def verify_engine(engine: Engine, progress: Callable[[int], None] | None = None)
                 result.notes.append(f"archive file starting at seq {expect}")
             if result.broken is not None:
                 return result
-            watch = _checkpoints(raw) if "checkpoints" in tables else {}
-            result.start_seq, result.head_seq, result.head_hash = expect, expect - 1, prev
+            known = list(witnesses) + _stored_witnesses(raw, tables)
+            result.head_seq, result.head_hash = expect - 1, prev
+            live_start = expect
+            if from_anchor:
+                w = _resume(engine, known, expect)
+                if w is None:
+                    result.notes.append("no signed anchor matches the journal: the whole chain was walked")
+                else:
+                    prev, expect = w.hash, w.seq + 1
+                    result.head_seq, result.head_hash = w.seq, w.hash
+                    result.notes.append(
+                        f"resumed after the anchor at seq {w.seq} ({_iso(w.at_ns)}): records up to it"
+                        " were not walked again"
+                    )
+            result.start_seq = expect
+            seen: dict[int, str] = {w.seq: "" for w in known if w.seq >= expect}
             if engine.dialect.name == "postgresql":
                 dbapi: Any = raw.driver_connection
                 cur = dbapi.cursor(name="guardian_verify")  # server-side: stream
                 cur.itersize = FETCH
             else:
                 cur = raw.cursor()
-            cur.execute(SELECT + " ORDER BY seq")
-            verify_rows(cur, prev, expect, result, progress, watch)
+            if expect > live_start:  # resumed: the rows after the anchor only
+                mark = "%s" if engine.dialect.name == "postgresql" else "?"
+                cur.execute(SELECT + f" WHERE seq >= {mark} ORDER BY seq", (expect,))
+            else:  # every row, so one stored below the archive boundary shows as out of order
+                cur.execute(SELECT + " ORDER BY seq")
+            verify_rows(cur, prev, expect, result, progress, seen)
             cur.close()
-            if result.broken is None and watch and max(watch) > result.head_seq:
-                result.broken = Break(max(watch), "truncated")
-            if result.records == 0 and result.broken is None:
+            if result.broken is None:
+                _judge(engine, known, {s: h for s, h in seen.items() if h}, live_start, result)
+            if result.records == 0 and result.broken is None and not from_anchor:
                 result.notes.append("journal is empty")
         finally:
             raw.rollback()

@@ -1,0 +1,270 @@
+"""Signed anchors: the journal's head (seq, hash) witnessed outside the database.
+
+A hash chain alone cannot show a cut-off tail or a suffix edited and re-hashed: whoever can
+write the file can do either. A running console therefore appends, to a file next to its
+journal, a signed line naming the head it has seen — at start, every ``EVERY_RECORDS`` records
+or ``EVERY_S`` seconds while records come in, and at every clean stop. ``audit verify``
+(console/io/store/verify.py) checks the journal against each line.
+
+The signature is HMAC-SHA256 with a key kept in the data dir (``anchor.key``, 0600, made on
+first use), not in the database: the ``cryptography`` package (Ed25519) is not a dependency of
+this build. An HMAC means the verifier needs the same key, and whoever holds the key could
+forge anchors; each line names the key by its id so verify can say "signed by an unknown key".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, NamedTuple
+
+log = logging.getLogger(__name__)
+
+EVERY_RECORDS: Final = 1000
+EVERY_S: Final = 300.0
+MIN_GAP_S: Final = 1.0  # at most one anchor (one fsync) a second, however fast records come
+KEY_NAME: Final = "anchor.key"
+SUFFIX: Final = ".anchors.jsonl"
+
+
+def anchors_path(store: Any) -> Path:
+    """``<journal>.anchors.jsonl`` next to a SQLite journal; for a database URL, a file named by
+    the journal's tag in the data dir (each workstation keeps its own)."""
+    path = getattr(store, "path", None)
+    if path is not None:
+        p = Path(path)
+        return p.with_name(p.name + SUFFIX)
+    from console.io.unwritten import journal_tag
+    from console.paths import data_dir
+
+    return data_dir() / f"anchors-{journal_tag(str(store.url))}.jsonl"
+
+
+def key_path() -> Path:
+    from console.paths import data_dir
+
+    return data_dir() / KEY_NAME
+
+
+def load_key(path: Path, create: bool) -> bytes | None:
+    """The key in ``path`` (hex); made with mode 0600 when absent and ``create``."""
+    try:
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except FileNotFoundError:
+        if not create:
+            return None
+    key = secrets.token_bytes(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another console made it meanwhile
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key.hex() + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    return key
+
+
+def key_id(key: bytes) -> str:
+    return hashlib.sha256(b"guardian-anchor-key\x1f" + key).hexdigest()[:16]
+
+
+def sign(key: bytes, seq: int, hash_: str, at_ns: int, console: str) -> str:
+    msg = b"\x1f".join([b"anchor-v1", b"%d" % seq, hash_.encode("ascii"), b"%d" % at_ns, console.encode()])
+    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+def iso(ns: int) -> str:
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat(timespec="seconds")
+
+
+class Anchor(NamedTuple):
+    line: int
+    seq: int
+    hash: str
+    at_ns: int
+    console: str
+    key: str
+    sig: str
+
+
+def encode(key: bytes, seq: int, hash_: str, at_ns: int, console: str) -> bytes:
+    d = {
+        "seq": seq,
+        "hash": hash_,
+        "at": iso(at_ns),
+        "at_ns": at_ns,
+        "console": console,
+        "key": key_id(key),
+        "sig": sign(key, seq, hash_, at_ns, console),
+    }
+    return json.dumps(d, separators=(",", ":")).encode("ascii") + b"\n"
+
+
+class AnchorFile(NamedTuple):
+    anchors: list[Anchor]
+    problems: list[str]  # lines that cannot be read
+    notes: list[str]
+
+
+def read_anchors(path: Path) -> AnchorFile:
+    """Every line of ``path``. A last line without its newline was cut by a crash as it was
+    written (it never witnessed anything): a note, not a problem."""
+    out = AnchorFile([], [], [])
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return out
+    lines = data.split(b"\n")
+    for i, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            d = json.loads(raw)
+            a = Anchor(
+                i,
+                int(d["seq"]),
+                str(d["hash"]),
+                int(d["at_ns"]),
+                str(d["console"]),
+                str(d["key"]),
+                str(d["sig"]),
+            )
+        except (ValueError, KeyError, TypeError):
+            if i == len(lines):
+                out.notes.append(f"anchors line {i}: cut off as it was written (ignored)")
+            else:
+                out.problems.append(f"anchors line {i}: cannot be read")
+            continue
+        out.anchors.append(a)
+    return out
+
+
+def authentic(a: Anchor, key: bytes | None) -> str | None:
+    """None when ``a`` is signed by ``key``; else what is wrong with it."""
+    if key is None or a.key != key_id(key):
+        return f"anchors line {a.line} (seq {a.seq}): signed by an unknown key {a.key}"
+    if not hmac.compare_digest(a.sig, sign(key, a.seq, a.hash, a.at_ns, a.console)):
+        return f"anchors line {a.line} (seq {a.seq}): bad signature"
+    return None
+
+
+class AnchorWriter:
+    """Appends signed heads on its own thread; the engine thread only counts records."""
+
+    def __init__(
+        self,
+        path: Path,
+        key: bytes,
+        console: str,
+        head: Callable[[], tuple[int, str] | None],
+        now_ns: Callable[[], int],
+        every_records: int = EVERY_RECORDS,
+        every_s: float = EVERY_S,
+    ) -> None:
+        self.path, self.key, self.console = path, key, console
+        self._head, self._now_ns = head, now_ns
+        self.every_records, self.every_s = every_records, every_s
+        self._count = 0
+        self._last_seq = -1
+        self._due = threading.Event()
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()  # one writer of the file at a time (thread and stop)
+        self._thread: threading.Thread | None = None
+
+    def noted(self, n: int) -> None:
+        """``n`` more records journaled (engine thread: a counter, never I/O)."""
+        self._count += n
+        if self._count >= self.every_records:
+            self._due.set()
+
+    def start(self) -> None:
+        self.write()
+        self._thread = threading.Thread(target=self._run, name="anchors", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """After the engine has stopped, before the store closes: the last head, then done."""
+        self._stopping.set()
+        self._due.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self.write()
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._due.wait(self.every_s)
+            if self._stopping.is_set():
+                return
+            self._due.clear()
+            self._count = 0
+            self.write()
+            self._stopping.wait(MIN_GAP_S)
+
+    def write(self) -> None:
+        """Append the current head if it moved. Failures are logged: anchors never stop a console."""
+        with self._lock:
+            try:
+                head = self._head()
+                if head is None or head[0] == self._last_seq:
+                    return
+                self._append(encode(self.key, head[0], head[1], self._now_ns(), self.console))
+                self._last_seq = head[0]
+            except Exception:  # noqa: BLE001 - a witness, not the journal
+                log.exception("anchor write failed (%s)", self.path)
+
+    def _append(self, line: bytes) -> None:
+        # One write() on O_APPEND, one fsync: the line lands whole or (a crash) as a cut-off last
+        # line, which the next write drops. A rewrite (temp + os.replace) would copy the whole,
+        # ever-growing file at each anchor.
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            whole = _whole_lines(fd, size)
+            if whole != size:
+                log.warning("anchors file %s ended in a cut-off line (a crash): dropped", self.path)
+                os.ftruncate(fd, whole)
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _whole_lines(fd: int, size: int) -> int:
+    """The length of ``fd``'s content up to and including its last newline."""
+    if size == 0:
+        return 0
+    n = min(size, 4096)
+    tail = os.pread(fd, n, size - n)
+    if tail.endswith(b"\n"):
+        return size
+    i = tail.rfind(b"\n")
+    return size - n + i + 1 if i >= 0 else (size - n if n < size else 0)
+
+
+def writer_for(store: Any, console: str, now_ns: Callable[[], int]) -> AnchorWriter | None:
+    """The console's anchor writer for ``store`` (None for a read-only store)."""
+    if getattr(store, "readonly", False) or not hasattr(store, "url"):
+        return None
+    journal = store.journal
+
+    def head() -> tuple[int, str] | None:
+        last = journal.last()
+        return None if last is None else (last.seq, last.hash)
+
+    try:
+        key = load_key(key_path(), create=True)
+        path = anchors_path(store)
+    except (OSError, ValueError):
+        log.exception("no anchor key: this run writes no anchors")
+        return None
+    return AnchorWriter(path, key or b"", console, head, now_ns)
