@@ -1,8 +1,15 @@
-"""Bus payload v1 -> typed event, or Rejected(reason, detail). Never raises."""
+"""Bus payload v1 -> typed event, or Rejected(reason, detail). Never raises.
+
+What is refused and what is accepted with a flag: docs/payloads.md. Odd metadata (battery,
+signal, reading, device time) never costs an alarm its incident: the value is dropped and a
+flag recorded on the event; what makes the event itself ambiguous (a key given twice, ids an
+officer could misread) is quarantined.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Final
 
 import msgspec
@@ -14,6 +21,7 @@ MAX_ID: Final = 64
 MAX_DEV: Final = 32
 TOPIC_PREFIX: Final = "guard/v1/evt/"
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_US: Final = timedelta(microseconds=1)
 _I64_MIN: Final = -(2**63)
 _I64_MAX: Final = 2**63 - 1
 
@@ -35,7 +43,42 @@ REASONS: Final = (
     "id_too_long",
     "dev_too_long",
     "dev_mismatch",
+    "duplicate_key",
+    "bad_chars",
+    "bad_id",
 )
+
+# Flags on an accepted DeviceEvent (``flags``): the odd value is dropped (None) so nothing
+# downstream trusts it; ``ts`` is kept as sent (it is never used for T0, ``at`` is).
+FLAGS: Final = (
+    "bat_range",  # battery outside 0-100 %
+    "rssi_range",  # signal outside -140..0 dBm
+    "hb_range",  # heartbeat period outside 1 s .. 30 days
+    "lvl_range",  # gas level other than 1 or 2
+    "val_range",  # reading impossible for its unit (or beyond 1e9 without one)
+    "unit_unknown",  # unit not in the contract's list (a unit with bad characters is dropped)
+    "seq_range",  # negative device sequence number
+    "ts_skew",  # device time more than a day from the console's receipt time
+)
+
+BAT_MIN: Final = 0
+BAT_MAX: Final = 100
+RSSI_MIN: Final = -140
+RSSI_MAX: Final = 0
+HB_MIN: Final = 1  # simulators and drills compress time; 0 or less would mean "offline now"
+HB_MAX: Final = 30 * 86_400
+MAX_SKEW_NS: Final = 86_400 * 1_000_000_000
+# Physically possible readings per unit (inclusive); anything else is flagged "val_range".
+VAL_RANGES: Final[dict[str, tuple[float, float]]] = {
+    "ppm": (0.0, 100_000.0),
+    "%LEL": (0.0, 100.0),
+    "°C": (-273.15, 2_000.0),
+    "mA": (0.0, 1_000_000.0),
+    "A": (0.0, 100_000.0),
+    "V": (0.0, 1_000_000.0),
+}
+MAX_ABS_VAL: Final = 1e9
+_ANY_VAL: Final = (-MAX_ABS_VAL, MAX_ABS_VAL)
 
 
 class Rejected(msgspec.Struct, frozen=True):
@@ -65,6 +108,11 @@ class _Payload(msgspec.Struct, frozen=True):
 _decoder = msgspec.json.Decoder(_Payload)
 _KINDS = frozenset(KINDS)
 _EVTS = frozenset(EVTS)
+# Quotes a payload holds when every key is one of the fields decoded, each given once:
+# 6 required keys and 5 required string values, 2 quotes each.
+_BASE_QUOTES: Final = 2 * (6 + 5)
+_FIELDS: Final = frozenset(_Payload.__struct_fields__)
+_FIELD_NEEDLES: Final = tuple((name, f'"{name}"'.encode()) for name in _Payload.__struct_fields__)
 
 
 def parse_topic(topic: str) -> tuple[str, str, str] | None:
@@ -84,10 +132,9 @@ def parse_ts(text: str) -> int | None:
         dt = datetime.fromisoformat(text)
     except ValueError:
         return None
-    if dt.tzinfo is None or dt.utcoffset() is None:
+    if dt.tzinfo is None:  # fromisoformat gives a fixed offset or none: never a None utcoffset
         return None
-    d = dt - _EPOCH
-    ns = (d.days * 86_400 + d.seconds) * 1_000_000_000 + d.microseconds * 1000
+    ns = (dt - _EPOCH) // _US * 1000  # timedelta // timedelta: an exact int
     return ns if _I64_MIN <= ns <= _I64_MAX else None
 
 
@@ -101,12 +148,68 @@ def _validation_reason(message: str) -> tuple[str, str]:
     return "bad_json", message
 
 
+def _printable(s: str) -> bool:
+    """No C0/C1 controls, no bidi marks, overrides or isolates (U+200E/F, U+202A-E,
+    U+2066-9), no other format, surrogate or unassigned code point: ``str.isprintable``
+    refuses all of these (categories Cc, Cf, Cs, Co, Cn, Z* but the ASCII space)."""
+    return s.isprintable()
+
+
+def _shown(s: str, n: int = 64) -> str:
+    """A string safe to echo in a reason's detail: non-printables escaped."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in s[:n])
+
+
+def _quotes(p: _Payload) -> int:
+    """The quotes a payload holds when every key is a field decoded, each given once: every
+    key and every string value is two. More means an unknown field, an escaped quote, a null
+    optional field, or a key given twice."""
+    unit = p.unit is not None
+    present = (
+        (p.seq is not None)
+        + (p.val is not None)
+        + unit
+        + (p.lvl is not None)
+        + (p.code is not None)
+        + (p.bat is not None)
+        + (p.rssi is not None)
+        + (p.hb is not None)
+    )
+    return _BASE_QUOTES + 2 * (present + unit)
+
+
+def _duplicate_key(payload: bytes, p: _Payload) -> Rejected | None:
+    """Rejected when a field of the contract is given twice (msgspec keeps the last one: a
+    smoke alarm with a second ``"kind":"gas"`` would open a gas incident), else None. A vendor
+    field given twice is ignored like the field itself. Called only when the quotes do not add
+    up (``_quotes``): with no escape in the bytes, each field's quoted name must then occur at
+    most once; what is left (escapes, a name also used as a value) is read pair by pair."""
+    if b"\\" not in payload:
+        # Only the fields decoded: one given twice with a null last decoded as absent, harmless.
+        for name, needle in _FIELD_NEEDLES:
+            if getattr(p, name) is not None and payload.count(needle) > 1:
+                break
+        else:
+            return None
+    try:
+        pairs = json.loads(payload, object_pairs_hook=lambda kv: kv)
+    except (ValueError, RecursionError) as exc:
+        # Fail closed: what cannot be checked (nesting past json's depth) could hide a second key.
+        return Rejected("duplicate_key", f"keys not checkable: {type(exc).__name__}")
+    seen: set[str] = set()
+    for k, _ in pairs:
+        if k in seen and k in _FIELDS:
+            return Rejected("duplicate_key", _shown(k))
+        seen.add(k)
+    return None
+
+
 def decode_device(topic: str, payload: bytes, at: int) -> DeviceEvent | Rejected:
     if len(payload) > MAX_PAYLOAD:
         return Rejected("too_large", f"{len(payload)} bytes")
     where = parse_topic(topic)
     if where is None:
-        return Rejected("bad_topic", topic[:200])
+        return Rejected("bad_topic", _shown(topic, 200))
     district, township, topic_dev = where
     try:
         p = _decoder.decode(payload)
@@ -117,6 +220,15 @@ def decode_device(topic: str, payload: bytes, at: int) -> DeviceEvent | Rejected
         return Rejected("bad_json", str(exc)[:200])
     except Exception as exc:
         return Rejected("bad_json", repr(exc)[:200])
+    if payload.count(b'"') != _quotes(p):
+        dup = _duplicate_key(payload, p)
+        if dup is not None:
+            return dup
+    if not (topic + p.id + p.dev + p.kind + p.evt + p.ts).isprintable():  # one pass over all
+        for name, value in (("topic", topic), ("id", p.id), ("dev", p.dev), ("kind", p.kind), ("evt", p.evt)):
+            if not _printable(value):
+                return Rejected("bad_chars", f"{name}: {_shown(value, 200)}")
+        return Rejected("bad_chars", f"ts: {_shown(p.ts)}")
     if p.v != 1:
         return Rejected("bad_version", str(p.v))
     if p.kind not in _KINDS:
@@ -127,12 +239,43 @@ def decode_device(topic: str, payload: bytes, at: int) -> DeviceEvent | Rejected
         return Rejected("id_too_long", str(len(p.id)))
     if len(p.dev) > MAX_DEV or not p.dev:
         return Rejected("dev_too_long", str(len(p.dev)))
+    if p.id.strip() != p.id or p.dev.strip() != p.dev:
+        # "D1 " reads as "D1" on screen; a blank id reads as nothing
+        return Rejected("bad_id", f"{p.dev[:32]!r}/{p.id[:64]!r}")
     if p.dev != topic_dev:
         return Rejected("dev_mismatch", f"{p.dev[:32]} != {topic_dev[:32]}")
     ts = parse_ts(p.ts)
     if ts is None:
         return Rejected("bad_ts", p.ts[:64])
-    return DeviceEvent(
+    flags: list[str] | None = None
+    seq, val, unit, lvl, bat, rssi, hb = p.seq, p.val, p.unit, p.lvl, p.bat, p.rssi, p.hb
+    if bat is not None and not BAT_MIN <= bat <= BAT_MAX:
+        bat = None
+        flags = ["bat_range"]
+    if rssi is not None and not RSSI_MIN <= rssi <= RSSI_MAX:
+        rssi = None
+        flags = [*(flags or ()), "rssi_range"]
+    if hb is not None and not HB_MIN <= hb <= HB_MAX:
+        hb = None
+        flags = [*(flags or ()), "hb_range"]
+    if lvl is not None and lvl != 1 and lvl != 2:
+        lvl = None
+        flags = [*(flags or ()), "lvl_range"]
+    if unit is not None and unit not in VAL_RANGES:
+        if len(unit) > 16 or not unit.isprintable():
+            unit = None  # shown next to the reading: never echo what could disguise it
+        flags = [*(flags or ()), "unit_unknown"]
+    if val is not None:
+        lo, hi = VAL_RANGES.get(unit, _ANY_VAL) if unit is not None else _ANY_VAL
+        if not lo <= val <= hi:  # NaN fails both comparisons
+            val = None
+            flags = [*(flags or ()), "val_range"]
+    if seq is not None and seq < 0:
+        seq = None
+        flags = [*(flags or ()), "seq_range"]
+    if not -MAX_SKEW_NS <= ts - at <= MAX_SKEW_NS:
+        flags = [*(flags or ()), "ts_skew"]
+    e = DeviceEvent(
         at=at,
         district=district,
         township=township,
@@ -141,15 +284,16 @@ def decode_device(topic: str, payload: bytes, at: int) -> DeviceEvent | Rejected
         kind=p.kind,
         evt=p.evt,
         ts=ts,
-        seq=p.seq,
-        val=p.val,
-        unit=p.unit,
-        lvl=p.lvl,
+        seq=seq,
+        val=val,
+        unit=unit,
+        lvl=lvl,
         code=p.code,
-        bat=p.bat,
-        rssi=p.rssi,
-        hb=p.hb,
+        bat=bat,
+        rssi=rssi,
+        hb=hb,
     )
+    return e if flags is None else msgspec.structs.replace(e, flags=tuple(flags))
 
 
 def beat_of(e: DeviceEvent) -> Beat:

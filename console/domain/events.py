@@ -53,6 +53,9 @@ class DeviceEvent(Event, frozen=True, kw_only=True, tag="dev"):
     bat: int | None = None
     rssi: int | None = None
     hb: int | None = None
+    # What the codec found odd but not worth an alarm (codec.FLAGS); the odd value is dropped.
+    # Empty is the default and is not encoded: journals written before it replay unchanged.
+    flags: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:

@@ -170,6 +170,9 @@ def reason(code: str) -> str:
         "id_too_long": _t("event id too long"),
         "dev_too_long": _t("device id too long"),
         "dev_mismatch": _t("device id differs from topic"),
+        "duplicate_key": _t("a field given twice"),
+        "bad_chars": _t("control or direction characters"),
+        "bad_id": _t("blank or padded id"),
     }.get(code, code)
 
 

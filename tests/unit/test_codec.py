@@ -223,8 +223,11 @@ def test_precedence_size_then_topic_then_json() -> None:
 
 
 def test_every_reason_code_is_reachable_by_these_tests() -> None:
-    # A reason added to REASONS without a test above shows up here.
+    # A reason added to REASONS without a test above (or in test_codec_hostile.py) shows up here.
     assert set(REASONS) == {
+        "duplicate_key",
+        "bad_chars",
+        "bad_id",
         "too_large",
         "bad_topic",
         "bad_json",
@@ -289,8 +292,13 @@ def test_decode_device_never_raises_on_near_valid_objects(fields: dict[str, Any]
 def test_valid_shaped_payload_decodes_or_is_rejected_for_length(dev: str, id_: str) -> None:
     topic = codec.device_topic("SIM", "T1", dev)
     out = decode_device(topic, payload(dev=dev, id=id_), AT)
-    if 0 < len(id_) <= codec.MAX_ID and len(dev) <= codec.MAX_DEV:
-        assert isinstance(out, DeviceEvent) and out.dev == dev and out.id == id_
+    if not (dev + id_).isprintable():
+        assert isinstance(out, Rejected) and out.reason == "bad_chars"
+    elif 0 < len(id_) <= codec.MAX_ID and len(dev) <= codec.MAX_DEV:
+        if dev.strip() == dev and id_.strip() == id_:
+            assert isinstance(out, DeviceEvent) and out.dev == dev and out.id == id_
+        else:
+            assert isinstance(out, Rejected) and out.reason == "bad_id"
     else:
         assert isinstance(out, Rejected) and out.reason in ("id_too_long", "dev_too_long")
 
