@@ -10,11 +10,13 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from console.app.clock import SystemClock
 from console.app.data import load_templates, load_triage, load_weights
@@ -22,13 +24,13 @@ from console.app.engine import Engine
 from console.app.ports import Clock
 from console.app.projection_writer import ProjectionWriter
 from console.app.silence import Silence
-from console.config import Settings
+from console.config import LOOPBACK, Settings, TrainingError
 from console.domain import events as ev
 from console.domain.checklist import Template
 from console.domain.registry import Register
 from console.domain.triage import TriageWeights
 from console.domain.world import World
-from console.paths import resource
+from console.paths import data_dir, resource
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +59,58 @@ def make_world(register: Register) -> World:
     )
 
 
-def setup_logging(level: int = logging.INFO) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_MAX_BYTES: Final = 5 * 1024 * 1024  # a file is rotated past this size ...
+LOG_MAX_AGE_S: Final = 24 * 3600.0  # ... or once it is a day old
+LOG_KEEP: Final = 14  # rotated files kept (console.log.1 .. .14); older ones are deleted
+
+
+class SizeAndAgeRotatingHandler(RotatingFileHandler):
+    """The console's log file, rotated when it passes ``max_bytes`` or when it is older than
+    ``max_age_s`` (a quiet console still gets a file per day), keeping ``backup_count`` files.
+    ``now`` is the wall clock (seconds); tests pass a fake one."""
+
+    def __init__(
+        self,
+        path: Path,
+        max_bytes: int = LOG_MAX_BYTES,
+        max_age_s: float = LOG_MAX_AGE_S,
+        backup_count: int = LOG_KEEP,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8", delay=True)
+        self.max_age_s = max_age_s
+        self._now = now
+        self.opened_at = path.stat().st_mtime if path.exists() else now()
+
+    def shouldRollover(self, record: logging.LogRecord) -> int:  # noqa: N802 - logging's name
+        if self._now() - self.opened_at >= self.max_age_s and Path(self.baseFilename).exists():
+            return 1
+        return super().shouldRollover(record)
+
+    def doRollover(self) -> None:  # noqa: N802 - logging's name
+        super().doRollover()
+        self.opened_at = self._now()
+
+
+def setup_logging(level: int = logging.INFO, log_file: Path | None = None) -> None:
+    """stderr, and the console's own log (``console.log`` in the per-user data dir, as
+    docs/install.md says), rotated by size and age so it never grows without bound."""
+    logging.basicConfig(level=level, format=LOG_FORMAT)
     for noisy in ("alembic", "amqtt", "transitions"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    root = logging.getLogger()
+    if any(isinstance(h, SizeAndAgeRotatingHandler) for h in root.handlers):
+        return  # once per process
+    try:
+        path = log_file or data_dir() / "console.log"
+        handler = SizeAndAgeRotatingHandler(path)
+    except OSError as exc:  # a log that cannot be written must not stop the console
+        log.warning("no log file: %s", exc)
+        return
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setLevel(level)
+    root.addHandler(handler)
 
 
 # --- the core: store, world, engine, bus ------------------------------------------------------
@@ -76,6 +126,7 @@ class Core:
     engine: Engine
     bus: Any = None
     projection: ProjectionWriter | None = None
+    anchors: Any = None  # console.io.anchors.AnchorWriter
     extra_stops: list[Callable[[], None]] = field(default_factory=list)
 
     def stop(self) -> None:
@@ -90,7 +141,40 @@ class Core:
         if self.projection is not None:
             self.projection.stop()
         self.engine.stop()
+        if self.anchors is not None:
+            self.anchors.stop()  # the final head, signed, before the store closes
         self.store.close()
+
+
+class TrainingPublisher:
+    """The bus as a TRAINING console's engine sees it: nothing goes out on the live
+    ``guard/v1/notify/`` topics. Such a publish goes to the same path under the training root
+    ``guard-training/v1/`` instead (logged once per topic): the drill's requests reach the
+    training broker and are acknowledged (the 1-minute mark works as in a real shift), and no
+    live gateway, which listens on ``guard/v1/notify/``, can ever take one, even through a
+    loopback address that tunnels somewhere. Anything else passes through."""
+
+    LIVE: Final = "guard/v1/notify/"
+    TRAINING_ROOT: Final = "guard-training/v1/"
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.rerouted = 0
+        self.rerouted_event = threading.Event()  # set at the first one (tests wait on it)
+        self._told: set[str] = set()
+
+    def publish(
+        self, topic: str, payload: bytes, qos: int = 1, on_acked: Callable[[], None] | None = None
+    ) -> bool:
+        if topic.startswith(self.LIVE):
+            training = self.TRAINING_ROOT + topic[len("guard/v1/") :]
+            if topic not in self._told:
+                self._told.add(topic)
+                log.warning("TRAINING console: %s goes to %s, never to the live topic", topic, training)
+            self.rerouted += 1
+            self.rerouted_event.set()
+            topic = training
+        return bool(self.inner.publish(topic, payload, qos, on_acked=on_acked))
 
 
 def open_store(url: str | None = None, readonly: bool = False, new_journal: bool = False) -> Any:
@@ -116,6 +200,11 @@ def build_core(
     from console.io.bus_config import BusConfig
     from console.io.unwritten import journal_tag, read_back, save_unwritten
 
+    if connect_bus and settings.training and settings.broker_host not in LOOPBACK:
+        # before anything opens: every driver (run, headless, training) is held to it
+        raise TrainingError(
+            f"a TRAINING console connects to a loopback broker only, not {settings.broker_host}"
+        )
     clock = clock or SystemClock()
     store = (
         store if store is not None else open_store(settings.journal_url(), new_journal=settings.new_journal)
@@ -125,8 +214,13 @@ def build_core(
     elif store.register_version() is None:
         store.save_register(register)
     world = make_world(register)
+    from console.io.anchors import writer_for
+
+    anchors = writer_for(store, settings.console_id, clock.now_ns)
 
     def on_journaled(events: list[ev.AnyEvent]) -> None:
+        if anchors is not None:
+            anchors.noted(len(events))
         rows = [(e.at, e.topic, e.reason, e.detail, e.head) for e in events if isinstance(e, ev.Quarantined)]
         if rows:
             try:
@@ -190,14 +284,32 @@ def build_core(
         bus = BusClient(
             cfg, on_batch=lambda batch, done: engine.submit_bus(batch, done), on_status=on_status, clock=clock
         )
-        engine.publisher = bus
+        # a TRAINING console's requests stop here: never on the live notification topic
+        engine.publisher = TrainingPublisher(bus) if settings.training else bus
         core.bus = bus
     engine.start()
+    if anchors is not None:
+        anchors.start()
+        core.anchors = anchors
     core.projection = ProjectionWriter(engine, store)
     core.projection.start()
+    from console.io.backup import start_backups
+
+    start_backups(core)  # daily, when settings.backup_dir is set; stopped by core.stop()
     if core.bus is not None:
         core.bus.start()
     return core
+
+
+def backup_status_of(folder: str | None) -> Callable[[], tuple[Any, bool]] | None:
+    """For the window: (last backup, overdue) of the backup folder; None when backups are off."""
+    if not folder:
+        return None
+    from datetime import UTC, datetime
+
+    from console.io.backup import backup_overdue, last_backup_at
+
+    return lambda: (last_backup_at(folder), backup_overdue(folder, datetime.now(UTC)))
 
 
 def local_settings(host: str, port: int, console_id: str, **kw: Any) -> Settings:
@@ -367,6 +479,7 @@ def run_console(
         kpi_compute=kpi_for(core),
         run_import=importer_for(core),
         triage=triage(),  # the file's weights (the world's too), not the queue's own default load
+        backup_status=backup_status_of(core.settings.backup_dir),
     )
     if size is not None:
         window.resize(*size)

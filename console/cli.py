@@ -17,6 +17,8 @@ SUBCOMMANDS: dict[str, str] = {
     "drill": "publish a training scenario through a local broker",
     "training": "a TRAINING console with its own journal on a loopback broker (+ --scenario)",
     "audit": "verify / export / tail / archive the journal",
+    "backup": "a verified copy of the SQLite journal, while the console runs (--to FILE)",
+    "restore": "a backup restored to a new journal file, verified (FROM --to NEWFILE)",
     "import-register": "import the household register (CSV/XLSX)",
     "report": "daily / monthly / handover reports (PDF, XLSX)",
     "selftest": "load every resource and the map page, verify a temp journal",

@@ -40,6 +40,9 @@ class Settings:
     # the officer confirmed that a zero-length journal file starts a new journal: a flag only
     # (--new-journal), never read from a settings file or the environment (FLAG_ONLY)
     new_journal: bool = False
+    # scheduled daily backups of a SQLite journal (console/io/backup.py): None switches them off
+    backup_dir: str | None = None
+    backup_keep_days: int = 14
 
     def journal_url(self) -> str:
         if self.db_url:
@@ -168,7 +171,11 @@ def training_settings(base: Settings) -> Settings:
     (a configured database URL is ignored: it may be the center's live store) and a loopback
     broker (a drill must never reach the district's alarm bus or its SMS gateway)."""
     if base.broker_host not in LOOPBACK:
-        raise TrainingError(f"training publishes through a local broker only, not {base.broker_host}")
+        raise TrainingError(
+            f"training publishes through a local broker only, not {base.broker_host}: the topic root"
+            " is the live one (guard/v1/), so a TRAINING console on a shared broker would hear live"
+            " alarms and could send real notification requests"
+        )
     s = dataclasses.replace(base, training=True, db_url="")
     if s.journal_url() == dataclasses.replace(base, training=False, db_url="").journal_url():
         raise TrainingError("the training journal would be the live journal")

@@ -12,6 +12,13 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
 
+# The console's per-user data dir (crash logs, anchor key, unwritten events, journals) for the
+# whole run: a temporary one, never the user's own. A test that needs its own sets it again.
+if "GUARDIAN_DATA_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["GUARDIAN_DATA_DIR"] = tempfile.mkdtemp(prefix="guardian-tests-data-")
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

@@ -45,9 +45,8 @@ FLUSH_INTERVAL_NS = 50_000_000  # deltas to the UI at most 20 times a second
 IDLE_WAKE_S = 0.2
 MAX_RESTARTS = 3  # the watchdog rebuilds the engine this many times within RESTART_WINDOW_NS, then gives up
 RESTART_WINDOW_NS = 60_000_000_000
-STORM_EVERY_NS = (
-    1_000_000_000  # the storm banner's facts and held list: at most once a real second between clock seconds
-)
+# the storm banner's facts and the held list: at most once a real second between clock seconds
+STORM_EVERY_NS = 1_000_000_000
 HOUSEKEEPING_NS = 50_000_000  # timers, journal retry and UI flush at least this often under load
 POLL_OTHERS_NS = 300_000_000  # how often to look for records other workstations wrote
 

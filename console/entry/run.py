@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from console.config import ConfigError, Settings, add_flags, from_args
+from console.config import ConfigError, Settings, TrainingError, add_flags, from_args, training_settings
 
 
 def main(argv: list[str]) -> int:
@@ -22,6 +22,12 @@ def main(argv: list[str]) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if settings.training:
+        try:  # refused before any window or journal opens: a loopback broker, training.sqlite
+            settings = training_settings(settings)
+        except TrainingError as exc:
+            print(f"training: {exc}", file=sys.stderr)
+            return 2
     from console import bootstrap
     from console.ui.login import LoginDialog
     from console.ui.operator import Operator

@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         kpi_compute: Callable[[], Any] | None = None,
         run_import: Callable[..., Any] | None = None,
         triage: TriageWeights | None = None,
+        backup_status: Callable[[], tuple[Any, bool]] | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -108,7 +109,7 @@ class MainWindow(QMainWindow):
             title += " — " + self.tr("REPLAY")
         self.setWindowTitle(f"{title} — {operator.name or operator.id}")
 
-        self.status_view = StatusView(mode, self)
+        self.status_view = StatusView(mode, self, backup_status=backup_status)
         self.banner = self.status_view.banner
         self.mode_mark = QLabel(
             self.tr("TRAINING — no real SMS or calls")
@@ -248,6 +249,7 @@ class MainWindow(QMainWindow):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.mode_mark)
         lay.addWidget(self.banner)
+        lay.addWidget(self.status_view.backup_banner)
         lay.addWidget(self.header)
         lay.addWidget(split, 1)
         self.setCentralWidget(central)

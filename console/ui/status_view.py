@@ -5,6 +5,10 @@ engine's watchdog, or stopped for good), and the counters line of the status bar
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from datetime import datetime
+
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QLabel
 
@@ -14,6 +18,7 @@ from console.ui import words
 
 CLOCK_OFF_S = 5.0
 SILENT_LINES = 5  # township lines shown; the rest are counted on one more line
+BACKUP_EVERY_S = 60.0  # how often the backup folder is looked at
 ENGINE_NOTICE_S = 120  # after the watchdog rebuilt the engine, the banner (and its sound) this long
 
 
@@ -21,9 +26,24 @@ class StatusView(QObject):
     """Owns the banner (put above the window's content) and the counters label (put in the
     status bar); ``show(status)`` refreshes both."""
 
-    def __init__(self, mode: str, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        mode: str,
+        parent: QObject | None = None,
+        backup_status: Callable[[], tuple[datetime | None, bool]] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.mode = mode
+        # (last backup, overdue) of the configured backup folder (console/io/backup.py), asked at
+        # most once a minute (it lists a folder, maybe on a network drive); None: backups are off
+        self.backup_status = backup_status
+        self._backup: tuple[datetime | None, bool] | None = None
+        self._backup_asked = -BACKUP_EVERY_S
+        self.backup_banner = QLabel("")
+        self.backup_banner.setObjectName("backupBanner")
+        self.backup_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.backup_banner.setStyleSheet("background:#ff8f00;color:black;font-weight:bold;padding:4px;")
+        self.backup_banner.hide()
         self.banner = QLabel("")
         self.banner.setObjectName("banner")
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -99,7 +119,47 @@ class StatusView(QObject):
             out.append(self.tr("… and %n more silent township(s)", "", len(townships) - SILENT_LINES))
         return out
 
+    def backup(self) -> tuple[datetime | None, bool] | None:
+        """(last backup, overdue), refreshed at most every BACKUP_EVERY_S; None: backups are off."""
+        if self.backup_status is None:
+            return None
+        now = time.monotonic()
+        if self._backup is None or now - self._backup_asked >= BACKUP_EVERY_S:
+            self._backup_asked = now
+            try:
+                self._backup = self.backup_status()
+            except OSError:
+                self._backup = (None, True)  # the folder cannot be read: as good as no backup
+        return self._backup
+
+    def backup_text(self) -> str:
+        b = self.backup()
+        if b is None:
+            return self.tr("automatic backups off")
+        last, _ = b
+        if last is None:
+            return self.tr("no backup yet")
+        return self.tr("last backup %1").replace("%1", last.astimezone().strftime("%Y-%m-%d %H:%M"))
+
+    def show_backup(self) -> None:
+        """The amber line when the newest backup is more than two days old (or there is none). It
+        does not sound: the console still hears and records; IT must look at it."""
+        b = self.backup()
+        if b is not None and b[1]:
+            last = b[0]
+            self.backup_banner.setText(
+                self.tr("BACKUP OVERDUE — the last backup of the journal is from %1; tell IT").replace(
+                    "%1", last.astimezone().strftime("%Y-%m-%d %H:%M")
+                )
+                if last is not None
+                else self.tr("NO BACKUP of the journal yet in the backup folder — tell IT")
+            )
+            self.backup_banner.show()
+        else:
+            self.backup_banner.hide()
+
     def show(self, s: Status | None) -> None:
+        self.show_backup()
         reasons = self.reasons(s)
         if reasons:
             self.banner.setText("\n".join(reasons))
@@ -120,6 +180,8 @@ class StatusView(QObject):
                 .replace("%6", str(s.open_incidents))
                 .replace("%7", str(s.open_tickets))
                 .replace("%8", str(s.last_seq))
+                + " · "
+                + self.backup_text()
             )
 
 

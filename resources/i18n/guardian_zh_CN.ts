@@ -686,6 +686,26 @@
         </translation>
     </message>
     <message>
+        <source>automatic backups off</source>
+        <translation>自动备份未开启</translation>
+    </message>
+    <message>
+        <source>no backup yet</source>
+        <translation>尚无备份</translation>
+    </message>
+    <message>
+        <source>last backup %1</source>
+        <translation>上次备份 %1</translation>
+    </message>
+    <message>
+        <source>BACKUP OVERDUE — the last backup of the journal is from %1; tell IT</source>
+        <translation>备份已超期 — 日志上次备份于 %1，请通知信息科</translation>
+    </message>
+    <message>
+        <source>NO BACKUP of the journal yet in the backup folder — tell IT</source>
+        <translation>备份文件夹中尚无日志备份 — 请通知信息科</translation>
+    </message>
+    <message>
         <source>received %1 · duplicates %2 · rejected %3 [%4] · unknown heartbeats %5 · open %6 · tickets %7 · journal #%8</source>
         <translation>已接收 %1 · 重复 %2 · 拒收 %3 [%4] · 未知心跳 %5 · 在办警情 %6 · 工单 %7 · 日志 #%8</translation>
     </message>
@@ -1376,6 +1396,18 @@
     <message>
         <source>device id differs from topic</source>
         <translation>设备编号与主题不符</translation>
+    </message>
+    <message>
+        <source>a field given twice</source>
+        <translation>字段重复出现</translation>
+    </message>
+    <message>
+        <source>control or direction characters</source>
+        <translation>含控制字符或方向字符</translation>
+    </message>
+    <message>
+        <source>blank or padded id</source>
+        <translation>编号为空白或首尾有空格</translation>
     </message>
     <message>
         <source>Offline</source>

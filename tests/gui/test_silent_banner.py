@@ -4,6 +4,7 @@ whole district) in Chinese and in English, and goes away when they are heard aga
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QLocale
@@ -165,3 +166,45 @@ def test_an_engine_that_stays_down_says_so_in_chinese(view: StatusView, zh: None
     view.show(dead)
     assert view.banner.isVisible()
     assert view.banner.text() == "处理引擎已停止 — 本台不再处理警情：请立即重启本台并通知信息科（Boom）"
+
+
+# --- backups (console/io/backup.py): the amber line when the newest is more than two days old ---
+
+
+def test_an_overdue_backup_folder_shows_the_amber_line_and_a_fresh_one_does_not(
+    qtbot: QtBot, tmp_path: Any
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from console.bootstrap import backup_status_of
+
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    old = datetime.now(UTC) - timedelta(days=3)
+    (folder / f"journal-{old:%Y%m%d-%H%M%S}.sqlite").write_bytes(b"")
+    sv = StatusView("live", None, backup_status=backup_status_of(str(folder)))
+    host = QWidget()
+    lay = QVBoxLayout(host)
+    lay.addWidget(sv.backup_banner)
+    lay.addWidget(sv.counters)
+    qtbot.addWidget(host)
+    host.show()
+    sv.show(status())
+    assert sv.backup_banner.isVisible()
+    shown = old.astimezone().strftime("%Y-%m-%d %H:%M")
+    assert (
+        sv.backup_banner.text() == f"BACKUP OVERDUE — the last backup of the journal is from {shown}; tell IT"
+    )
+    assert sv.counters.text().endswith(f"last backup {shown}")
+    assert not sv.banner.isVisible()  # not a blind reason: the console still hears (no sound)
+    new = datetime.now(UTC) - timedelta(hours=1)
+    (folder / f"journal-{new:%Y%m%d-%H%M%S}.sqlite").write_bytes(b"")
+    sv._backup = None  # the next look at the folder (once a minute in the window)
+    sv.show(status())
+    assert sv.backup_banner.isHidden()
+
+
+def test_backups_off_are_said_in_the_status_bar_only(view: StatusView) -> None:
+    view.show(status())
+    assert view.backup_banner.isHidden()
+    assert view.counters.text().endswith("automatic backups off")

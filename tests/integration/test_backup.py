@@ -299,3 +299,17 @@ def test_postgres_dump_and_restore_as_documented(pg_server: Any, tmp_path: Path,
         assert result.ok and result.records > 0
         heads.append((result.head_seq, result.head_hash))
     assert heads[0] == heads[1]
+
+
+def test_a_backup_to_a_disk_without_hard_links_is_still_named_only_once_checked(
+    tmp_path: Path, a_backup: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import console.io.backup as backup_mod
+
+    def no_links(*_: Any) -> None:
+        raise OSError(1, "Operation not permitted")  # FAT / exFAT
+
+    monkeypatch.setattr(backup_mod.os, "link", no_links)
+    made = copy_journal(tmp_path / "journal.sqlite", tmp_path / "usb" / "copy.sqlite")
+    assert verify_copy(made.path).head_hash == verify_copy(a_backup).head_hash
+    assert sorted(p.name for p in (tmp_path / "usb").iterdir()) == ["copy.sqlite"]
