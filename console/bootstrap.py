@@ -286,6 +286,11 @@ def build_core(
         )
         # a TRAINING console's requests stop here: never on the live notification topic
         engine.publisher = TrainingPublisher(bus) if settings.training else bus
+        if anchors is not None:
+            from console.io.anchors import anchor_topic
+
+            topic = anchor_topic(settings.district, settings.console_id)
+            anchors.publish = lambda line: bus.publish(topic, line, 1, retain=True)  # the bus keeps a copy
         core.bus = bus
     engine.start()
     if anchors is not None:

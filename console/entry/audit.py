@@ -135,6 +135,8 @@ def _anchors(store: SqlStore, args: argparse.Namespace) -> tuple[list[Witness], 
             problems.append(wrong)
             continue
         witnesses.append(Witness(a.seq, a.hash, f"anchor line {a.line} by {a.console}", a.at_ns, signed=True))
+    if getattr(args, "broker_host", None):
+        witnesses += _bus_anchors(store, args, key, problems)
     if witnesses:
         top = max(witnesses)
         print(
@@ -142,6 +144,44 @@ def _anchors(store: SqlStore, args: argparse.Namespace) -> tuple[list[Witness], 
             file=sys.stderr,
         )
     return witnesses, problems
+
+
+def _bus_anchors(
+    store: SqlStore, args: argparse.Namespace, key: bytes | None, problems: list[str]
+) -> list[Witness]:
+    """The retained copies on the bus of the anchors of the consoles that wrote this journal.
+    One signed by a key we do not hold (another workstation's) is a note: it can neither fail
+    nor pass the journal; one we hold the key of and that does not verify is a problem."""
+    from sqlalchemy import text
+
+    from console.io.anchors import authentic, from_bus, key_id
+
+    try:
+        found = from_bus(
+            args.broker_host, args.broker_port, args.district, args.broker_username, args.broker_password
+        )
+    except OSError as exc:
+        problems.append(f"anchors on the bus: cannot read them ({exc})")
+        return []
+    with store.engine.connect() as conn:
+        writers = {c for (c,) in conn.execute(text("SELECT DISTINCT console FROM journal"))}
+    out = []
+    for a in found:
+        if a.console not in writers:
+            continue  # another console's journal
+        if key is None or a.key != key_id(key):
+            print(
+                f"  anchor of {a.console} on the bus: signed by key {a.key}, not ours (not checked)",
+                file=sys.stderr,
+            )
+            continue
+        wrong = authentic(a, key)
+        if wrong is not None:
+            problems.append(f"anchor of {a.console} on the bus (seq {a.seq}): {wrong.split(': ', 1)[-1]}")
+            continue
+        out.append(Witness(a.seq, a.hash, f"the bus's anchor of {a.console}", a.at_ns, signed=True))
+    print(f"  {len(out)} signed anchor(s) on the bus for this journal", file=sys.stderr)
+    return out
 
 
 def _check_archive_files(store: SqlStore, result: Any) -> None:
@@ -316,6 +356,11 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="walk the chain only after the newest matching signed anchor",
     )
+    v.add_argument("--broker-host", help="also check the anchors the broker keeps (retained) for --district")
+    v.add_argument("--broker-port", type=int, default=1883)
+    v.add_argument("--broker-username")
+    v.add_argument("--broker-password")
+    v.add_argument("--district", default="SIM", help="the district whose consoles' anchors to fetch")
     v.set_defaults(func=cmd_verify)
     e = sub.add_parser("export", parents=[common], help="export a time range as CSV or JSON lines")
     e.add_argument("--from", dest="from_", required=True, help="ISO time (local if no offset)")

@@ -179,6 +179,9 @@ class AnchorWriter:
         self._stopping = threading.Event()
         self._lock = threading.Lock()  # one writer of the file at a time (thread and stop)
         self._thread: threading.Thread | None = None
+        # a copy of every line for the bus, published retained (``anchor_topic``): other consoles
+        # and the bridge hold the newest; set by bootstrap once the bus exists
+        self.publish: Callable[[bytes], Any] | None = None
 
     def noted(self, n: int) -> None:
         """``n`` more records journaled (engine thread: a counter, never I/O)."""
@@ -217,8 +220,11 @@ class AnchorWriter:
                 head = self._head()
                 if head is None or head[0] == self._last_seq:
                     return
-                self._append(encode(self.key, head[0], head[1], self._now_ns(), self.console))
+                line = encode(self.key, head[0], head[1], self._now_ns(), self.console)
+                self._append(line)
                 self._last_seq = head[0]
+                if self.publish is not None:
+                    self.publish(line.rstrip(b"\n"))
             except Exception:  # noqa: BLE001 - a witness, not the journal
                 log.exception("anchor write failed (%s)", self.path)
 
@@ -249,6 +255,79 @@ def _whole_lines(fd: int, size: int) -> int:
         return size
     i = tail.rfind(b"\n")
     return size - n + i + 1 if i >= 0 else (size - n if n < size else 0)
+
+
+def anchor_topic(district: str, console: str) -> str:
+    """Where a console's newest anchor is kept, retained, on the bus."""
+    return f"guard/v1/anchor/{district}/{console}"
+
+
+def from_bus(
+    host: str,
+    port: int,
+    district: str,
+    username: str | None = None,
+    password: str | None = None,
+    timeout: float = 10.0,
+) -> list[Anchor]:
+    """The retained anchors of every console of ``district`` the broker holds. All of them have
+    arrived once a marker published after the subscription does (the broker sends a
+    subscription's retained messages before it handles our next packet)."""
+    import uuid
+
+    import paho.mqtt.client as mqtt
+
+    got: list[bytes] = []
+    done = threading.Event()
+    marker_topic = f"guard/v1/anchor-probe/{uuid.uuid4().hex}"
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"audit-{uuid.uuid4().hex[:8]}")
+    if username:
+        c.username_pw_set(username, password)
+
+    def on_message(_c: Any, _u: Any, m: Any) -> None:
+        if m.topic == marker_topic:
+            done.set()
+        elif m.retain:
+            got.append(bytes(m.payload))
+
+    subscribed = threading.Event()
+    c.on_message = on_message
+    c.on_subscribe = lambda *_: subscribed.set()
+    c.connect(host, port, keepalive=30)
+    c.loop_start()
+    try:
+        c.subscribe([(f"guard/v1/anchor/{district}/+", 1), (marker_topic, 1)])
+        if not subscribed.wait(timeout):
+            raise OSError(f"no SUBACK from {host}:{port}")
+        c.publish(marker_topic, b"end", qos=1)
+        if not done.wait(timeout):
+            raise OSError(f"the broker at {host}:{port} did not answer within {timeout:g} s")
+    finally:
+        c.disconnect()
+        c.loop_stop()
+    out = read_lines(got, "bus")
+    return out
+
+
+def read_lines(lines: list[bytes], where: str) -> list[Anchor]:
+    out = []
+    for i, raw in enumerate(lines, 1):
+        try:
+            d = json.loads(raw)
+            out.append(
+                Anchor(
+                    i,
+                    int(d["seq"]),
+                    str(d["hash"]),
+                    int(d["at_ns"]),
+                    str(d["console"]),
+                    str(d["key"]),
+                    str(d["sig"]),
+                )
+            )
+        except (ValueError, KeyError, TypeError):
+            log.warning("%s anchor %d cannot be read", where, i)
+    return out
 
 
 def writer_for(store: Any, console: str, now_ns: Callable[[], int]) -> AnchorWriter | None:

@@ -240,3 +240,49 @@ def test_resume_after_a_witness_on_both_back_ends(journal_db_url: str) -> None:
         cut = verify_engine(store.engine, witnesses=[good, ahead], from_anchor=True)
         assert cut.broken is not None and (cut.broken.seq, cut.broken.reason) == (20, "truncated")
         assert any("journal shortened: last record 12, anchored up to 20" in p for p in cut.problems)
+
+
+# --- the bus keeps a copy: the newest anchor of each console, retained ----------------------------
+
+
+def test_the_bus_copy_catches_a_journal_shortened_with_its_anchors_file_gone(
+    mosquitto: Any, tmp_path: Path
+) -> None:
+    from console.io.anchors import anchor_topic
+    from tests.fixtures.brokers import Watcher, wait_until
+
+    data, db = tmp_path / "data", tmp_path / "journal.sqlite"
+    register = generate(seed=5, households=60)
+    watcher = Watcher(mosquitto, anchor_topic("SIM", "bus1"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GUARDIAN_DATA_DIR", str(data))
+        s = Settings(
+            db_url=f"sqlite:///{db}",
+            console_id="bus1",
+            district="SIM",
+            broker_host=mosquitto.host,
+            broker_port=mosquitto.port,
+        )
+        core = build_core(s, register=register, clock=FakeClock(time.time_ns()))
+        try:
+            wait_until(lambda: core.engine.status().bus == "connected", 20, "bus", on=core.engine.changes)
+            _feed(core, register, 0, 10)
+            assert core.anchors is not None
+            core.anchors.write()
+            head = core.store.journal.last()
+            assert head is not None
+            got = watcher.wait_for(lambda p: json.loads(p)["seq"] == head.seq, 20, "the anchor on the bus")
+            assert json.loads(got)["hash"] == head.hash
+        finally:
+            core.stop()
+            watcher.close()
+    j = Journal(db, data, head.seq, head.seq)
+    # whoever shortens the journal also removes the file beside it and the database's checkpoints
+    _sql(j, f"DELETE FROM journal WHERE seq > {head.seq - 3}", "DELETE FROM fold_checkpoints")
+    db.with_name(db.name + ".anchors.jsonl").unlink()
+    assert verify(j).returncode == 0  # nothing left beside the journal to say so ...
+    out = verify(
+        j, "--broker-host", mosquitto.host, "--broker-port", str(mosquitto.port), "--district", "SIM"
+    )
+    assert out.returncode == 1, out.stdout + out.stderr  # ... but the broker kept the newest anchor
+    assert "journal shortened" in out.stdout and f"anchored up to {head.seq}" in out.stdout
