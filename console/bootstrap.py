@@ -24,7 +24,7 @@ from console.app.engine import Engine
 from console.app.ports import Clock
 from console.app.projection_writer import ProjectionWriter
 from console.app.silence import Silence
-from console.config import LOOPBACK, Settings, TrainingError
+from console.config import LIVE_ROOT, Settings, check_training_broker
 from console.domain import events as ev
 from console.domain.checklist import Template
 from console.domain.registry import Register
@@ -157,8 +157,9 @@ class TrainingPublisher:
     LIVE: Final = "guard/v1/notify/"
     TRAINING_ROOT: Final = "guard-training/v1/"
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, root: str | None = None) -> None:
         self.inner = inner
+        self.root = root or self.TRAINING_ROOT  # the confirmed training root, when there is one
         self.rerouted = 0
         self.rerouted_event = threading.Event()  # set at the first one (tests wait on it)
         self._told: set[str] = set()
@@ -167,7 +168,7 @@ class TrainingPublisher:
         self, topic: str, payload: bytes, qos: int = 1, on_acked: Callable[[], None] | None = None
     ) -> bool:
         if topic.startswith(self.LIVE):
-            training = self.TRAINING_ROOT + topic[len("guard/v1/") :]
+            training = self.root + topic[len(LIVE_ROOT) :]
             if topic not in self._told:
                 self._told.add(topic)
                 log.warning("TRAINING console: %s goes to %s, never to the live topic", topic, training)
@@ -200,11 +201,8 @@ def build_core(
     from console.io.bus_config import BusConfig
     from console.io.unwritten import journal_tag, read_back, save_unwritten
 
-    if connect_bus and settings.training and settings.broker_host not in LOOPBACK:
-        # before anything opens: every driver (run, headless, training) is held to it
-        raise TrainingError(
-            f"a TRAINING console connects to a loopback broker only, not {settings.broker_host}"
-        )
+    if connect_bus and settings.training:
+        check_training_broker(settings)  # before anything opens: every driver is held to it
     clock = clock or SystemClock()
     store = (
         store if store is not None else open_store(settings.journal_url(), new_journal=settings.new_journal)
@@ -276,6 +274,7 @@ def build_core(
             key_file=settings.broker_key_file,
             protocol="v5" if settings.mqtt_protocol == "v5" else "v311",
             blind_after_s=settings.blind_after_s,
+            topic_root=(settings.training_topic_root or LIVE_ROOT) if settings.training else LIVE_ROOT,
         )
 
         def on_status(state: str, detail: str) -> None:
@@ -285,7 +284,7 @@ def build_core(
             cfg, on_batch=lambda batch, done: engine.submit_bus(batch, done), on_status=on_status, clock=clock
         )
         # a TRAINING console's requests stop here: never on the live notification topic
-        engine.publisher = TrainingPublisher(bus) if settings.training else bus
+        engine.publisher = TrainingPublisher(bus, settings.training_topic_root) if settings.training else bus
         if anchors is not None:
             from console.io.anchors import anchor_topic
 

@@ -40,6 +40,9 @@ class Settings:
     # the officer confirmed that a zero-length journal file starts a new journal: a flag only
     # (--new-journal), never read from a settings file or the environment (FLAG_ONLY)
     new_journal: bool = False
+    # a TRAINING console on a broker that is not on loopback: the operator confirms a topic root
+    # of its own (e.g. guard-training/v1/) for everything it hears and sends (a flag only)
+    training_topic_root: str | None = None
     # scheduled daily backups of a SQLite journal (console/io/backup.py): None switches them off
     backup_dir: str | None = None
     backup_keep_days: int = 14
@@ -51,7 +54,9 @@ class Settings:
         return f"sqlite:///{data_dir() / name}"
 
 
-FLAG_ONLY: Final = frozenset({"new_journal"})  # one start's confirmations: never kept in a file
+FLAG_ONLY: Final = frozenset(
+    {"new_journal", "training_topic_root"}
+)  # one start's confirmations: never kept in a file
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -135,6 +140,11 @@ def add_flags(p: argparse.ArgumentParser) -> None:
         default=None,
         help="the journal file is empty (0 bytes) and a new journal is meant to start in it",
     )
+    p.add_argument(
+        "--training-topic-root",
+        dest="training_topic_root",
+        help="TRAINING on a broker not on loopback: the topic root of its own, e.g. guard-training/v1/",
+    )
 
 
 def from_args(ns: argparse.Namespace) -> Settings:
@@ -166,16 +176,40 @@ class TrainingError(ValueError):
     """A training set-up that could reach real people or the live journal."""
 
 
+LIVE_ROOT: Final = "guard/v1/"  # the district's topic root (console/domain/codec.py, ARCHITECTURE §3)
+
+
+def check_training_broker(s: Settings) -> None:
+    """A TRAINING console talks to a loopback broker, or to another one only under a topic root
+    of its own that the operator confirmed (``--training-topic-root``): never the live root."""
+    root = s.training_topic_root
+    if root is not None:
+        if (
+            not root.endswith("/")
+            or root.startswith(LIVE_ROOT)
+            or LIVE_ROOT.startswith(root)
+            or "#" in root
+            or "+" in root
+        ):
+            raise TrainingError(
+                f"training topic root {root!r}: must end with '/', contain no wildcard and stay apart"
+                f" from the live root {LIVE_ROOT} (e.g. guard-training/v1/)"
+            )
+        return
+    if s.broker_host not in LOOPBACK:
+        raise TrainingError(
+            f"training publishes through a local broker only, not {s.broker_host}: the topic root"
+            f" is the live one ({LIVE_ROOT}), so a TRAINING console on a shared broker would hear live"
+            " alarms and could send real notification requests; confirm a training root of its own"
+            " with --training-topic-root (e.g. guard-training/v1/)"
+        )
+
+
 def training_settings(base: Settings) -> Settings:
     """``base`` made safe for a drill: TRAINING mode, the per-user ``training.sqlite`` journal
     (a configured database URL is ignored: it may be the center's live store) and a loopback
     broker (a drill must never reach the district's alarm bus or its SMS gateway)."""
-    if base.broker_host not in LOOPBACK:
-        raise TrainingError(
-            f"training publishes through a local broker only, not {base.broker_host}: the topic root"
-            " is the live one (guard/v1/), so a TRAINING console on a shared broker would hear live"
-            " alarms and could send real notification requests"
-        )
+    check_training_broker(base)
     s = dataclasses.replace(base, training=True, db_url="")
     if s.journal_url() == dataclasses.replace(base, training=False, db_url="").journal_url():
         raise TrainingError("the training journal would be the live journal")

@@ -153,6 +153,7 @@ class BusClient:
         (False, counted as ``publish_refused``): its sender keeps it and offers it again (the
         engine's notification requests stay "requested" in the journal until acknowledged, so
         the journal is their durable outbox). One without is dropped, counted and logged."""
+        topic = self.config.to_wire(topic)
         with self._lock:
             full = len(self._outbox) >= self.config.outbox_limit
             idle = not self._outbox  # the publisher drains all it finds: wake it only when it may sleep
@@ -360,7 +361,8 @@ class BusClient:
             self._deliver(raw, generation)
 
     def _deliver(self, raw: list[tuple[int, Any]], generation: int) -> None:
-        batch = [Inbound(m.topic.value, payload_bytes(m.payload), m.qos, at) for at, m in raw]
+        wire = self.config.from_wire
+        batch = [Inbound(wire(m.topic.value), payload_bytes(m.payload), m.qos, at) for at, m in raw]
         token = _AckToken(generation, [(m.mid, m.qos) for _, m in raw if m.qos > 0], len(batch))
         with self._lock:
             self._c.received += len(batch)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
+LIVE_ROOT = "guard/v1/"  # console/config.py LIVE_ROOT
 CONNECTED = "connected"
 RECONNECTING = "reconnecting"
 BLIND = "blind"
@@ -69,6 +70,19 @@ class BusConfig:
     max_batch: int = 2000
     max_unacked: int = 20_000
     outbox_limit: int = 10_000
+    # the topic root on the wire; inside the console every topic is the live one (LIVE_ROOT), so a
+    # TRAINING console under a root of its own hears and sends only there (``to_wire``/``from_wire``)
+    topic_root: str = "guard/v1/"
+
+    def to_wire(self, topic: str) -> str:
+        if self.topic_root != LIVE_ROOT and topic.startswith(LIVE_ROOT):
+            return self.topic_root + topic[len(LIVE_ROOT) :]
+        return topic
+
+    def from_wire(self, topic: str) -> str:
+        if self.topic_root != LIVE_ROOT and topic.startswith(self.topic_root):
+            return LIVE_ROOT + topic[len(self.topic_root) :]
+        return topic
 
     @property
     def client_id(self) -> str:
@@ -76,15 +90,16 @@ class BusConfig:
 
     @property
     def presence_topic(self) -> str:
-        return f"guard/v1/console/{self.district}/{self.console_id}"
+        return f"{self.topic_root}console/{self.district}/{self.console_id}"
 
     def subscriptions(self) -> list[str]:
+        r = self.topic_root
         if self.township is None:
-            topics = [f"guard/v1/evt/{self.district}/#"]
+            topics = [f"{r}evt/{self.district}/#"]
         else:
-            topics = [f"guard/v1/evt/{self.district}/{self.township}/+"]
+            topics = [f"{r}evt/{self.district}/{self.township}/+"]
         if self.receipts:
-            topics.append(f"guard/v1/notify/{self.district}/receipt")
+            topics.append(f"{r}notify/{self.district}/receipt")
         return topics
 
     @property

@@ -93,6 +93,7 @@ def test_kill9_during_storm_loses_nothing_and_duplicates_nothing(mosquitto: Any,
         verify = subprocess.run(
             [sys.executable, "-m", "console", "audit", "verify", "--db", f"sqlite:///{db}"],
             cwd=ROOT,
+            env=dict(os.environ, GUARDIAN_DATA_DIR=str(db.parent)),  # the console's anchor key
             capture_output=True,
             text=True,
             timeout=120,

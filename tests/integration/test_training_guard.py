@@ -61,9 +61,70 @@ def test_the_training_guard_and_the_core_refuse_a_far_broker(tmp_path: Path) -> 
     with pytest.raises(TrainingError, match="local broker only"):
         training_settings(Settings(broker_host=FAR))
     s = Settings(broker_host=FAR, training=True, db_url=f"sqlite:///{tmp_path / 't.sqlite'}", district="SIM")
-    with pytest.raises(TrainingError, match="loopback broker only"):  # headless and any other driver too
+    with pytest.raises(TrainingError, match="local broker only"):  # headless and any other driver too
         build_core(s, register=generate(seed=1, households=5))
     assert training_settings(Settings(broker_host="127.0.0.1")).training
+
+
+def test_a_far_broker_is_accepted_only_under_a_training_root_of_its_own() -> None:
+    ok = training_settings(Settings(broker_host=FAR, training_topic_root="guard-training/v1/"))
+    assert ok.training and ok.training_topic_root == "guard-training/v1/"
+    for root in ("guard/v1/", "guard/v1/training/", "guard/", "guard-training/v1", "t/#/", "t/+/"):
+        with pytest.raises(TrainingError, match=r"apart from the live root|end with"):
+            training_settings(Settings(broker_host=FAR, training_topic_root=root))
+
+
+def test_the_training_root_is_a_flag_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from console.config import load
+
+    monkeypatch.setenv("GUARDIAN_TRAINING_TOPIC_ROOT", "guard-training/v1/")
+    cfg = tmp_path / "console.toml"
+    cfg.write_text('training_topic_root = "guard-training/v1/"\n', encoding="utf-8")
+    assert load(cfg).training_topic_root is None  # one start's confirmation, never kept
+
+
+def test_a_training_console_under_its_own_root_hears_and_sends_only_there(
+    mosquitto: MosquittoBroker, tmp_path: Path, register: Any
+) -> None:
+    live = Watcher(mosquitto, "guard/v1/#")
+    own = Watcher(mosquitto, "guard-training/v1/#")
+    s = Settings(
+        broker_host=mosquitto.host,
+        broker_port=mosquitto.port,
+        district="SIM",
+        console_id=f"tr-{uuid.uuid4().hex[:6]}",
+        db_url=f"sqlite:///{tmp_path / 'training.sqlite'}",
+        training=True,
+        training_topic_root="guard-training/v1/",
+    )
+    core = build_core(s, register=register, clock=FakeClock(time.time_ns()))
+    try:
+        wait_until(
+            lambda: core.engine.status().bus == "connected", 20, "bus connected", on=core.engine.changes
+        )
+        m = smoke_alarm(register, "on-live-root")
+        publish_paho(mosquitto, [(m.topic, m.payload)])  # a live alarm: not this console's to hear
+        drill = smoke_alarm(register, "on-training-root")
+        publish_paho(mosquitto, [("guard-training/v1/" + drill.topic[len("guard/v1/") :], drill.payload)])
+        wait_until(lambda: notifications(core), 20, "the drill's incident", on=core.engine.changes)
+        keys = core.engine.query(lambda w: [k for i in w.incidents.values() for k in i.alarms]).result(10)
+        assert len(keys) == 1 and keys[0].endswith("/on-training-root")  # the live one was never heard
+        asked = notifications(core)
+        wait_until(
+            lambda: len([p for p in own.payloads if b'"req"' in p]) >= len(asked),
+            20,
+            "the requests under the training root",
+            on=own.changes,
+        )
+        # nothing of the console's on the live root: once a marker sent after it all has arrived
+        marker = f"marker-{uuid.uuid4().hex}".encode()
+        publish_paho(mosquitto, [("guard/v1/marker", marker)])
+        live.wait_for(lambda p: p == marker, 20, "the marker")
+        assert [p for p in live.payloads if p not in (m.payload, marker)] == []
+    finally:
+        core.stop()
+        live.close()
+        own.close()
 
 
 def console(mosquitto: MosquittoBroker, tmp_path: Path, register: Any, training: bool) -> Core:
