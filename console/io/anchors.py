@@ -115,6 +115,20 @@ class AnchorFile(NamedTuple):
     notes: list[str]
 
 
+def parse(raw: bytes, line: int) -> Anchor:
+    """One anchor line (raises ValueError, KeyError or TypeError when it is not one)."""
+    d = json.loads(raw)
+    return Anchor(
+        line,
+        int(d["seq"]),
+        str(d["hash"]),
+        int(d["at_ns"]),
+        str(d["console"]),
+        str(d["key"]),
+        str(d["sig"]),
+    )
+
+
 def read_anchors(path: Path) -> AnchorFile:
     """Every line of ``path``. A last line without its newline was cut by a crash as it was
     written (it never witnessed anything): a note, not a problem."""
@@ -128,16 +142,7 @@ def read_anchors(path: Path) -> AnchorFile:
         if not raw.strip():
             continue
         try:
-            d = json.loads(raw)
-            a = Anchor(
-                i,
-                int(d["seq"]),
-                str(d["hash"]),
-                int(d["at_ns"]),
-                str(d["console"]),
-                str(d["key"]),
-                str(d["sig"]),
-            )
+            a = parse(raw, i)
         except (ValueError, KeyError, TypeError):
             if i == len(lines):
                 out.notes.append(f"anchors line {i}: cut off as it was written (ignored)")
@@ -305,26 +310,15 @@ def from_bus(
     finally:
         c.disconnect()
         c.loop_stop()
-    out = read_lines(got, "bus")
-    return out
+    return read_lines(got, "bus")
 
 
 def read_lines(lines: list[bytes], where: str) -> list[Anchor]:
+    """Anchor lines from elsewhere (the bus's retained copies); one that cannot be read is logged."""
     out = []
     for i, raw in enumerate(lines, 1):
         try:
-            d = json.loads(raw)
-            out.append(
-                Anchor(
-                    i,
-                    int(d["seq"]),
-                    str(d["hash"]),
-                    int(d["at_ns"]),
-                    str(d["console"]),
-                    str(d["key"]),
-                    str(d["sig"]),
-                )
-            )
+            out.append(parse(raw, i))
         except (ValueError, KeyError, TypeError):
             log.warning("%s anchor %d cannot be read", where, i)
     return out
