@@ -549,8 +549,8 @@ class Engine:
     def _effects(self, effects: list[Effect]) -> None:
         for fx in effects:
             if isinstance(fx, PublishRequest):
-                if self.effects and self.publisher is not None:
-                    self._offer(fx)
+                if self.effects and self.publisher is not None and not self._offer(fx):
+                    self._refused.append(fx)
             elif isinstance(fx, Alert):
                 self._alerts.append(fx)
             elif isinstance(fx, CommandRefused):
@@ -558,8 +558,8 @@ class Engine:
 
     def _offer(self, fx: PublishRequest) -> bool:
         """Hand a request to the bus; it is journaled as published once the broker acknowledges
-        it (``_Acked``), not when it enters the bus client's memory. Refused by a full outbox,
-        it waits in ``_refused`` and is offered again at housekeeping."""
+        it (``_Acked``), not when it enters the bus client's memory. False: a full outbox refused
+        it; the caller keeps it in ``_refused``, offered again at housekeeping."""
         assert self.publisher is not None
         req = fx.request.req
         if req in self._awaiting:
@@ -569,18 +569,14 @@ class Engine:
             notify_req_topic(fx.district), encode_notify(fx.request), 1, on_acked=lambda: q.put(_Acked(req))
         )
         if taken is False:
-            self._refused.append(fx)
             return False
         self._awaiting[req] = fx
         return True
 
     def _requests(self) -> None:
         """Housekeeping: offer again what a full outbox refused; journal what the broker acknowledged."""
-        while self._refused and self.publisher is not None:
-            fx = self._refused.popleft()
-            if not self._offer(fx):
-                self._refused.appendleft(self._refused.pop())  # keep the order: it went to the back
-                break
+        while self._refused and self.publisher is not None and self._offer(self._refused[0]):
+            self._refused.popleft()  # in order: the first refused is offered first
         if self._acked:
             note = ev.NotifyPublished(at=self._now(), reqs=tuple(self._acked))
             self._acked = []
