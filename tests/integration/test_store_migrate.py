@@ -48,7 +48,7 @@ def test_upgrade_from_first_revision_keeps_journal(journal_db_url: str) -> None:
     engine.dispose()
 
     with SqlStore(journal_db_url) as store:
-        assert store.revision() == migrate_mod.head_revision() == "0003"
+        assert store.revision() == migrate_mod.head_revision() == "0004"
         assert list(store.journal.read()) == rows
         result = verify_engine(store.engine)
         assert result.ok and result.records == 50 and result.head_hash == rows[-1].hash

@@ -76,6 +76,10 @@ operators = Table(
     Column("pw_hash", Text, nullable=False),
     Column("active", Boolean, nullable=False),
     Column("created_ns", BigInteger, nullable=False),
+    # revision 0004: failed sign-ins in a row, locked until (ns), last good sign-in (ns)
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until_ns", BigInteger, nullable=True),
+    Column("last_login_ns", BigInteger, nullable=True),
 )
 
 # --- revision 0002 ---------------------------------------------------------------------------
@@ -230,4 +234,30 @@ fold_checkpoints = Table(
     Column("saved_ns", BigInteger, nullable=False),
     Column("blob", LargeBinary, nullable=False),
     Index("ix_fold_checkpoints_name_seq", "name", "seq", unique=True),
+)
+
+# --- revision 0004 ---------------------------------------------------------------------------
+
+# Every register a console was given, by digest (console/domain/registry.py ``digest``), its
+# canonical encoding zlib-compressed: the journal names the register in force by digest
+# (``RegisterChanged``) and replay loads it from here.
+register_versions = Table(
+    "register_versions",
+    metadata,
+    Column("digest", Text, primary_key=True),
+    Column("version", Text, nullable=False),
+    Column("saved_ns", BigInteger, nullable=False),
+    Column("households", BigInteger, nullable=False),
+    Column("blob", LargeBinary, nullable=False),
+)
+
+# The district's own township boundaries (GeoJSON FeatureCollection), optional; the row named
+# "current" is in force (console/io/boundaries.py).
+boundaries = Table(
+    "boundaries",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("digest", Text, nullable=False),
+    Column("saved_ns", BigInteger, nullable=False),
+    Column("geojson", Text, nullable=False),
 )
