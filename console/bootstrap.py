@@ -44,9 +44,10 @@ def triage() -> TriageWeights:
     return load_triage(resource("triage.toml"))
 
 
-def make_world(register: Register) -> World:
+def make_world(register: Register, registers: Any = None) -> World:
     """A World with the shipped data files: checklists, risk weights, triage weights and the storm
-    rules of triage.toml [storm] (which notifications a storm holds back, and when they go)."""
+    rules of triage.toml [storm] (which notifications a storm holds back, and when they go).
+    ``registers`` finds the registers the journal's RegisterChanged name (a store's)."""
     from console.domain.triage_score import TriageScore
 
     tw = triage()
@@ -56,6 +57,7 @@ def make_world(register: Register) -> World:
         load_weights(resource("risk.toml")),
         storm_rules=tw.storm,
         triage_score=TriageScore(tw),
+        registers=registers,
     )
 
 
@@ -211,7 +213,14 @@ def build_core(
         register = store.load_register() or Register([], [], version="empty")
     elif store.register_version() is None:
         store.save_register(register)
-    world = make_world(register)
+    elif not getattr(store, "readonly", False):
+        store.keep_register_version(register)  # a register of its own: replay must find it too
+    problems = resolve_scope(settings, register)
+    log_start(settings, register, str(getattr(store, "url", "") or settings.journal_url()), problems)
+    # The fold starts with the register the journal first named (each RegisterChanged after it
+    # puts another in force); a journal that names none starts with the one in use now.
+    initial = store.first_register() or register
+    world = make_world(initial, registers=store.registers)
     from console.io.anchors import writer_for
 
     anchors = writer_for(store, settings.console_id, clock.now_ns)
@@ -254,7 +263,10 @@ def build_core(
         # a township console hears only its own township: it judges only that one for silence
         silence=Silence(register, township=settings.township),
     )
+    engine.district, engine.township = settings.district, settings.township
+    engine.config_problems = tuple(problems)
     engine.recover(progress)
+    store.registers.add(register)
     # The register and the recovered world live as long as the process: keep the cyclic GC
     # from walking them again and again (pauses of 100+ ms with a district's 100k devices).
     gc.collect()
@@ -292,6 +304,10 @@ def build_core(
             anchors.publish = lambda line: bus.publish(topic, line, 1, retain=True)  # the bus keeps a copy
         core.bus = bus
     engine.start()
+    if engine.world.register_digest != register.digest and not getattr(store, "readonly", False):
+        # the store holds another register than the journal last named (an import while this
+        # console was down; a first start): in force from now, on the record before any alarm
+        engine.submit_system(register_changed(register, "start"))
     if anchors is not None:
         anchors.start()
         core.anchors = anchors
@@ -303,6 +319,87 @@ def build_core(
     if core.bus is not None:
         core.bus.start()
     return core
+
+
+def resolve_scope(settings: Settings, register: Register) -> list[tuple[str, str]]:
+    """The console's district from the register when the settings name none (a register of one
+    district: that one), and what is wrong with the scope: ("no_district", "") when neither
+    says (the synthetic district's "SIM" is then listened to, loudly), ("districts", "A,B")
+    when the register holds several and the settings name none (the largest is taken). Whether
+    the district and township hold any household is judged by the engine for every register
+    in force (Engine.scope_problems)."""
+    problems: list[tuple[str, str]] = []
+    if not settings.district:
+        sizes: dict[str, int] = {}
+        for h in register.households.values():
+            sizes[h.district] = sizes.get(h.district, 0) + 1
+        if not sizes:
+            problems.append(("no_district", ""))
+            settings.district = "SIM"
+        else:
+            settings.district = max(sorted(sizes), key=lambda d: sizes[d])
+            if len(sizes) > 1:
+                problems.append(("districts", ",".join(sorted(sizes))))
+    return problems
+
+
+def _masked_url(url: str) -> str:
+    """A store URL for the log: any password replaced."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a plain path
+        return url
+
+
+def log_start(
+    settings: Settings, register: Register, store_url: str, problems: list[tuple[str, str]]
+) -> None:
+    """One line saying what this console uses (settings files, district, broker, store), and a
+    loud one for each scope problem: what IT checks first when a console hears nothing."""
+    from console.config import LOADED_FROM
+
+    log.warning(
+        "console %s: district %s%s, township %s, broker %s:%d%s, store %s, register %s (%d households);"
+        " settings from %s",
+        settings.console_id,
+        settings.district,
+        "" if problems or not len(register) else " (the register's)",
+        settings.township or "* (the whole district)",
+        settings.broker_host,
+        settings.broker_port,
+        " TLS" if settings.broker_ca_file else "",
+        _masked_url(store_url),
+        register.version or "-",
+        len(register),
+        ", ".join(str(p) for p in LOADED_FROM) or "defaults, environment and flags only",
+    )
+    for code, value in problems:
+        if code == "no_district":
+            log.error(
+                "NO DISTRICT: the settings name none and there is no register; listening to the"
+                " synthetic district SIM. Import the register or set district in console.toml"
+            )
+        elif code == "districts":
+            log.error(
+                "the register holds several districts (%s) and the settings name none; listening"
+                " to %s. Set district in console.toml",
+                value,
+                settings.district,
+            )
+
+
+def register_changed(register: Register, source: str) -> ev.RegisterChanged:
+    """The journal record that puts ``register`` in force (``at`` is set by the engine)."""
+    return ev.RegisterChanged(
+        at=0,
+        version=register.version,
+        digest=register.digest,
+        households=len(register.households),
+        devices=len(register.device_index),
+        source=source,
+    )
 
 
 def backup_status_of(folder: str | None) -> Callable[[], tuple[Any, bool]] | None:
@@ -394,6 +491,46 @@ def sign_in(core: Core, console_id: str, op_id: str, name: str, role: str, scope
     return op
 
 
+def accounts_for(store: Any, settings: Settings, now_ns: Callable[[], int] | None = None) -> Any:
+    """The operator accounts (console/io/accounts.py): counted sign-ins and journaled changes, at
+    the times ``now_ns`` gives (the engine's clock once there is one)."""
+    from console.io.accounts import Accounts
+
+    return Accounts(
+        store,
+        now_ns or SystemClock().now_ns,
+        max_failures=settings.login_max_failures,
+        lock_min=settings.login_lock_min,
+    )
+
+
+def operators_screen_for(accounts: Any) -> Callable[[Any], Any]:
+    """``open(window)``: the operators screen over ``accounts``, as the window's operator (an admin)."""
+    from console.io.store.operators import MIN_PASSWORD
+    from console.ui.operators_screen import OperatorsScreen
+
+    def open_screen(window: Any) -> Any:
+        screen = OperatorsScreen(accounts, window.op.id, MIN_PASSWORD, window)
+        screen.open()
+        return screen
+
+    return open_screen
+
+
+def install_idle_lock(window: Any, engine: Engine, accounts: Any, idle_min: float) -> Any:
+    """Lock ``window`` after ``idle_min`` minutes without input (console/ui/idle_lock.py); the
+    lock and the unlock are journaled by the engine, the sign-ins by ``accounts``."""
+    from console.ui.idle_lock import IdleLock
+
+    def journal(what: str, operator_id: str) -> None:
+        engine.submit_system(ev.SystemNote(at=0, what=what, detail=operator_id))
+
+    # the officer's own password unlocks; wrong ones never lock the account (Accounts.unlock_session)
+    return IdleLock(
+        window, engine.clock.now_ns, idle_min, accounts.unlock_session, lambda: window.op.id, journal
+    )
+
+
 # --- what the window is handed ----------------------------------------------------------------
 
 
@@ -406,11 +543,12 @@ def kpi_for(core: Core, save_every: int | None = None) -> Any:
 
     cursor = KpiCursor(
         core.store,
-        core.world.register,
+        core.world.initial_register,  # and each register the journal puts in force after it
         templates(),
         load_weights(resource("risk.toml")),
         save_every=save_every or SAVE_EVERY,
         pause_gc=False,  # the engine and bus threads run meanwhile
+        registers=core.store.registers,
     )
     lock = threading.Lock()  # the panel runs one refresh at a time; this makes sure of it
 
@@ -428,6 +566,16 @@ def importer_for(core: Core) -> Any:
 
     def run(path: Path, replace: bool, progress: Any) -> Any:
         return import_file(path, core.store, replace=replace, progress=progress)
+
+    return run
+
+
+def boundaries_importer_for(core: Core) -> Any:
+    """The township-boundaries import the wizard runs after the register (same worker thread)."""
+    from console.io.boundaries import import_boundaries
+
+    def run(path: Path) -> Any:
+        return import_boundaries(path, core.store)
 
     return run
 
@@ -467,9 +615,10 @@ def run_console(
 
         map_view = MapView()
         bands = core.engine.query(lambda w: w.all_bands()).result(30)
-        map_view.load(core.world.register, bands, operator.scope)
+        map_view.load(core.world.register, bands, operator.scope, boundaries=core.store.load_boundaries())
     except ImportError:
         log.warning("map pane not available in this build")
+    accounts = accounts_for(core.store, core.settings, core.engine.clock.now_ns)
     window = MainWindow(
         core.engine,
         sink,
@@ -478,15 +627,18 @@ def run_console(
         core.settings.console_id,
         mode=mode,
         map_view=map_view,
-        check_login=core.store.check_login,
+        check_login=accounts.sign_in,
+        manage_operators=operators_screen_for(accounts),  # the window offers it to admins only
         save_locale=lambda loc: remember("locale", loc),
         kpi_compute=kpi_for(core),
         run_import=importer_for(core),
+        run_boundaries=boundaries_importer_for(core),
         triage=triage(),  # the file's weights (the world's too), not the queue's own default load
         backup_status=backup_status_of(core.settings.backup_dir),
     )
     if size is not None:
         window.resize(*size)
+    window.idle_lock = install_idle_lock(window, core.engine, accounts, core.settings.idle_lock_min)
     return run_event_loop(window, duration, screenshot)
 
 
@@ -526,13 +678,38 @@ def replay_register(store: Any, register_file: str | None) -> Register:
     return register  # type: ignore[no-any-return]
 
 
+def replay_boundaries(store: Any) -> dict[str, Any] | None:
+    """The township boundaries a replayed journal's store holds; None when it has none (or is
+    older than the boundaries table: a read-only store is not migrated)."""
+    from console.app.ports import JournalError
+
+    try:
+        return store.load_boundaries()  # type: ignore[no-any-return]
+    except JournalError as exc:
+        log.info("replay: no township boundaries (%s)", exc)
+        return None
+
+
 def build_replay(store: Any, register: Register) -> Any:
+    """A replay of the store's journal. It folds as the console did: from the register the
+    journal first named (else ``register``), and each RegisterChanged puts the register it names
+    (the store's ``register_versions``) in force from that record on: a replay after a re-import
+    shows what the officer saw then."""
     from console.app.replay import Replay
 
-    return Replay(lambda: make_world(register), store.journal.read_rows)
+    initial = store.first_register() or register
+    registers = store.registers
+    return Replay(lambda: make_world(initial, registers=registers), store.journal.read_rows)
 
 
-def run_replay_window(replay: Any, register: Register, total: int, journal: str, with_map: bool) -> int:
+def run_replay_window(
+    replay: Any,
+    register: Register,
+    total: int,
+    journal: str,
+    with_map: bool,
+    boundaries: dict[str, Any] | None = None,
+) -> int:
     """The REPLAY window over an opened journal (the store stays open while it runs)."""
     from console.ui.replay_window import ReplayWindow
 
@@ -542,7 +719,7 @@ def run_replay_window(replay: Any, register: Register, total: int, journal: str,
         from console.ui.map.widget import MapView
 
         map_view = MapView()
-        map_view.load(register, {}, "*")
+        map_view.load(register, {}, "*", boundaries=boundaries)
     win = ReplayWindow(replay, register, templates(), Path(journal).name, map_view=map_view, total=total)
     win.show()
     win.start()

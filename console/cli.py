@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "backup": "a verified copy of the SQLite journal, while the console runs (--to FILE)",
     "restore": "a backup restored to a new journal file, verified (FROM --to NEWFILE)",
     "import-register": "import the household register (CSV/XLSX)",
+    "import-boundaries": "import the district's township boundaries (GeoJSON, optional)",
     "report": "daily / monthly / handover reports (PDF, XLSX)",
     "selftest": "load every resource and the map page, verify a temp journal",
     "bench": "benchmarks: ingest, journal, map, kpi, replay",

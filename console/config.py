@@ -25,7 +25,7 @@ class Settings:
     broker_cert_file: str | None = None
     broker_key_file: str | None = None
     mqtt_protocol: str = "v311"
-    district: str = "SIM"
+    district: str = ""  # empty: the district of the stored register (bootstrap.resolve_scope)
     township: str | None = None  # None: the whole district (a district console)
     console_id: str = field(default_factory=lambda: socket.gethostname().split(".")[0] or "console")
     db_url: str = ""  # empty: SQLite journal in the per-user data dir
@@ -46,6 +46,12 @@ class Settings:
     # scheduled daily backups of a SQLite journal (console/io/backup.py): None switches them off
     backup_dir: str | None = None
     backup_keep_days: int = 14
+    # sign-in lockout (console/io/store/operators.py): this many wrong passwords in a row lock
+    # the account for login_lock_min minutes; the console locks after idle_lock_min minutes
+    # without keyboard or mouse input (0 = never)
+    login_max_failures: int = 5
+    login_lock_min: float = 15.0
+    idle_lock_min: float = 10.0
 
     def journal_url(self) -> str:
         if self.db_url:
@@ -82,8 +88,17 @@ class ConfigError(ValueError):
     """A settings file that cannot be read: said plainly, never a traceback."""
 
 
+LOADED_FROM: list[Path] = []  # the settings files the last ``load`` read, in order (for the start-up log)
+
+
+def beside_executable() -> Path:
+    """``console.toml`` beside the executable: what the installer writes (machine defaults)."""
+    return Path(sys.executable).resolve().parent / "console.toml"
+
+
 def _apply_file(s: Settings, p: Path, names: set[str]) -> None:
     if p.exists():
+        LOADED_FROM.append(p)
         try:
             raw = tomllib.loads(p.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -108,8 +123,9 @@ def load(path: Path | None = None, overrides: dict[str, Any] | None = None) -> S
     s = Settings()
     names = {f.name for f in fields(Settings)}
     kept = names - FLAG_ONLY
+    LOADED_FROM.clear()
     if getattr(sys, "frozen", False):
-        _apply_file(s, Path(sys.executable).resolve().parent / "console.toml", kept)
+        _apply_file(s, beside_executable(), kept)
     _apply_file(s, path or config_path(), kept)
     for name in kept:
         env = os.environ.get(f"GUARDIAN_{name.upper()}")

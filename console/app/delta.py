@@ -5,10 +5,11 @@ without sharing anything mutable."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
+from console.app.mismatch import UnmatchedReport
 from console.app.silence import SilentArea
 from console.domain.effects import Alert, CommandRefused
 from console.domain.incident import Incident
@@ -53,6 +54,12 @@ class Status(msgspec.Struct, kw_only=True):
     engine_failure: str = ""  # the last failure, for the banner and IT
     engine_restarted_at: int = 0  # console time of the last rebuild
     engine_dead: bool = False  # it failed too often and stays stopped: this console processes nothing
+    register_version: str = ""  # the register in force
+    register_households: int = 0
+    unmatched: UnmatchedReport | None = None  # traffic heard, none from a registered device
+    # the console's settings against its register: ("district", code) no household is in the
+    # district it subscribes to; ("township", code) none in its township (bootstrap.scope_problems)
+    scope_problems: tuple[tuple[str, str], ...] = ()
 
 
 class HeldNotes:
@@ -97,6 +104,9 @@ class Delta(msgspec.Struct, kw_only=True):
     alerts: list[Alert] = []
     refusals: list[CommandRefused] = []
     status: Status | None = None
+    # the register now in force when it changed since the last delta (a Register: never changed
+    # once made, so shared with the UI thread rather than copied); None when it did not
+    register: Any = None
 
 
 def copy_struct(obj: T) -> T:

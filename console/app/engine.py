@@ -27,6 +27,7 @@ from console.app.changes import Changes
 from console.app.delta import HeldNote, HeldNotes, Status, changed_since_last
 from console.app.engine_state import Checkpointer
 from console.app.intake import Intake
+from console.app.mismatch import Unmatched, UnmatchedReport
 from console.app.ports import Clock, Journal, JournalError, Message, Publisher, UiSink
 from console.app.silence import Silence, SilentArea
 from console.domain import events as ev
@@ -139,6 +140,19 @@ class Engine:
         # device traffic per township against what the register's devices should send (the
         # silent-township banner); a township console passes one judging only its own township
         self.silence = silence if silence is not None else Silence(world.register)
+        # the register the engine last saw in force: a RegisterChanged applied (an import, live or
+        # by another workstation) puts another in the world; the silence judge, the "nothing
+        # heard is registered" check and the window follow it (``_follow_register``)
+        self._register = world.register
+        self._register_news: Any = None  # a register the window has not been given yet
+        self.unmatched = Unmatched()
+        self._unmatched: UnmatchedReport | None = None
+        # the console's district and township (settings), judged against each register in force
+        self.district: str | None = None
+        self.township: str | None = None
+        self._scope_key: tuple[Any, ...] = ()
+        self._scope_problems: tuple[tuple[str, str], ...] = ()
+        self.config_problems: tuple[tuple[str, str], ...] = ()  # bootstrap.resolve_scope's
         self._silent: tuple[SilentArea, ...] = ()
         self._silent_second = -1
         # notification requests: handed to the bus, not yet acknowledged by the broker (req ->
@@ -431,6 +445,14 @@ class Engine:
         for e in out:
             if isinstance(e, ev.DeviceEvent):
                 heard.observe(e.township, e.at)
+        if not self.unmatched.matched:
+            known = self.world.register.device_index
+            unknown = [e.dev for e in out if isinstance(e, ev.DeviceEvent) and e.dev not in known]
+            unknown += [b.dev for bs in beats.values() for b in bs if b.dev not in known]
+            total = sum(1 for e in out if isinstance(e, ev.DeviceEvent)) + sum(
+                len(bs) for bs in beats.values()
+            )
+            self.unmatched.observe(self._last_at, total - len(unknown), unknown)
         if out:
             # Alarms and everything else are journaled and applied now, in their own transaction:
             # they never wait behind heartbeats.
@@ -597,11 +619,72 @@ class Engine:
             self._flush_beats()  # a held heartbeat must count before a device is called offline
             self._commit([ev.Tick(at=self._now())], None)
 
+    def scope_problems(self, register: Any) -> tuple[tuple[str, str], ...]:
+        """("district", code) when no household of ``register`` is in the console's district,
+        ("township", code) when none is in its township (an empty register: nothing to judge)."""
+        key = (id(register), self.district, self.township)
+        if key != self._scope_key:
+            out: list[tuple[str, str]] = []
+            if len(register):
+                districts = {h.district for h in register.households.values()}
+                townships = {h.township for h in register.households.values()}
+                if self.district and self.district not in districts:
+                    out.append(("district", self.district))
+                if self.township and self.township not in townships:
+                    out.append(("township", self.township))
+            self._scope_key, self._scope_problems = key, tuple(out)
+            for code, value in out:
+                log.error(
+                    "WRONG %s: no household of register %s is in %s %s",
+                    code.upper(),
+                    register.version or register.digest[:16],
+                    code,
+                    value,
+                )
+        return self.config_problems + self._scope_problems
+
+    def _follow_register(self) -> None:
+        """Another register in force (a RegisterChanged applied): the judges start again with it
+        and the window is given it with the next delta."""
+        reg = self.world.register
+        if reg is self._register:
+            return
+        self._register = reg
+        self.silence = self.silence.for_register(reg, self.clock.now_ns())
+        self.unmatched.reset()
+        self._unmatched = None
+        self._register_news = reg
+        log.warning(
+            "register %s in force: %d households, %d devices",
+            reg.version or reg.digest[:16],
+            len(reg.households),
+            len(reg.device_index),
+        )
+        self.changes.bump()
+
     def _listen(self) -> None:
-        """The silent townships, once a second of the console's clock (console/app/silence.py)."""
+        """The silent townships, once a second of the console's clock (console/app/silence.py);
+        and whether anything heard came from a registered device (console/app/mismatch.py)."""
+        self._follow_register()
         now = self.clock.now_ns()
         if now // 1_000_000_000 != self._silent_second:
             self._silent_second = now // 1_000_000_000
+            unmatched = self.unmatched.report(now, len(self.world.register.device_index))
+            if (unmatched is None) != (self._unmatched is None):
+                if unmatched is not None:
+                    log.error(
+                        "NOTHING HEARD IS REGISTERED: %d messages from %d devices in %d s, none of them"
+                        " in the register (%d devices): this console's bus subscription or its"
+                        " register is not this district's",
+                        unmatched.messages,
+                        unmatched.devices,
+                        (now - unmatched.since) // 1_000_000_000,
+                        unmatched.registered,
+                    )
+                else:
+                    log.warning("a registered device was heard")
+                self.changes.bump()
+            self._unmatched = unmatched
             silent = self.silence.report(now, self.world.bus_state == "connected")
             if silent != self._silent:
                 areas = [a.area for a in silent]
@@ -666,11 +749,17 @@ class Engine:
             engine_failure=self.failure,
             engine_restarted_at=self.restarted_at,
             engine_dead=self.dead,
+            register_version=self._register.version,
+            register_households=len(self._register.households),
+            unmatched=self._unmatched,
+            scope_problems=self.scope_problems(self._register),
         )
 
     def _flush(self, force: bool = False) -> None:
         now = time.monotonic_ns()  # a UI rate limit, not domain time: real time even under a fake clock
+        self._follow_register()
         if self.sink is None:
+            self._register_news = None
             if force or now - self._last_flush >= FLUSH_INTERVAL_NS:
                 self._last_flush = now
                 self._refresh_storm()  # no window, but status() (headless's line) shows the storm and held
@@ -684,5 +773,6 @@ class Engine:
         self._last_flush = now
         self._refresh_storm()
         delta = changed_since_last(self.world, self._alerts, self._refusals, self.status())
+        delta.register, self._register_news = self._register_news, None
         self._alerts, self._refusals = [], []
         self.sink.deliver(delta)

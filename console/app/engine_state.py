@@ -82,7 +82,7 @@ def dump(world: World, *, last_seq: int, last_at: int, seen: set[str], own_opene
     core, incidents = world_snapshot.snapshot(world)
     state = EngineState(
         version=state_version(),
-        register=register_key(world.register),
+        register=register_key(world.initial_register),
         last_seq=last_seq,
         last_at=last_at,
         seen=sorted(seen),
@@ -105,7 +105,7 @@ def load(blob: bytes, world: World, seq: int | None = None) -> Restored:
         raise StateError(f"unreadable engine state: {exc}") from exc
     if s.version != state_version():
         raise StateError(f"engine state version {s.version}, this build reads {state_version()}")
-    key = register_key(world.register)
+    key = register_key(world.initial_register)
     if s.register != key:
         raise StateError(f"engine state made for register {s.register}, not {key}")
     if seq is not None and s.last_seq != seq:
@@ -115,6 +115,8 @@ def load(blob: bytes, world: World, seq: int | None = None) -> Restored:
         world_snapshot.restore(scratch, s.core, s.incidents)
     except (zlib.error, msgspec.DecodeError) as exc:
         raise StateError(f"unreadable world snapshot: {exc}") from exc
+    except LookupError as exc:  # the register in force then is not in the store
+        raise StateError(str(exc)) from exc
     vars(world).update(vars(scratch))
     return Restored(s.last_seq, s.last_at, set(s.seen), set(s.own_opened))
 
@@ -138,7 +140,7 @@ class Checkpointer:
         self._writer: threading.Thread | None = None
 
     def restore(self, world: World) -> Restored | None:
-        key = register_key(world.register)
+        key = register_key(world.initial_register)
         try:
             for seq, blob in self.port.candidates(state_version(), key):
                 try:
@@ -174,7 +176,7 @@ class Checkpointer:
             return False
         self.saved_seq = last_seq
         self._last_save = time.monotonic()
-        version, key = state_version(), register_key(world.register)
+        version, key = state_version(), register_key(world.initial_register)
 
         def write() -> None:
             try:

@@ -51,7 +51,7 @@ from console.domain.registry import Register
 from console.domain.risk import Weights
 from console.domain.storm import Storm
 from console.domain.supervision import Ticket
-from console.domain.world import Scorer, World
+from console.domain.world import Registers, Scorer, World
 
 # --- the fold ------------------------------------------------------------------------------
 
@@ -67,10 +67,19 @@ class KpiFold:
         *,
         storm_rules: Storm | None = None,
         triage_score: Scorer | None = None,
+        registers: Registers | None = None,
     ) -> None:
         # the live world's static inputs: the storm rules and the triage score decide which
-        # notifications were held and released, which the journal's receipts then follow
-        self.world = World(register, templates, weights, storm_rules=storm_rules, triage_score=triage_score)
+        # notifications were held and released, which the journal's receipts then follow;
+        # ``registers`` finds the registers the journal's RegisterChanged put in force
+        self.world = World(
+            register,
+            templates,
+            weights,
+            storm_rules=storm_rules,
+            triage_score=triage_score,
+            registers=registers,
+        )
         self.register = register
         self.records = 0
         self.last_at = 0
@@ -90,6 +99,22 @@ class KpiFold:
         self._pending: dict[str, list[int | None]] = {}
         self._pending_at = 0
         self._offline: set[str] = set()  # devices the World holds offline
+
+    def follow_register(self, at: int | None = None) -> None:
+        """The World's register in force, here too: alarms are placed in its townships, its newly
+        registered devices count for the online rate from ``at`` (a device no longer registered
+        keeps its history)."""
+        reg = self.world.register
+        if reg is self.register:
+            return
+        self.register = reg
+        for d in reg.device_index:
+            if d not in self._kind:
+                dv = reg.device(d)
+                self._kind[d] = dv
+                self._grace[d] = self._grace_for(dv.kind if dv else "smoke", self._hb.get(d))
+                if at is not None and self._started and d not in self.last:
+                    self.first[d] = self.last[d] = at
 
     @staticmethod
     def _grace_for(kind: str, hb: int | None) -> int:
@@ -138,6 +163,10 @@ class KpiFold:
             t = self.world.tickets.get(e.ticket)
             if t is not None:
                 self._flush_dev(t.dev)
+        elif isinstance(e, ev.RegisterChanged):
+            fx = self.world.apply(e)
+            self.follow_register(e.at)
+            return fx
         elif isinstance(e, ev.SystemNote) and e.what == "start" and not self._started:
             self._flush_all()
             self._started = True
@@ -420,9 +449,10 @@ def compute(
     now: int,
     start: int | None = None,
     end: int | None = None,
+    registers: Registers | None = None,
 ) -> tuple[Kpis, KpiFold]:
     """Fold the records accepted at or before ``now`` and take the KPIs."""
-    fold = KpiFold(register, templates, weights)
+    fold = KpiFold(register, templates, weights, registers=registers)
     for r in records:
         if r.at > now:
             break

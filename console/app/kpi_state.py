@@ -28,6 +28,7 @@ from console.domain.checklist import Template
 from console.domain.incident import Incident
 from console.domain.registry import Register
 from console.domain.risk import Weights
+from console.domain.world import Registers
 
 FOLD_VERSION: Final = 1
 MAGIC: Final = b"KPI1"
@@ -105,7 +106,7 @@ def dump_fold(fold: KpiFold) -> bytes:
     core, incidents = world_snapshot.snapshot(fold.world)
     state = FoldState(
         version=state_version(),
-        register=register_key(fold.register),
+        register=register_key(fold.world.initial_register),
         records=fold.records,
         last_at=fold.last_at,
         alarms=fold.alarms,
@@ -124,7 +125,13 @@ def dump_fold(fold: KpiFold) -> bytes:
     return MAGIC + zlib.compress(_encoder.encode(state), ZLEVEL)
 
 
-def load_fold(blob: bytes, register: Register, templates: dict[str, Template], weights: Weights) -> KpiFold:
+def load_fold(
+    blob: bytes,
+    register: Register,
+    templates: dict[str, Template],
+    weights: Weights,
+    registers: Registers | None = None,
+) -> KpiFold:
     """A fold rebuilt from ``dump_fold`` bytes for ``register``; FoldStateError if it may not be."""
     if blob[: len(MAGIC)] != MAGIC:
         raise FoldStateError("not a KPI fold state")
@@ -137,11 +144,14 @@ def load_fold(blob: bytes, register: Register, templates: dict[str, Template], w
     key = register_key(register)
     if s.register != key:
         raise FoldStateError(f"fold state made for register {s.register}, not {key}")
-    fold = KpiFold(register, templates, weights)
+    fold = KpiFold(register, templates, weights, registers=registers)
     try:
         world_snapshot.restore(fold.world, s.core, s.incidents)
     except (zlib.error, msgspec.DecodeError) as exc:
         raise FoldStateError(f"unreadable world snapshot: {exc}") from exc
+    except LookupError as exc:  # the register in force then is not in the store
+        raise FoldStateError(str(exc)) from exc
+    fold.follow_register()  # the register the state names: its devices (their history is in it)
     fold.records = s.records
     fold.last_at = s.last_at
     fold.alarms = s.alarms

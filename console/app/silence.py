@@ -41,7 +41,7 @@ is O(townships x buckets per window).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 
@@ -88,6 +88,15 @@ class Silence:
     ) -> None:
         if bucket_s <= 0 or window_s <= 0 or window_s % bucket_s:
             raise ValueError("window_s must be a positive multiple of bucket_s")
+        self._params: dict[str, Any] = {
+            "township": township,
+            "window_s": window_s,
+            "bucket_s": bucket_s,
+            "ratio": ratio,
+            "recover_ratio": recover_ratio,
+            "min_expected": min_expected,
+            "periods": periods,
+        }
         if not 0 < ratio <= recover_ratio <= 1:
             raise ValueError("need 0 < ratio <= recover_ratio <= 1")
         self.window_s = window_s
@@ -123,6 +132,14 @@ class Silence:
         self._down = False
         self._judged = False  # judged at least once since the window (re)started
         self._since: dict[str, int] = {}
+
+    def for_register(self, register: Register, now_ns: int) -> Silence:
+        """The same judge for another register (a live import), listening afresh from ``now_ns``
+        (the rates changed: the old window's counts would be judged against the wrong ones)."""
+        fresh = Silence(register, **self._params)
+        if self._start is not None:
+            fresh.start(now_ns)
+        return fresh
 
     # --- input -----------------------------------------------------------------------------------
 

@@ -34,7 +34,10 @@ from console.domain.world import World
 
 COMPRESS_ABOVE: Final = 4 << 20  # a core state bigger than this is zlib'd: more checkpoints fit
 
-_STATIC: Final = frozenset({"register", "templates", "weights", "storm_rules", "triage_score"})
+# ``register`` is in force by ``register_digest`` (kept); the register itself is looked up again
+_STATIC: Final = frozenset(
+    {"register", "initial_register", "registers", "templates", "weights", "storm_rules", "triage_score"}
+)
 _DIRTY: Final = frozenset({"dirty_incidents", "dirty_tickets", "dirty_households"})
 _DERIVED: Final = frozenset({"_index"})  # World's open_index: rebuilt from the incidents, never kept
 _WORLD_FIELDS: Final = frozenset(
@@ -58,6 +61,7 @@ _WORLD_FIELDS: Final = frozenset(
         "reveals",
         "_started",
         "seen_keys",
+        "register_digest",
     }
 )
 _SUPERVISOR_FIELDS: Final = frozenset({"health", "_due", "_since", "_own", "copies"})
@@ -91,6 +95,7 @@ class WorldState(msgspec.Struct, array_like=True):
     reveals: list[ev.RevealContact]
     started: bool
     seen_keys: set[str] | None = None  # World.seen_keys, where the World has it
+    register_digest: str | None = None  # World.register_digest: the register in force
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -147,6 +152,7 @@ def snapshot_core(world: World, health: bool = True) -> bytes:
         reveals=world.reveals,
         started=world._started,
         seen_keys=getattr(world, "seen_keys", None),
+        register_digest=world.register_digest,
     )
     raw = _encoder.encode(state)
     return b"z" + zlib.compress(raw, 1) if len(raw) > COMPRESS_ABOVE else b"m" + raw
@@ -188,6 +194,7 @@ def restore(world: World, core: bytes, incidents: dict[int, bytes]) -> World:
     world._started = s.started
     if s.seen_keys is not None:
         world.seen_keys = s.seen_keys
+    world.use_register(s.register_digest)
     world.dirty_incidents, world.dirty_tickets, world.dirty_households = set(), set(), set()
     world._index = OpenIndex()  # indexed again from the restored incidents when next asked
     return world

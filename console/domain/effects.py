@@ -14,7 +14,9 @@ import msgspec
 
 from console.domain.codec import NotifyRequest
 
-AlertKind = Literal["new_incident", "missed", "reignition", "bus_lost", "bulk", "engine_failed"]
+AlertKind = Literal[
+    "new_incident", "missed", "reignition", "bus_lost", "bulk", "engine_failed", "register_missing"
+]
 
 
 class PublishRequest(msgspec.Struct, frozen=True):

@@ -189,6 +189,19 @@ class NotifyPublished(Event, frozen=True, kw_only=True, tag="npub"):
     reqs: tuple[str, ...]
 
 
+class RegisterChanged(Event, frozen=True, kw_only=True, tag="reg"):
+    """From here on the register with this digest is in force (console/domain/registry.py
+    ``Register.digest``; the register itself is kept in the store's ``register_versions``).
+    Journaled by an import, and by a console whose store holds another register than the one
+    its journal last named (an import while it was down, a first start)."""
+
+    version: str
+    digest: str
+    households: int
+    devices: int
+    source: str = ""  # the import's file name, "start", ...
+
+
 class SystemNote(Event, frozen=True, kw_only=True, tag="sys"):
     """Start-up, shutdown, journal trouble and recovery: for the record, no state change."""
 
@@ -214,6 +227,7 @@ AnyEvent = (
     | Tick
     | BusStatus
     | NotifyPublished
+    | RegisterChanged
     | SystemNote
 )
 
@@ -235,6 +249,7 @@ SOURCE: Final[dict[type, str]] = {
     Tick: "timer",
     BusStatus: "system",
     NotifyPublished: "system",
+    RegisterChanged: "system",
     SystemNote: "system",
 }
 
@@ -276,4 +291,6 @@ def key_of(event: AnyEvent) -> str:
         return f"ticket:{event.ticket}"
     if isinstance(event, RevealContact):
         return f"household:{event.household}"
+    if isinstance(event, RegisterChanged):
+        return f"register:{event.digest[:16]}"
     return ""

@@ -25,6 +25,20 @@ def out_of_china(lat: float, lon: float) -> bool:
     return not (73.66 < lon < 135.05 and 3.86 < lat < 53.55)
 
 
+# China's extent for checking a register or a boundary file (WGS-84 degrees): the extreme points
+# of the land territory the national survey publishes (west 73°40′E in the Pamirs, east 135°05′E
+# at the Heilong-Wusuli confluence, north 53°33′N at Mohe, south 18°10′N at Hainan's tip),
+# rounded outward. It catches swapped lat/lon, a dropped digit and (0, 0); it is not a border:
+# the islands south of Hainan are left out on purpose (no register district lies there).
+CHINA_LON: Final = (73.4, 135.1)
+CHINA_LAT: Final = (18.1, 53.6)
+
+
+def in_china(lat: float, lon: float) -> bool:
+    """Inside :data:`CHINA_LAT` x :data:`CHINA_LON` (a box, so a neighbour's border town passes)."""
+    return CHINA_LAT[0] <= lat <= CHINA_LAT[1] and CHINA_LON[0] <= lon <= CHINA_LON[1]
+
+
 def _dlat(x: float, y: float) -> float:
     ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
     ret += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0

@@ -7,6 +7,7 @@ Coordinates are stored as the register gives them, with the coordinate system it
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Final
 
@@ -110,6 +111,15 @@ class Register:
             for d in h.devices:
                 self.device_index.setdefault(d.id, h.code)
         self.version = version
+        self._digest: str | None = None
+
+    @property
+    def digest(self) -> str:
+        """sha256 of the register's content (areas and households sorted by code; the version is
+        a label and not part of it): what the journal names a register by (``RegisterChanged``)."""
+        if self._digest is None:
+            self._digest = hashlib.sha256(canonical(self)).hexdigest()
+        return self._digest
 
     def household_of_device(self, dev: str) -> Household | None:
         code = self.device_index.get(dev)
@@ -147,6 +157,18 @@ class RegisterFile(msgspec.Struct, frozen=True):
 def dumps(register: Register) -> bytes:
     return msgspec.json.encode(
         RegisterFile(register.version, list(register.areas.values()), list(register.households.values()))
+    )
+
+
+def canonical(register: Register) -> bytes:
+    """The register's content in one canonical form: areas and households sorted by code, no
+    version (the bytes ``Register.digest`` hashes and ``register_versions`` keeps)."""
+    return msgspec.json.encode(
+        RegisterFile(
+            "",
+            sorted(register.areas.values(), key=lambda a: a.code),
+            sorted(register.households.values(), key=lambda h: h.code),
+        )
     )
 
 

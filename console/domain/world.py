@@ -52,6 +52,11 @@ class Projection(msgspec.Struct, kw_only=True):
     quarantine: dict[str, int]
     counters: dict[str, int]
     bus: str
+    register: str = ""  # the digest of the register in force (RegisterChanged), "" if none named
+
+
+Registers = Callable[[str], Register | None]
+"""A register by its digest (the store's ``register_versions``): what ``RegisterChanged`` names."""
 
 
 class World:
@@ -67,8 +72,13 @@ class World:
         weights: Weights,
         storm_rules: Storm | None = None,
         triage_score: Scorer | None = None,
+        registers: Registers | None = None,
     ) -> None:
+        # the register in force; ``initial_register`` the one the fold starts with (before the
+        # journal's first RegisterChanged), ``registers`` finds the ones RegisterChanged names
         self.register = register
+        self.initial_register = register
+        self.registers = registers
         self.templates = templates
         self.weights = weights
         # static inputs like the three above (resources/triage.toml), set only when given
@@ -98,17 +108,19 @@ class World:
         self.dirty_households: set[str] = set()
         self._started = False
         self.seen_keys: set[str] = set()  # (dev, id) of every device event applied
+        self.register_digest: str | None = None  # named by the last RegisterChanged applied
         self._index = open_index.OpenIndex()  # derived from the open incidents; never snapshotted
 
     def empty_like(self) -> World:
         """A new, empty World with this one's static inputs (register, templates, weights, storm
         rules, triage score): what replay and checkpoints restore a snapshot into."""
         return World(
-            self.register,
+            self.initial_register,
             self.templates,
             self.weights,
             storm_rules=self.storm_rules,
             triage_score=self.triage_score,
+            registers=self.registers,
         )
 
     # --- dispatch ----------------------------------------------------------------------------
@@ -155,10 +167,54 @@ class World:
             if changed and e.state == "blind":
                 return [Alert("bus_lost", 0, e.detail)]
             return []
+        if isinstance(e, ev.RegisterChanged):
+            return self._register_changed(e)
         if isinstance(e, ev.SystemNote):
             if e.what == "start":
                 self._start(e.at)
             return []
+        return []
+
+    # --- the register ------------------------------------------------------------------------
+
+    def use_register(self, digest: str | None) -> None:
+        """Put the register named ``digest`` in force without applying anything (a restored
+        snapshot names the one that was in force when it was taken)."""
+        self.register_digest = digest
+        if digest is None or digest == self.register.digest:
+            return
+        found = self.registers(digest) if self.registers is not None else None
+        if found is None:
+            raise LookupError(f"register {digest[:16]} is not in the store")
+        self.register = found
+
+    def _register_changed(self, e: ev.RegisterChanged) -> list[Effect]:
+        """Another register from now on. Open incidents keep their history; newly registered
+        devices are watched from now (their first heartbeat grace starts here); a device no
+        longer registered keeps its health until it is heard of again. A register the store
+        does not have is counted and told (the console goes on with the one it has)."""
+        self.register_digest = e.digest
+        if e.digest == self.register.digest:
+            return []
+        found = self.registers(e.digest) if self.registers is not None else None
+        if found is None:
+            self.counters["register_missing"] += 1
+            return [Alert("register_missing", 0, f"{e.version} ({e.digest[:16]})")]
+        self.register = found
+        self.counters["register_changes"] += 1
+        sup = self.supervisor
+        for h in found.households.values():
+            for d in h.devices:
+                st = sup.health.get(d.id)
+                if st is None:
+                    if self._started:
+                        sup.watch(sup.track(d.id, d.kind, h.code), e.at)
+                elif st.household != h.code:
+                    # heard before it was registered (its health under "?dev"), or moved to
+                    # another household: its tickets and the map follow the register now
+                    sup.health[d.id] = msgspec.structs.replace(st, household=h.code, kind=d.kind)
+        self.dirty_households.update(found.households)
+        self.dirty_incidents.update(self.open_by_household.values())
         return []
 
     # --- device side -------------------------------------------------------------------------
@@ -557,6 +613,7 @@ class World:
             quarantine=dict(sorted(self.quarantine.items())),
             counters=dict(sorted(self.counters.items())),
             bus=self.bus_state,
+            register=self.register_digest or "",
         )
 
     def projection_bytes(self) -> bytes:

@@ -41,6 +41,11 @@ REASONS: Final = {
     "archive_incomplete": "the archive file does not end where its header says",
 }
 PROGRESS_EVERY_S: Final = 1.0
+EXIT_CODES: Final = (
+    "exit codes: 0 fine (verify: the chain and its anchors hold; export, tail, archive: done, or"
+    " nothing to archive); 1 verify: the chain is broken or an anchor cannot be trusted; 2 bad usage,"
+    " a refused archive, or a store that cannot be opened or read (message on stderr)."
+)
 
 
 def _iso(ns: int) -> str:
@@ -228,14 +233,40 @@ def _rows(store: SqlStore, from_ns: int, to_ns: int) -> Iterator[dict[str, Any]]
         }
 
 
+def _time_span(store: SqlStore) -> tuple[int, int] | None:
+    """(earliest, latest) ``at_ns`` of the journal's records, None when it has none. By time,
+    not by seq: records of consoles sharing a store need not be in time order."""
+    from sqlalchemy import func, select
+
+    from console.io.store import schema
+    from console.io.store.errors import classify
+    from console.io.store.journal import STORE_FAILURES
+
+    j = schema.journal
+    try:
+        with store.engine.connect() as conn:
+            lo, hi = conn.execute(select(func.min(j.c.at_ns), func.max(j.c.at_ns))).one()
+    except STORE_FAILURES as exc:
+        raise classify(exc) from exc
+    return None if lo is None else (int(lo), int(hi))
+
+
 def cmd_export(args: argparse.Namespace) -> int:
-    from_ns, to_ns = parse_when(args.from_), parse_when(args.to)
-    if to_ns <= from_ns:
+    """An omitted --from is the first record's time, an omitted --to just after the last one's:
+    with neither, the whole journal."""
+    from_ns = None if args.from_ is None else parse_when(args.from_)
+    to_ns = None if args.to is None else parse_when(args.to)
+    if from_ns is not None and to_ns is not None and to_ns <= from_ns:
         print("export: --to must be after --from", file=sys.stderr)
         return 2
     store = _open(args.db)
     try:
-        total = store.journal.count_time(from_ns, to_ns)
+        if from_ns is None or to_ns is None:
+            span = _time_span(store)
+            first, after_last = (span[0], span[1] + 1) if span is not None else (0, 0)
+            from_ns = first if from_ns is None else from_ns
+            to_ns = after_last if to_ns is None else to_ns
+        total = store.journal.count_time(from_ns, to_ns) if to_ns > from_ns else 0
         out_path = Path(args.out)
         # utf-8-sig for CSV: Excel on Windows needs the BOM to read Chinese text correctly.
         encoding = "utf-8-sig" if args.format == "csv" else "utf-8"
@@ -243,7 +274,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             n = _write(f, args.format, _rows(store, from_ns, to_ns), total)
     finally:
         store.close()
-    print(f"exported {n} records ({_iso(from_ns)} .. {_iso(to_ns)}) to {args.out}", file=sys.stderr)
+    shown = f"{_iso(from_ns)} .. {_iso(to_ns)}" if to_ns > from_ns else "an empty range"
+    print(f"exported {n} records ({shown}) to {args.out}", file=sys.stderr)
     return 0
 
 
@@ -345,9 +377,11 @@ def cmd_archive(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", help="database URL or SQLite path (default: the per-user journal)")
-    p = argparse.ArgumentParser(prog="python -m console audit", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="python -m console audit", description=__doc__.splitlines()[0], epilog=EXIT_CODES
+    )
     sub = p.add_subparsers(dest="command", required=True)
-    v = sub.add_parser("verify", parents=[common], help="verify the hash chain")
+    v = sub.add_parser("verify", parents=[common], help="verify the hash chain", epilog=EXIT_CODES)
     v.add_argument("--archives", action="store_true", help="also check archive files named in the marks")
     v.add_argument("--anchors", help="signed anchors file (default: <journal>.anchors.jsonl)")
     v.add_argument("--key", help="anchor key file (default: anchor.key in the data dir)")
@@ -362,18 +396,37 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--broker-password")
     v.add_argument("--district", default="SIM", help="the district whose consoles' anchors to fetch")
     v.set_defaults(func=cmd_verify)
-    e = sub.add_parser("export", parents=[common], help="export a time range as CSV or JSON lines")
-    e.add_argument("--from", dest="from_", required=True, help="ISO time (local if no offset)")
-    e.add_argument("--to", required=True, help="ISO time, exclusive")
+    e = sub.add_parser(
+        "export",
+        parents=[common],
+        help="export a time range as CSV or JSON lines (default: the whole journal)",
+        description="Export the records accepted in [--from, --to) as CSV or JSON lines. Without"
+        " --from the range starts at the first record, without --to it ends with the last one:"
+        " with neither, the whole journal is exported.",
+        epilog=EXIT_CODES,
+    )
+    e.add_argument(
+        "--from",
+        dest="from_",
+        metavar="TIME",
+        help="ISO time, inclusive (local if no offset); omitted: from the first record",
+    )
+    e.add_argument(
+        "--to",
+        metavar="TIME",
+        help="ISO time, exclusive (local if no offset); omitted: to the last record, included",
+    )
     e.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     e.add_argument("--out", required=True)
     e.set_defaults(func=cmd_export)
-    t = sub.add_parser("tail", parents=[common], help="show the last records")
+    t = sub.add_parser("tail", parents=[common], help="show the last records", epilog=EXIT_CODES)
     t.add_argument("-n", type=int, default=20)
     t.add_argument("--follow", "-f", action="store_true")
     t.add_argument("--interval", type=float, default=1.0, help="poll interval in seconds for --follow")
     t.set_defaults(func=cmd_tail)
-    a = sub.add_parser("archive", parents=[common], help="move months before YYYY-MM to an archive file")
+    a = sub.add_parser(
+        "archive", parents=[common], help="move months before YYYY-MM to an archive file", epilog=EXIT_CODES
+    )
     a.add_argument("--before", required=True, help="YYYY-MM: archive records before this month")
     a.add_argument("--out", required=True, help="new SQLite file for the archived records")
     a.add_argument(

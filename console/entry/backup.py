@@ -14,6 +14,16 @@ from pathlib import Path
 
 from console.config import ConfigError, load
 
+BACKUP_EXIT_CODES = (
+    "exit codes: 0 the backup is written and verified; 1 the copy failed or did not verify;"
+    " 2 refused (no journal there, the backup file exists, the journal is not SQLite, a bad"
+    " configuration) or bad usage."
+)
+RESTORE_EXIT_CODES = (
+    "exit codes: 0 restored and verified; 1 the copy failed or did not verify; 2 refused (no backup"
+    " at FROM, NEWFILE exists or is a live journal) or bad usage."
+)
+
 
 def _journal_path(url: str) -> Path | None:
     from console.io.store.db import resolve
@@ -22,7 +32,9 @@ def _journal_path(url: str) -> Path | None:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m console backup", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="python -m console backup", description=__doc__, epilog=BACKUP_EXIT_CODES
+    )
     p.add_argument("--db", help="journal URL or SQLite path (default: the configured journal)")
     p.add_argument("--to", type=Path, required=True, help="the new backup file (must not exist)")
     args = p.parse_args(argv)
@@ -66,7 +78,9 @@ def live_journals() -> list[Path]:
 
 
 def restore_main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m console restore", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="python -m console restore", description=__doc__, epilog=RESTORE_EXIT_CODES
+    )
     p.add_argument("source", type=Path, metavar="FROM", help="a backup file")
     p.add_argument("--to", type=Path, required=True, help="the new journal file (must not exist)")
     args = p.parse_args(argv)

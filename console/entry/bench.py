@@ -7,11 +7,19 @@ import json
 import sys
 
 BENCHES = ("ingest", "journal", "map", "kpi", "replay", "bus_drain", "recover", "queue")
+EXIT_CODES = "exit codes: 0 the figures are printed; 2 no or an unknown bench name, or bad usage."
+
+
+def usage() -> str:
+    return f"usage: python -m console bench {{{'|'.join(BENCHES)}}} [--json] [options]"
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] in (["-h"], ["--help"]):
+        print(f"{usage()}\n\nbench NAME --help lists a bench's options.\n\n{EXIT_CODES}")
+        return 0
     if not argv or argv[0] not in BENCHES:
-        print(f"usage: python -m console bench {{{'|'.join(BENCHES)}}} [--json] [options]", file=sys.stderr)
+        print(f"{usage()}\n\n{EXIT_CODES}", file=sys.stderr)
         return 2
     name, rest = argv[0], [a for a in argv[1:] if a != "--json"]
     as_json = "--json" in argv

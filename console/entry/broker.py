@@ -10,11 +10,17 @@ import threading
 
 from console.io.broker import DEMO_PASSWORD, DEMO_USERNAME, LOOPBACK, EmbeddedBroker
 
+EXIT_CODES = (
+    "exit codes: 0 stopped by Ctrl+C or SIGTERM; 1 it cannot listen on the port, or it stopped"
+    " unexpectedly; 2 bad usage."
+)
+
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m console broker",
         description="Embedded MQTT broker (amqtt) for demo and training, loopback only.",
+        epilog=EXIT_CODES,
     )
     parser.add_argument("--port", type=int, default=1883, help="loopback port (0: pick a free one)")
     parser.add_argument("--data-dir", default=None, help="where the password file lives")

@@ -13,10 +13,17 @@ from pathlib import Path
 
 READY = "demo: ready (Ctrl-C stops it)"  # printed once the window is up
 
+EXIT_CODES = (
+    "exit codes: 0 the window was closed, --duration ran out, or Ctrl-C / SIGTERM stopped it;"
+    " 2 bad usage; 1 an error stopped it (a traceback on stderr)."
+)
+
 
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m console demo", description="embedded broker + simulated district + console"
+        prog="python -m console demo",
+        description="embedded broker + simulated district + console",
+        epilog=EXIT_CODES,
     )
     p.add_argument("--duration", type=float, help="run this many seconds, then exit 0")
     p.add_argument("--screenshot", type=Path, help="save a screenshot of the main window at the end")

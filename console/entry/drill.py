@@ -17,9 +17,15 @@ from console.sim.publisher import BrokerError, Flow, connect_client
 DRAIN_S = 30.0  # after the last message: how long the broker gets to acknowledge the rest
 DRAIN_INTERRUPTED_S = 5.0
 
+EXIT_CODES = (
+    "exit codes: 0 every message published was acknowledged by the broker (or Ctrl-C before"
+    " anything was published); 1 no connection to the broker, or messages left unacknowledged;"
+    " 2 an unknown or invalid scenario, --speed not positive, or bad usage."
+)
+
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="python -m console drill", description=drill.__doc__)
+    ap = argparse.ArgumentParser(prog="python -m console drill", description=drill.__doc__, epilog=EXIT_CODES)
     ap.add_argument("scenario", help=f"a name ({', '.join(drill.SCENARIOS)}) or a .jsonl path")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=1883)

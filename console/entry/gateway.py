@@ -19,9 +19,16 @@ from console.sim import gateway
 from console.sim.gateway import GatewaySimulator
 from console.sim.publisher import BrokerError
 
+EXIT_CODES = (
+    "exit codes: 0 stopped by Ctrl-C or SIGTERM; 1 no connection to the broker or no subscription;"
+    " 2 --speed not positive, or bad usage."
+)
+
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m console gateway", description=gateway.__doc__)
+    p = argparse.ArgumentParser(
+        prog="python -m console gateway", description=gateway.__doc__, epilog=EXIT_CODES
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=1883)
     p.add_argument("--username")

@@ -27,7 +27,10 @@ def status_line(st: Any) -> dict[str, Any]:
     """The status line: ``pending`` are events held in memory while the journal fails,
     ``held`` notifications held back by a storm, ``quarantine`` the quarantined messages,
     ``silent`` the silent townships ("*": the district), ``engine_restarts`` / ``engine_dead``
-    the engine's watchdog (console/app/engine.py). Counts and codes only: no personal data."""
+    the engine's watchdog (console/app/engine.py), ``register``/``register_households`` the
+    register in force, ``unmatched`` traffic of which nothing is registered, ``scope_problems``
+    a district or township of the settings that no household is in. Counts and codes only: no
+    personal data."""
     return {
         "bus": st.bus,
         "journal": st.journal,
@@ -43,6 +46,14 @@ def status_line(st: Any) -> dict[str, Any]:
         "silent": [a.area for a in st.silent],
         "engine_restarts": st.engine_restarts,
         "engine_dead": st.engine_dead,
+        "register": st.register_version,
+        "register_households": st.register_households,
+        # traffic heard, none of it from a registered device (console/app/mismatch.py)
+        "unmatched": None
+        if st.unmatched is None
+        else {"messages": st.unmatched.messages, "devices": st.unmatched.devices},
+        # the district / township the settings name, against the register ("district", code) ...
+        "scope_problems": [list(p) for p in st.scope_problems],
         "seq": st.last_seq,
     }
 
@@ -98,7 +109,17 @@ class JournalWatch:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m console headless", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="python -m console headless",
+        description=__doc__.splitlines()[0],
+        epilog=(
+            "The district is the settings' (district in console.toml, --district) or, when they name"
+            " none, the stored register's; a district or township no household is in, and traffic of"
+            " which nothing is registered, are logged as errors and shown on the status line."
+            " exit codes: 0 stopped by SIGTERM or Ctrl-C; 1 the core cannot start (message on"
+            " stderr); 2 invalid settings or bad usage."
+        ),
+    )
     add_flags(p)
     p.add_argument("--register-json", type=Path, help="a register file (registry.dumps) to use")
     p.add_argument("--sim-households", type=int, help="use the synthetic district with N households")

@@ -23,6 +23,12 @@ import msgspec
 CST: Final = timezone(timedelta(hours=8))
 NS: Final = 1_000_000_000
 
+EXIT_CODES: Final = (
+    "exit codes: 0 the report (or the queue) is printed, or the replay window was closed; 1 the"
+    " journal cannot be opened, or no register for it (pass --register); 2 --to not after --from,"
+    " a bad --queue-at, or bad usage."
+)
+
 
 def parse_time(text: str) -> int:
     """ISO 8601 -> UTC ns; a time without an offset is China Standard Time (+08:00)."""
@@ -146,7 +152,7 @@ def main(argv: list[str]) -> int:
     from console import bootstrap
     from console.app.replay import SPEEDS
 
-    p = argparse.ArgumentParser(prog="python -m console replay", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m console replay", description=__doc__, epilog=EXIT_CODES)
     p.add_argument(
         "journal",
         nargs="?",
@@ -192,7 +198,9 @@ def main(argv: list[str]) -> int:
         replay = bootstrap.build_replay(store, register)
         total = store.journal.count()
         if args.gui:
-            return bootstrap.run_replay_window(replay, register, total, args.journal, args.map)
+            return bootstrap.run_replay_window(
+                replay, register, total, args.journal, args.map, bootstrap.replay_boundaries(store)
+            )
 
         def progress(n: int) -> None:
             if not args.quiet:

@@ -13,9 +13,17 @@ from pathlib import Path
 
 from console.reports.data import KINDS, ReportError
 
+EXIT_CODES = (
+    "exit codes: 0 the report is written (its path printed); 1 the store cannot be opened;"
+    " 2 the report cannot be made (a bad --date or --shift, --out not .pdf or .xlsx, no register in"
+    " the store), or bad usage."
+)
+
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m console report", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m console report", description=__doc__.split("\n")[0], epilog=EXIT_CODES
+    )
     p.add_argument("kind", choices=KINDS)
     p.add_argument("--date", required=True, help="YYYY-MM-DD (daily, handover) or YYYY-MM (monthly)")
     p.add_argument("--db", required=True, help="store URL or SQLite file")

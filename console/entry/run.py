@@ -12,7 +12,15 @@ from console.config import ConfigError, Settings, TrainingError, add_flags, from
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m console run", description="the officer's console")
+    p = argparse.ArgumentParser(
+        prog="python -m console run",
+        description="the officer's console",
+        epilog=(
+            "exit codes: 0 the officer closed the window (or --duration ran out); 1 the journal cannot"
+            " be opened, the first administrator was not created, or the sign-in was cancelled;"
+            " 2 invalid settings or a refused TRAINING set-up (message on stderr)."
+        ),
+    )
     add_flags(p)
     p.add_argument("--duration", type=float, help="run this many seconds, then exit 0 (kiosk checks)")
     p.add_argument("--screenshot", type=Path, help="with --duration: save a screenshot at the end")
@@ -37,16 +45,20 @@ def main(argv: list[str]) -> int:
     store = open_journal(settings)
     if store is None:
         return 1
-    if not store.list_operators():
+    accounts = bootstrap.accounts_for(store, settings)
+    # A dialog's loop runs no Python that would notice Ctrl-C, and nothing is journaled before the
+    # sign-in but the accounts' own notes: there Ctrl-C ends the process at once, as by default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if not accounts.has_accounts() and not first_start(accounts):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         print(
-            "no operator accounts yet: python -m console operators add ID --name NAME --role district_officer --scope '*'",
+            "no operator accounts and the first administrator was not created; create one here at the"
+            " next start, or with: python -m console operators add ID --name NAME --role admin",
             file=sys.stderr,
         )
-        return 2
-    dlg = LoginDialog(store.check_login)
-    # A dialog's loop runs no Python that would notice Ctrl-C, and nothing is journaled before the
-    # sign-in: there Ctrl-C ends the process at once, as the kernel does by default.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+        store.close()
+        return 1
+    dlg = LoginDialog(accounts.sign_in)
     accepted = dlg.exec() == LoginDialog.DialogCode.Accepted
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if not accepted:
@@ -64,6 +76,20 @@ def main(argv: list[str]) -> int:
     finally:
         del app
         core.stop()
+
+
+def first_start(accounts: Any) -> bool:
+    """No accounts yet: the first administrator, created in a dialog; then the operators screen,
+    where they add the duty officers. False if the administrator cancelled."""
+    from console.io.store.operators import MIN_PASSWORD
+    from console.ui.first_admin import FirstAdminDialog
+    from console.ui.operators_screen import OperatorsScreen
+
+    dlg = FirstAdminDialog(accounts.add_first_admin, MIN_PASSWORD)
+    if dlg.exec() != FirstAdminDialog.DialogCode.Accepted:
+        return False
+    OperatorsScreen(accounts, dlg.created.id, MIN_PASSWORD).exec()
+    return True
 
 
 def open_journal(settings: Settings) -> Any:

@@ -23,6 +23,11 @@ from typing import Any
 
 LOCALES = ("zh_CN", "en")
 
+EXIT_CODES = (
+    "exit codes: 0 every PNG is written; 2 bad usage; 1 an error stopped it, e.g. a map that did"
+    " not load or paint within 60 s (a traceback on stderr)."
+)
+
 
 class _Dropped:
     """The engine's publisher: notification requests go nowhere (no gateway in a screenshot)."""
@@ -67,7 +72,7 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m console screenshots", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m console screenshots", description=__doc__, epilog=EXIT_CODES)
     p.add_argument("--out", type=Path, default=Path("docs/screenshots"))
     p.add_argument("--households", type=int, default=6000)
     p.add_argument("--incidents", type=int, default=300)

@@ -16,6 +16,10 @@ from pathlib import Path
 from console import paths
 from console.diagnostics.selftest import CHECKS, Context, Result, run_check, use_resources
 
+EXIT_CODES = (
+    "exit codes: 0 every selected check passed (or --list); 1 a check failed; 2 bad usage (an unknown check)."
+)
+
 
 def _names(text: str | None) -> list[str]:
     if not text:
@@ -28,7 +32,9 @@ def _names(text: str | None) -> list[str]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m console selftest", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="python -m console selftest", description=__doc__.splitlines()[0], epilog=EXIT_CODES
+    )
     p.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
     p.add_argument("--only", help="comma-separated checks to run (default: all)")
     p.add_argument("--skip", help="comma-separated checks to leave out")

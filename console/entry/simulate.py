@@ -26,9 +26,15 @@ from console.sim.traffic import NS
 DRAIN_S = 30.0  # after the last message: how long the broker gets to acknowledge the rest
 DRAIN_INTERRUPTED_S = 5.0
 
+EXIT_CODES = (
+    "exit codes: 0 every message published was acknowledged (or --write-resources done, or Ctrl-C"
+    " before publishing began); 1 no connection to the broker, or messages left unacknowledged;"
+    " 2 a ratio outside 0..1, a register that cannot be read or has no households, or bad usage."
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m console simulate", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m console simulate", description=__doc__, epilog=EXIT_CODES)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=1883)
     p.add_argument("--username")

@@ -23,9 +23,15 @@ if TYPE_CHECKING:
 TRAINEE: Final = ("trainee", "培训学员", "district_officer", "*", "training")
 READY: Final = "training: ready (Ctrl-C stops it)"  # printed once the window is up
 
+EXIT_CODES: Final = (
+    "exit codes: 0 the window was closed, --duration ran out, or Ctrl-C / SIGTERM stopped it;"
+    " 2 training refused (console.config.training_settings: not a loopback broker, the live"
+    " journal) or bad usage; 1 an error stopped it (a traceback on stderr)."
+)
+
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m console training", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m console training", description=__doc__, epilog=EXIT_CODES)
     p.add_argument("--scenario", help="drill to publish once the console is up (name or .jsonl)")
     p.add_argument("--speed", type=float, default=1.0, help="drill speed factor")
     p.add_argument("--duration", type=float, help="run this many seconds, then exit 0")

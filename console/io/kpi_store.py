@@ -36,6 +36,7 @@ from console.app.world_snapshot import gc_paused, register_key
 from console.domain.checklist import Template
 from console.domain.registry import Register
 from console.domain.risk import Weights
+from console.domain.world import Registers
 from console.io.store import JournalError, schema
 from console.io.store.errors import classify
 from console.io.store.fold_checkpoints import fold_checkpoints, save_fold_checkpoint
@@ -71,8 +72,12 @@ class KpiCursor:
         save: bool = True,
         save_every: int = SAVE_EVERY,
         pause_gc: bool = True,
+        registers: Registers | None = None,
     ) -> None:
         self.store = store
+        # the register the fold starts with (the journal's first RegisterChanged's) and where
+        # the others it names are found
+        self.registers = registers
         # Pausing the cyclic GC speeds a long fold, but it pauses it for the whole process: in
         # the live console (bus and engine threads) the panel's fold leaves it running.
         self._paused = gc_paused if pause_gc else nullcontext
@@ -116,7 +121,7 @@ class KpiCursor:
             max_at=now,
         ):
             try:
-                fold = load_fold(cp.blob, self.register, self.templates, self.weights)
+                fold = load_fold(cp.blob, self.register, self.templates, self.weights, self.registers)
             except FoldStateError as exc:
                 log.warning("ignoring %s checkpoint at seq %d: %s", self.name, cp.seq, exc)
                 continue
@@ -132,7 +137,7 @@ class KpiCursor:
             self.seq, self.hash, self.max_at, self.loaded_seq = cp.seq, cp.hash, cp.max_at, cp.seq
             log.info("%s fold from checkpoint at seq %d (%d records)", self.name, cp.seq, cp.records)
             return fold
-        return KpiFold(self.register, self.templates, self.weights)
+        return KpiFold(self.register, self.templates, self.weights, registers=self.registers)
 
     # --- feeding -------------------------------------------------------------------------
 

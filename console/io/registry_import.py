@@ -7,6 +7,13 @@ ONE transaction (the store replaces the register as a whole), so an import is al
 and a failed save changes nothing. Re-importing updates households in place by code; with
 ``replace`` households missing from the file are removed. What changed is journaled as a
 ``SystemNote(what="register_import")`` before the register is saved.
+
+The register defines the areas: whatever district, townships/streets, communities/villages and
+grids its rows name exist, with the names the rows give. A code keeps the name and the parent it
+was first given (earlier in the file, or in the stored register): a row that renames it or moves
+it under another parent is an error. Coordinates must lie in China (geo.in_china, in the row's
+crs); a household far from its township's other households is imported with a WARNING
+(domain/outlines.far_from_township), since a typo and a genuine outlier look the same here.
 The driver is ``python -m console import-register`` (console.entry.import_register).
 """
 
@@ -25,7 +32,8 @@ import msgspec
 
 from console.domain import events as ev
 from console.domain import register_format as fmt
-from console.domain.geo import to_wgs84
+from console.domain.geo import in_china, to_wgs84
+from console.domain.outlines import far_from_township
 from console.domain.register_format import CellError
 from console.domain.registry import CRS, CSV_COLUMNS, Area, Household, Register
 from console.paths import resource
@@ -47,9 +55,10 @@ class RegisterImportError(Exception):
 class RowError:
     row: int  # spreadsheet row: the header is row 1
     column: str
-    reason: str  # code: missing_code, bad_phone, unknown_township, duplicate_device ...
+    reason: str  # code: missing_code, bad_phone, area_name_conflict, duplicate_device ...
     detail: str = ""
     code: str = ""  # household code, when the row has one
+    severity: str = "error"  # error: the row is not imported | warning: imported, worth a look
 
 
 @dataclass
@@ -61,42 +70,13 @@ class ImportResult:
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)  # rows imported all the same
     version: str = ""
     saved: bool = False
 
     @property
     def error_rows(self) -> int:
         return len({e.row for e in self.errors})
-
-
-@dataclass(frozen=True)
-class Reference:
-    """What rows are checked against: known townships and the district's bounding box (WGS-84)."""
-
-    townships: frozenset[str]
-    bbox: tuple[float, float, float, float]  # lon0, lat0, lon1, lat1
-
-    @staticmethod
-    def from_boundaries(path: Path | None = None) -> Reference:
-        data = json.loads((path or resource("map", "boundaries.geojson")).read_text(encoding="utf-8"))
-        codes: set[str] = set()
-        lons: list[float] = []
-        lats: list[float] = []
-        for f in data.get("features", []):
-            codes.add(str(f.get("properties", {}).get("code", "")))
-            for ring in f["geometry"]["coordinates"]:
-                for lon, lat in ring:
-                    lons.append(float(lon))
-                    lats.append(float(lat))
-        if not lons:
-            raise RegisterImportError(f"no district boundaries in {path}")
-        return Reference(frozenset(codes - {""}), (min(lons), min(lats), max(lons), max(lats)))
-
-    def with_register(self, register: Register | None) -> Reference:
-        if register is None:
-            return self
-        extra = {a.code for a in register.townships()}
-        return Reference(self.townships | extra, self.bbox)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -173,19 +153,39 @@ class _RowCheck:
         return values
 
 
-def check_row(
-    n: int, row: dict[str, str], ref: Reference
-) -> tuple[Household | None, list[Area], list[RowError]]:
-    """One row on its own (file-wide and store-wide duplicates are checked by ``validate``)."""
+# The columns that name an area, and the columns that give its name, by level (the row's order).
+AREA_COLUMNS: Final = (
+    ("district", "district_name"),
+    ("township", "township_name"),
+    ("community", "community_name"),
+    ("grid", "grid_name"),
+)
+
+
+def row_areas(row: dict[str, str]) -> list[tuple[Area, bool]]:
+    """The row's district, township, community and grid, each with "the row gave its name"."""
+    district, township, community = row["district"], row["township"], row["community"]
+    tname, cname = row.get("township_name", ""), row.get("community_name", "")
+    t_level = row.get("township_level") or ("street" if tname.endswith("街道") else "township")
+    c_level = row.get("community_level") or ("village" if cname.endswith("村") else "community")
+    levels = ("district", t_level, c_level, "grid")
+    parents = ("", district, township, community)
+    out = []
+    for (code_col, name_col), level, parent in zip(AREA_COLUMNS, levels, parents, strict=True):
+        code, name = row[code_col], row.get(name_col, "")
+        out.append((Area(code=code, name=name or code, level=level, parent=parent), bool(name)))
+    return out
+
+
+def check_row(n: int, row: dict[str, str]) -> tuple[Household | None, list[Area], list[RowError]]:
+    """One row on its own (file-wide and store-wide duplicates and area conflicts are checked by
+    ``validate``). The areas come back in the row's order: district, township, community, grid."""
     c = _RowCheck(n, row)
     if not c.code:
         c.err("code", "missing_code")
     for col in REQUIRED[1:]:
         if not row.get(col, ""):
             c.err(col, "missing_value")
-    township = row.get("township", "")
-    if township and township not in ref.townships:
-        c.err("township", "unknown_township", township)
     crs = row.get("crs", "").strip().lower() or "wgs84"
     if crs not in CRS:
         c.err("crs", "unknown_crs", row.get("crs", ""))
@@ -193,11 +193,8 @@ def check_row(
     if row.get("lat") and row.get("lon"):
         if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
             c.err("lat", "bad_coordinates", f"{row.get('lat')},{row.get('lon')}")
-        elif crs in CRS:
-            wlat, wlon = to_wgs84(lat, lon, crs)
-            lon0, lat0, lon1, lat1 = ref.bbox
-            if not (lon0 <= wlon <= lon1 and lat0 <= wlat <= lat1):
-                c.err("lat", "outside_district", f"{lat},{lon} ({crs})")
+        elif crs in CRS and not in_china(*to_wgs84(lat, lon, crs)):
+            c.err("lat", "outside_china", f"{lat},{lon} ({crs})")
     fuel = row.get("fuel", "") or "gas"
     if fuel not in FUELS:
         c.err("fuel", "unknown_fuel", fuel)
@@ -206,29 +203,10 @@ def check_row(
     devices = c.cell("devices", fmt.unpack_devices(row.get("devices", ""), c.code))
     if c.errors or lat is None or lon is None:
         return None, [], c.errors
-    district = row["district"]
-    areas = [
-        Area(code=district, name=row.get("district_name") or district, level="district"),
-        Area(
-            code=township,
-            name=row.get("township_name") or township,
-            level=row.get("township_level") or "township",
-            parent=district,
-        ),
-        Area(
-            code=row["community"],
-            name=row.get("community_name") or row["community"],
-            level=row.get("community_level") or "community",
-            parent=township,
-        ),
-        Area(
-            code=row["grid"], name=row.get("grid_name") or row["grid"], level="grid", parent=row["community"]
-        ),
-    ]
     hh = Household(
         code=c.code,
-        district=district,
-        township=township,
+        district=row["district"],
+        township=row["township"],
         community=row["community"],
         grid=row["grid"],
         address=row["address"],
@@ -240,18 +218,102 @@ def check_row(
         devices=devices,
         fuel=fuel,
     )
-    return hh, areas, []
+    return hh, [a for a, _ in row_areas(row)], []
+
+
+@dataclass
+class _Known:
+    area: Area
+    named: bool  # the name was given (not the code standing in for a missing one)
+    source: str  # "row N" | "the store"
+
+
+class AreaBook:
+    """Every area code seen so far, with the name and parent it keeps and where they came from."""
+
+    def __init__(self, existing: Register | None) -> None:
+        self.known: dict[str, _Known] = {}
+        if existing is not None:
+            for a in existing.areas.values():
+                self.known[a.code] = _Known(a, a.name != a.code, "the store")
+
+    def check(self, n: int, row: dict[str, str], code: str) -> list[RowError]:
+        """The row's conflicts with what is known (nothing is recorded)."""
+        errs = []
+        for (code_col, name_col), (a, named) in zip(AREA_COLUMNS, row_areas(row), strict=True):
+            k = self.known.get(a.code)
+            if k is None:
+                continue
+            if named and k.named and a.name != k.area.name:
+                errs.append(
+                    RowError(
+                        n,
+                        name_col,
+                        "area_name_conflict",
+                        f"{a.code}: keeps {k.area.name!r} ({k.source}), row gives {a.name!r}",
+                        code,
+                    )
+                )
+            if a.parent != k.area.parent:
+                errs.append(
+                    RowError(
+                        n,
+                        code_col,
+                        "area_parent_conflict",
+                        f"{a.code}: under {k.area.parent or '-'!r} ({k.source}), "
+                        f"row puts it under {a.parent or '-'!r}",
+                        code,
+                    )
+                )
+        return errs
+
+    def record(self, n: int, row: dict[str, str]) -> None:
+        for a, named in row_areas(row):
+            k = self.known.get(a.code)
+            if k is None or (named and not k.named):
+                self.known[a.code] = _Known(a, named, f"row {n}")
+
+    def areas(self) -> dict[str, Area]:
+        """The areas the file defined or named (those only the store knows are left out)."""
+        return {c: k.area for c, k in self.known.items() if k.source != "the store"}
+
+
+def outlier_warnings(
+    households: Sequence[Household], rows: dict[str, int], existing: Register | None
+) -> list[RowError]:
+    """A warning for each imported household far from its township's others (the file's valid
+    rows together with the stored households the file does not redefine)."""
+    by_town: dict[str, dict[str, tuple[float, float]]] = {}
+    others = existing.households.values() if existing is not None else ()
+    for h in [*others, *households]:  # the file's version of a household wins
+        if h.crs in CRS:
+            lat, lon = to_wgs84(h.lat, h.lon, h.crs)
+            by_town.setdefault(h.township, {})[h.code] = (lon, lat)
+    out = []
+    for town, points in by_town.items():
+        for code, (d, limit) in far_from_township(points).items():
+            if code in rows:
+                out.append(
+                    RowError(
+                        rows[code],
+                        "lat",
+                        "far_from_township",
+                        f"{d / 1000:.1f} km from the centre of {town}'s households (limit {limit / 1000:.1f} km)",
+                        code,
+                        "warning",
+                    )
+                )
+    return sorted(out, key=lambda e: e.row)
 
 
 def validate(
     rows: Sequence[dict[str, str]],
-    ref: Reference,
     existing: Register | None = None,
     progress: Progress | None = None,
-) -> tuple[list[Household], dict[str, Area], list[RowError]]:
-    """All rows: the households that may be imported, their areas, and every error."""
+) -> tuple[list[Household], dict[str, Area], list[RowError], list[RowError]]:
+    """All rows: the households that may be imported, their areas, every error and warning."""
     households: list[Household] = []
-    areas: dict[str, Area] = {}
+    book = AreaBook(existing)
     errors: list[RowError] = []
     seen_codes: dict[str, int] = {}
     seen_devs: dict[str, tuple[int, str]] = {}
@@ -264,13 +326,11 @@ def validate(
         if not row:
             continue
         try:
-            hh, row_areas, errs = check_row(n, row, ref)
+            hh, _areas, errs = check_row(n, row)
+            if hh is not None:
+                errs = book.check(n, row, hh.code)
         except Exception as exc:  # a row this code did not foresee: reported, never fatal
-            hh, row_areas, errs = (
-                None,
-                [],
-                [RowError(n, "", "unreadable_row", repr(exc)[:200], row.get("code", ""))],
-            )
+            hh, errs = None, [RowError(n, "", "unreadable_row", repr(exc)[:200], row.get("code", ""))]
         if hh is not None:
             if hh.code in seen_codes:
                 errs.append(RowError(n, "code", "duplicate_code", f"also row {seen_codes[hh.code]}", hh.code))
@@ -306,11 +366,11 @@ def validate(
         for d in hh.devices:
             seen_devs[d.id] = (n, hh.code)
         households.append(hh)
-        for a in row_areas:
-            areas.setdefault(a.code, a)
+        book.record(n, row)
+    warnings = outlier_warnings(households, seen_codes, existing)
     if progress is not None:
         progress(total, total, "validate")
-    return households, areas, errors
+    return households, book.areas(), errors, warnings
 
 
 # --- importing -----------------------------------------------------------------------------
@@ -343,14 +403,18 @@ def merge(
     return Register(new_areas.values(), out.values(), version), added, updated, unchanged, removed
 
 
+ERROR_REPORT_COLUMNS: Final = ("row", "severity", "column", "code", "reason", "detail")
+
+
 def write_errors(errors: Sequence[RowError], path: Path) -> Path:
-    """The row-by-row error report, UTF-8 with a BOM so Excel shows the Chinese."""
+    """The row-by-row report (errors and warnings, by row), UTF-8 with a BOM so Excel shows the
+    Chinese. ``severity`` is ``error`` (the row was not imported) or ``warning`` (it was)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f, lineterminator="\r\n")
-        w.writerow(["row", "column", "code", "reason", "detail"])
-        for e in errors:
-            w.writerow([e.row, e.column, e.code, e.reason, e.detail])
+        w.writerow(ERROR_REPORT_COLUMNS)
+        for e in sorted(errors, key=lambda e: e.row):
+            w.writerow([e.row, e.severity, e.column, e.code, e.reason, e.detail])
     return path
 
 
@@ -363,14 +427,12 @@ def import_file(
     progress: Progress | None = None,
     dry_run: bool = False,
     at_ns: int | None = None,
-    reference: Reference | None = None,
 ) -> ImportResult:
     """Validate ``path`` and save its valid rows into ``store`` (a SqlStore) in one transaction."""
     p = Path(path)
     rows = read_rows(p)
     existing = store.load_register()
-    ref = (reference or Reference.from_boundaries()).with_register(existing)
-    households, areas, errors = validate(rows, ref, existing, progress)
+    households, areas, errors, warnings = validate(rows, existing, progress)
     digest = hashlib.sha256(p.read_bytes()).hexdigest()[:12]
     version = f"import-{time.strftime('%Y%m%d')}-{digest}"
     register, added, updated, unchanged, removed = merge(existing, households, areas, replace, version)
@@ -382,10 +444,11 @@ def import_file(
         unchanged=unchanged,
         removed=removed,
         errors=errors,
+        warnings=warnings,
         version=version,
     )
     if errors_out is not None:
-        write_errors(errors, Path(errors_out))
+        write_errors([*errors, *warnings], Path(errors_out))
     if dry_run or not (added or updated or removed):
         return result
     if progress is not None:
@@ -397,6 +460,7 @@ def import_file(
         "version": version,
         "rows": result.total,
         "errors": len(errors),
+        "warnings": len(warnings),
         "added": added,
         "updated": updated,
         "removed": removed,
@@ -412,6 +476,18 @@ def import_file(
         )
         store.journal.append([(fail.at, "system", "sys", "", ev.encode(fail))], CONSOLE)
         raise
+    # from now on in force, on every console folding this journal (a running one within its
+    # next poll of the journal, ~0.3 s): the journal names the register by digest, the store
+    # keeps its content (register_versions) for replay
+    changed = ev.RegisterChanged(
+        at=time.time_ns() if at_ns is None else at + 1,
+        version=version,
+        digest=register.digest,
+        households=len(register.households),
+        devices=len(register.device_index),
+        source=p.name,
+    )
+    store.journal.append([(changed.at, "system", "reg", ev.key_of(changed), ev.encode(changed))], CONSOLE)
     result.saved = True
     if progress is not None:
         progress(1, 1, "save")

@@ -6,6 +6,7 @@ handover asks the incoming officer for the same proof through it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
@@ -43,14 +44,47 @@ class CredentialsDialog(QDialog):
         self.form.addRow(bb)
 
     def try_login(self) -> None:
-        op = self.check(self.user.text().strip(), self.password.text())
+        op, why = outcome(self.check(self.user.text().strip(), self.password.text()))
         if op is None:
-            self.error.setText(_t("Wrong operator or password."))
+            self.error.setText(why)
             if self.clear_password_on_failure:
                 self.password.clear()
             return
         self.result_operator = op
         self.accept()
+
+
+def outcome(result: Any) -> tuple[Any, str]:
+    """(the account, "") for a good sign-in, else (None, why, in the officer's words). ``result``
+    is a sign-in result (status, account, failures, max_failures, locked_until_ns: the store's
+    LoginResult) or, from the older callables, the account or None."""
+    status = getattr(result, "status", None)
+    if status is None:
+        return (result, "") if result is not None else (None, _t("Wrong operator or password."))
+    if status == "ok":
+        return result.account, ""
+    if status == "locked":
+        return None, _t("Locked until %1: too many wrong passwords.").replace(
+            "%1", hhmm(result.locked_until_ns)
+        )
+    if status == "disabled":
+        return None, _t("This account is disabled; ask an administrator.")
+    if result.account is None or not result.failures:
+        return None, _t("Wrong operator or password.")
+    if result.max_failures <= 0:  # counted, never locks (the idle lock: Accounts.unlock_session)
+        return None, _t("Wrong password.")
+    return None, (
+        _t("Wrong password (%1 of %2).")
+        .replace("%1", str(result.failures))
+        .replace("%2", str(result.max_failures))
+    )
+
+
+def hhmm(ns: int | None) -> str:
+    """A time of day on this workstation's clock, as HH:MM."""
+    if ns is None:
+        return "--:--"
+    return datetime.fromtimestamp(ns / 1e9).strftime("%H:%M")
 
 
 class LoginDialog(CredentialsDialog):

@@ -85,8 +85,10 @@ class MainWindow(QMainWindow):
         save_locale: Callable[[str], None] | None = None,
         kpi_compute: Callable[[], Any] | None = None,
         run_import: Callable[..., Any] | None = None,
+        run_boundaries: Callable[..., Any] | None = None,
         triage: TriageWeights | None = None,
         backup_status: Callable[[], tuple[Any, bool]] | None = None,
+        manage_operators: Callable[[Any], Any] | None = None,  # opens the operators screen (admins)
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -213,6 +215,10 @@ class MainWindow(QMainWindow):
             left.addTab(self.kpi_panel, self.tr("KPIs"))
             left.currentChanged.connect(lambda i: i == 2 and self.refresh_kpis())
         self.run_import = run_import
+        self.run_boundaries = run_boundaries
+        self.manage_operators = manage_operators
+        self.operators_screen: Any = None
+        self.idle_lock: Any = None  # console/ui/idle_lock.py, installed by the wiring
 
         self.panel = IncidentPanel(
             self.register,
@@ -267,15 +273,15 @@ class MainWindow(QMainWindow):
         self.timer.start()
         self.check_login = check_login
         self.save_locale = save_locale
-        if len(self.register) == 0:
-            hint = QLabel(
-                self.tr(
-                    "No household register yet: alarms still become incidents (unregistered device). Import it: Register → Import."
-                )
+        self.no_register = QLabel(
+            self.tr(
+                "No household register yet: alarms still become incidents (unregistered device). Import it: Register → Import."
             )
-            hint.setObjectName("noRegister")
-            hint.setStyleSheet("color:#e65100;font-weight:bold")
-            self.statusBar().addWidget(hint)
+        )
+        self.no_register.setObjectName("noRegister")
+        self.no_register.setStyleSheet("color:#e65100;font-weight:bold")
+        self.statusBar().addWidget(self.no_register)
+        self.no_register.setVisible(len(self.register) == 0)
         self._menus()
         self.resize(1366, 768)
         self._load_open()
@@ -294,6 +300,9 @@ class MainWindow(QMainWindow):
         reg = bar.addMenu(self.tr("&Register"))
         imp = reg.addAction(self.tr("Import household register…"), self.open_import)
         imp.setEnabled(self.run_import is not None and self.mode == "live")
+        self.operators_action = reg.addAction(self.tr("Operators…"), self.open_operators)
+        self.operators_action.setObjectName("act_operators")
+        self.operators_action.setVisible(self.manage_operators is not None and self.op.role == "admin")
         view = bar.addMenu(self.tr("&View"))
         self.wall_action = view.addAction(self.tr("Wall mode"), self.toggle_wall)
         self.wall_action.setObjectName("act_wall")
@@ -326,13 +335,35 @@ class MainWindow(QMainWindow):
         if self.kpi_panel is not None and self.kpi_compute is not None:
             self.kpi_panel.refresh(self.kpi_compute)
 
+    def open_operators(self) -> None:
+        """The operators screen, for an administrator only (the role is checked again here: a
+        shift handover may have seated someone else)."""
+        if self.manage_operators is None or self.op.role != "admin":
+            return
+        self.operators_screen = self.manage_operators(self)
+
     def open_import(self) -> None:
         from console.ui.import_wizard import ImportWizard
 
         if self.run_import is None:
             return
-        self.import_wizard = ImportWizard(self.run_import, self)
+        self.import_wizard = ImportWizard(self.run_import, self, run_boundaries=self.run_boundaries)
+        self.import_wizard.finishedBoundaries.connect(self._new_boundaries)
         self.import_wizard.show()
+
+    def _new_boundaries(self, result: Any) -> None:
+        """The township outlines just imported in the wizard: the map is drawn again with them
+        (with the register in force then: an import that also changed the register redraws the
+        map when the engine puts it in force, with these outlines kept)."""
+        view = self.map_view
+        geojson = getattr(result, "geojson", None)
+        if view is None or geojson is None or not hasattr(view, "load"):
+            return
+        view.boundaries = geojson
+        self.query(
+            lambda w: w.all_bands(),
+            lambda bands: view.load(self.register, bands, self.op.scope, boundaries=geojson),
+        )
 
     def choose_locale(self, locale: str) -> None:
         from PySide6.QtWidgets import QApplication
@@ -376,6 +407,7 @@ class MainWindow(QMainWindow):
                 ev.Login(at=0, operator=new.id, console=self.console_id, role=new.role, scope=new.scope)
             )
             self.op = Operator(new.id, new.role, new.scope, getattr(new, "name", ""))
+            self.operators_action.setVisible(self.manage_operators is not None and new.role == "admin")
             self.queue.scope = new.scope
             self.queue.incidents = {k: v for k, v in self.queue.incidents.items() if self.queue.visible(v)}
             self.queue.resort()
@@ -644,7 +676,34 @@ class MainWindow(QMainWindow):
                 self.table.scrollTo(idx)
         self.header.refresh()
 
+    def use_register(self, register: Any) -> None:
+        """Another register in force (an import, here or elsewhere, taken by the engine): the
+        queue's addresses and risk, the incident panel, the map and the wall follow it; the
+        open incidents keep their history (the engine sends them again with this delta)."""
+        self.register = register
+        self.queue.register = register
+        self.queue.resort()
+        self.panel.register = register
+        if self.wall is not None:
+            self.wall.register = register
+        self.no_register.setVisible(len(register) == 0)
+        if self.map_view is not None and hasattr(self.map_view, "load"):
+            view = self.map_view
+
+            def reload(bands: Any) -> None:
+                view.load(register, bands, self.op.scope, boundaries=getattr(view, "boundaries", None))
+
+            self.query(lambda w: w.all_bands(), reload)
+        self.statusBar().showMessage(
+            self.tr("Register {version} in force: {n} households").format(
+                version=register.version or register.digest[:12], n=len(register)
+            ),
+            15000,
+        )
+
     def on_delta(self, d: Delta) -> None:
+        if d.register is not None:
+            self.use_register(d.register)
         if d.incidents:
             self._show_incidents(d.incidents)
         if d.tickets:

@@ -344,6 +344,16 @@ class ReplayWindow(QMainWindow):
         """Show the world as it is at the replay position."""
         r = self.replay
         w = r.world
+        if w.register is not self.register:
+            # the register in force at this position (a RegisterChanged before or after it)
+            self.register = self.queue.register = self.panel.register = w.register
+            if self.map_view is not None and hasattr(self.map_view, "load"):
+                self.map_view.load(
+                    w.register,
+                    w.all_bands(),
+                    self.scope,
+                    boundaries=getattr(self.map_view, "boundaries", None),
+                )
         self.queue.incidents = {i.id: i for i in w.open_incidents() if self.queue.visible(i)}
         self.queue.resort()
         self.select(self.selected)

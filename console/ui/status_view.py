@@ -71,6 +71,46 @@ class StatusView(QObject):
         if s.clock_offset_s is not None and abs(s.clock_offset_s) > CLOCK_OFF_S:
             out.append(self.tr("CLOCK OFF by %s s — check the time source") % f"{s.clock_offset_s:+.0f}")
         out.extend(self.silent_lines(s.silent))
+        for code, value in s.scope_problems:
+            if code == "district":
+                out.append(
+                    self.tr(
+                        "WRONG DISTRICT — no household of the register is in district %1: this console"
+                        " listens to that district's topics and hears nothing of the register's"
+                    ).replace("%1", value)
+                )
+            elif code == "no_district":
+                out.append(
+                    self.tr(
+                        "NO DISTRICT — no register and no district in the settings: this console"
+                        " listens to the synthetic district SIM only. Import the register."
+                    )
+                )
+            elif code == "districts":
+                out.append(
+                    self.tr("SEVERAL DISTRICTS in the register (%1) — set this console's district").replace(
+                        "%1", value
+                    )
+                )
+            elif code == "township":
+                out.append(
+                    self.tr(
+                        "WRONG TOWNSHIP — no household of the register is in township %1: check the"
+                        " console's township and the operator's scope"
+                    ).replace("%1", value)
+                )
+        if s.unmatched is not None:
+            u = s.unmatched
+            out.append(
+                self.tr(
+                    "NOTHING HEARD IS REGISTERED — %n message(s) from %1 device(s) since %2, none in the"
+                    " register: the bus subscription or the register is not this district's",
+                    "",
+                    u.messages,
+                )
+                .replace("%2", _hhmm(u.since))
+                .replace("%1", str(u.devices))
+            )
         if s.engine_dead:
             out.append(
                 self.tr(
@@ -183,6 +223,14 @@ class StatusView(QObject):
                 + " · "
                 + self.backup_text()
             )
+
+
+def _hhmm(at_ns: int) -> str:
+    """Console time as the officer's wall clock (China Standard Time) hours and minutes."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    cst = timezone(timedelta(hours=8))
+    return datetime.fromtimestamp(at_ns / 1e9, UTC).astimezone(cst).strftime("%H:%M")
 
 
 def _minutes(seconds: int) -> str:

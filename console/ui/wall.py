@@ -547,10 +547,11 @@ def open_wall(window: Any, full_screen: bool = True) -> WallWindow:
     if twin is not None:
         scope = window.op.scope
         register = window.register
+        outlines = getattr(window.map_view, "boundaries", None)  # the window's map's, imported ones
 
         def load(bands: dict[str, str]) -> None:
             if Shiboken.isValid(twin):  # the wall may have closed before the bands came
-                twin.load(register, bands, scope)  # type: ignore[attr-defined]
+                twin.load(register, bands, scope, boundaries=outlines)  # type: ignore[attr-defined]
 
         window.query(lambda w: w.all_bands(), load)
     wall.show_beside(window, full_screen)

@@ -88,6 +88,45 @@
     </message>
 </context>
 <context>
+    <name>FirstAdminDialog</name>
+    <message>
+        <source>Guardian Console — first start</source>
+        <translation>守护台 — 首次启动</translation>
+    </message>
+    <message>
+        <source>There are no operator accounts yet. Create the first administrator; they then add the duty officers.</source>
+        <translation>尚无操作员账号。请创建第一个管理员，再由管理员添加值班人员。</translation>
+    </message>
+    <message>
+        <source>Administrator id</source>
+        <translation>管理员账号</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>Password again</source>
+        <translation>再次输入密码</translation>
+    </message>
+    <message>
+        <source>Create administrator</source>
+        <translation>创建管理员</translation>
+    </message>
+    <message>
+        <source>The two passwords differ.</source>
+        <translation>两次输入的密码不一致。</translation>
+    </message>
+    <message>
+        <source>The password needs at least %1 characters.</source>
+        <translation>密码至少需要 %1 个字符。</translation>
+    </message>
+</context>
+<context>
     <name>HandoverDialog</name>
     <message>
         <source>Shift handover</source>
@@ -181,6 +220,25 @@
     <message>
         <source>Cause</source>
         <translation>原因</translation>
+    </message>
+</context>
+<context>
+    <name>IdleLock</name>
+    <message>
+        <source>Guardian Console — locked</source>
+        <translation>守护台 — 已锁定</translation>
+    </message>
+    <message>
+        <source>The console locked itself after a while without input. Alarms still sound and show behind this dialog. Enter your password to go on.</source>
+        <translation>控制台因长时间无操作已自动锁定。报警声音和提示仍在此对话框后继续。请输入密码继续。</translation>
+    </message>
+    <message>
+        <source>Operator</source>
+        <translation>操作员</translation>
+    </message>
+    <message>
+        <source>The console stays locked until your password is entered.</source>
+        <translation>输入密码前，控制台保持锁定。</translation>
     </message>
 </context>
 <context>
@@ -297,6 +355,22 @@
 <context>
     <name>LoginDialog</name>
     <message>
+        <source>Locked until %1: too many wrong passwords.</source>
+        <translation>已锁定至 %1：密码错误次数过多。</translation>
+    </message>
+    <message>
+        <source>This account is disabled; ask an administrator.</source>
+        <translation>此账号已停用，请联系管理员。</translation>
+    </message>
+    <message>
+        <source>Wrong password.</source>
+        <translation>密码错误。</translation>
+    </message>
+    <message>
+        <source>Wrong password (%1 of %2).</source>
+        <translation>密码错误（已错 %1 次，满 %2 次锁定）。</translation>
+    </message>
+    <message>
         <source>Guardian Console — log in</source>
         <translation>守护台 — 登录</translation>
     </message>
@@ -404,6 +478,10 @@
         <translation>导入住户台账…</translation>
     </message>
     <message>
+        <source>Operators…</source>
+        <translation>操作员…</translation>
+    </message>
+    <message>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
@@ -442,6 +520,10 @@
     <message>
         <source>No safety file: unregistered device</source>
         <translation>无安全档案：未登记设备</translation>
+    </message>
+    <message>
+        <source>Register {version} in force: {n} households</source>
+        <translation>住户台账 {version} 已生效：{n} 户</translation>
     </message>
     <message numerus="yes">
         <source>Maintenance (%n)</source>
@@ -507,6 +589,121 @@
     <message>
         <source>Township boundaries unavailable</source>
         <translation>镇街边界不可用</translation>
+    </message>
+    <message>
+        <source>Township outlines drawn from households (no boundaries imported)</source>
+        <translation>乡镇（街道）轮廓按住户位置绘制（未导入边界）</translation>
+    </message>
+</context>
+<context>
+    <name>OperatorsScreen</name>
+    <message>
+        <source>Township officer</source>
+        <translation>镇街值班员</translation>
+    </message>
+    <message>
+        <source>District officer</source>
+        <translation>区值班员</translation>
+    </message>
+    <message>
+        <source>Administrator</source>
+        <translation>管理员</translation>
+    </message>
+    <message>
+        <source>Operators</source>
+        <translation>操作员</translation>
+    </message>
+    <message>
+        <source>Id</source>
+        <translation>账号</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>角色</translation>
+    </message>
+    <message>
+        <source>Scope</source>
+        <translation>范围</translation>
+    </message>
+    <message>
+        <source>Active</source>
+        <translation>启用</translation>
+    </message>
+    <message>
+        <source>Locked until</source>
+        <translation>锁定至</translation>
+    </message>
+    <message>
+        <source>Last sign-in</source>
+        <translation>上次登录</translation>
+    </message>
+    <message>
+        <source>Add…</source>
+        <translation>添加…</translation>
+    </message>
+    <message>
+        <source>Disable</source>
+        <translation>停用</translation>
+    </message>
+    <message>
+        <source>Reset password…</source>
+        <translation>重置密码…</translation>
+    </message>
+    <message>
+        <source>Role and scope…</source>
+        <translation>角色与范围…</translation>
+    </message>
+    <message>
+        <source>Unlock</source>
+        <translation>解锁</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>disabled</source>
+        <translation>已停用</translation>
+    </message>
+    <message>
+        <source>Enable</source>
+        <translation>启用</translation>
+    </message>
+    <message>
+        <source>Add operator</source>
+        <translation>添加操作员</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>Password again</source>
+        <translation>再次输入密码</translation>
+    </message>
+    <message>
+        <source>Reset the password of %1</source>
+        <translation>重置 %1 的密码</translation>
+    </message>
+    <message>
+        <source>New password</source>
+        <translation>新密码</translation>
+    </message>
+    <message>
+        <source>Role and scope of %1</source>
+        <translation>%1 的角色与范围</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从未</translation>
     </message>
 </context>
 <context>
@@ -652,6 +849,28 @@
     <message>
         <source>CLOCK OFF by %s s — check the time source</source>
         <translation>时钟偏差 %s 秒 — 请检查授时源</translation>
+    </message>
+    <message>
+        <source>WRONG DISTRICT — no household of the register is in district %1: this console listens to that district&apos;s topics and hears nothing of the register&apos;s</source>
+        <translation>区县不符 — 台账中没有任何住户属于区县 %1：本台订阅的是该区县的主题，听不到台账中任何住户的消息</translation>
+    </message>
+    <message>
+        <source>NO DISTRICT — no register and no district in the settings: this console listens to the synthetic district SIM only. Import the register.</source>
+        <translation>未设置区县 — 没有住户台账，设置中也未指定区县：本台只接收模拟区 SIM 的消息。请导入住户台账。</translation>
+    </message>
+    <message>
+        <source>SEVERAL DISTRICTS in the register (%1) — set this console&apos;s district</source>
+        <translation>台账中有多个区县（%1）— 请设置本台所属区县</translation>
+    </message>
+    <message>
+        <source>WRONG TOWNSHIP — no household of the register is in township %1: check the console&apos;s township and the operator&apos;s scope</source>
+        <translation>镇街不符 — 台账中没有任何住户属于镇街 %1：请检查本台所属镇街和值班员的管辖范围</translation>
+    </message>
+    <message numerus="yes">
+        <source>NOTHING HEARD IS REGISTERED — %n message(s) from %1 device(s) since %2, none in the register: the bus subscription or the register is not this district&apos;s</source>
+        <translation>
+            <numerusform>收到的消息均非台账设备 — 自 %2 起收到 %1 台设备的 %n 条消息，没有一台在台账中：总线订阅或住户台账不属于本区县</numerusform>
+        </translation>
     </message>
     <message>
         <source>ENGINE STOPPED — this console no longer processes alarms: restart it and call IT (%s)</source>
@@ -901,6 +1120,14 @@
         <translation>删除文件中没有的住户</translation>
     </message>
     <message>
+        <source>Township boundaries (GeoJSON, optional)</source>
+        <translation>乡镇（街道）边界（GeoJSON，可选）</translation>
+    </message>
+    <message>
+        <source>Township boundaries</source>
+        <translation>乡镇（街道）边界</translation>
+    </message>
+    <message>
         <source>Register file</source>
         <translation>住户登记表文件</translation>
     </message>
@@ -929,6 +1156,10 @@
         <translation>详情</translation>
     </message>
     <message>
+        <source>Severity</source>
+        <translation>级别</translation>
+    </message>
+    <message>
         <source>Save error report…</source>
         <translation>保存错误报告…</translation>
     </message>
@@ -945,12 +1176,48 @@
         <translation>正在保存（单一事务）…</translation>
     </message>
     <message>
+        <source>Checking the township boundaries…</source>
+        <translation>正在检查乡镇（街道）边界…</translation>
+    </message>
+    <message>
         <source>{total} rows: {valid} valid, {errors} errors. Added {added}, updated {updated}, unchanged {unchanged}, removed {removed}.{saved}</source>
         <translation>共 {total} 行：有效 {valid} 行，错误 {errors} 行。新增 {added} 户，更新 {updated} 户，未变 {unchanged} 户，删除 {removed} 户。{saved}</translation>
     </message>
     <message>
         <source>Nothing was changed.</source>
         <translation>未做任何更改。</translation>
+    </message>
+    <message>
+        <source>{warnings} warnings: those rows were imported; please check them.</source>
+        <translation>{warnings} 条警告：这些行已导入，请核对。</translation>
+    </message>
+    <message>
+        <source>Township boundaries: {features} features, {townships} townships, {errors} errors, {warnings} warnings. {state}</source>
+        <translation>乡镇（街道）边界：{features} 个要素，{townships} 个乡镇（街道），{errors} 个错误，{warnings} 条警告。{state}</translation>
+    </message>
+    <message>
+        <source>Saved.</source>
+        <translation>已保存。</translation>
+    </message>
+    <message>
+        <source>Nothing was saved.</source>
+        <translation>未保存任何内容。</translation>
+    </message>
+    <message>
+        <source>feature {n}</source>
+        <translation>要素 {n}</translation>
+    </message>
+    <message>
+        <source>The township boundaries were not imported: {m}</source>
+        <translation>乡镇（街道）边界未导入：{m}</translation>
+    </message>
+    <message>
+        <source>error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <source>warning</source>
+        <translation>警告</translation>
     </message>
     <message>
         <source>The import failed and nothing was changed: {m}</source>

@@ -83,7 +83,7 @@ def test_console_compute_is_incremental_on_the_worker(qtbot: Any, tmp_path: Path
     clock = SimpleNamespace(t=0)
     core = SimpleNamespace(
         store=store,
-        world=SimpleNamespace(register=reg),
+        world=SimpleNamespace(register=reg, initial_register=reg),
         engine=SimpleNamespace(clock=SimpleNamespace(now_ns=lambda: clock.t)),
     )
     compute = kpi_for(core, save_every=400)

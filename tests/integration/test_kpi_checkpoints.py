@@ -177,7 +177,7 @@ def test_live_fold_is_fed_only_new_records(store: SqlStore, month: Month) -> Non
     clock = SimpleNamespace(t=0)
     core = SimpleNamespace(
         store=store,
-        world=SimpleNamespace(register=month.register),
+        world=SimpleNamespace(register=month.register, initial_register=month.register),
         engine=SimpleNamespace(clock=SimpleNamespace(now_ns=lambda: clock.t)),
     )
     run = kpi_for(core, save_every=EVERY)

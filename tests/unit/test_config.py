@@ -49,3 +49,23 @@ def test_remember_keeps_other_settings(tmp_path: Path) -> None:
     config.remember("locale", "zh_CN", f)
     s = config.load(f)
     assert (s.locale, s.district, s.broker_host) == ("zh_CN", "CQ", "h")
+
+
+def test_the_files_read_are_listed_for_the_start_up_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exe_dir = tmp_path / "GuardianConsole"
+    exe_dir.mkdir()
+    (exe_dir / "console.toml").write_text('district = "500112"\n', encoding="utf-8")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(exe_dir / "GuardianConsole.exe"))
+    missing = tmp_path / "nobody.toml"
+    s = config.load(missing)
+    assert s.district == "500112"
+    assert config.LOADED_FROM == [exe_dir / "console.toml"]  # the missing user file is not listed
+    assert config.beside_executable() == exe_dir / "console.toml"
+
+
+def test_no_district_by_default() -> None:
+    # the district comes from the settings or the register, never a silent "SIM"
+    assert config.Settings().district == ""

@@ -46,6 +46,9 @@ SAMPLES: list[ev.AnyEvent] = [
         at=AT, operator="op", console="c1", incidents=[4, 7, 9], cause="cooking_smoke", elder_reached=True
     ),
     ev.AckMiss(at=AT, operator="op", console="c1", incident=4, mark=5),
+    ev.RegisterChanged(
+        at=AT, version="import-20261201-abc", digest="ab" * 32, households=2, devices=3, source="r.csv"
+    ),
 ]
 
 

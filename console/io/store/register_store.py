@@ -7,13 +7,16 @@ from the cross-department file, so there is no partial state worth keeping.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+import zlib
+from collections import OrderedDict, defaultdict
+from threading import Lock
 
 import msgspec
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, inspect, select
 from sqlalchemy.exc import DBAPIError
 
-from console.domain.registry import Area, Contact, Device, Household, Register, Resident
+from console.domain import events as ev
+from console.domain.registry import Area, Contact, Device, Household, Register, Resident, canonical, loads
 from console.io.store import schema
 from console.io.store.bulk import insert_rows
 from console.io.store.errors import classify
@@ -44,9 +47,10 @@ def save_register(engine: Engine, register: Register) -> None:
         for i, d in enumerate(h.devices):
             dev_rows.append((h.code, i, d.id, d.kind, d.location))
     area_rows = [(a.code, a.name, a.level, a.parent) for a in register.areas.values()]
-    meta = [("version", register.version), ("saved_ns", str(time.time_ns()))]
+    meta = [("version", register.version), ("saved_ns", str(time.time_ns())), ("digest", register.digest)]
     try:
         with engine.begin() as conn:
+            _keep_version(conn, register)
             _clear(conn)
             insert_rows(conn, schema.register_meta, ("key", "value"), meta)
             insert_rows(conn, schema.areas, ("code", "name", "level", "parent"), area_rows)
@@ -58,12 +62,100 @@ def save_register(engine: Engine, register: Register) -> None:
         raise classify(exc) from exc
 
 
+def _keep_version(conn: Connection, register: Register) -> None:
+    """The register's content in ``register_versions`` (once per digest): what replay loads
+    when the journal names it."""
+    rv = schema.register_versions
+    if not inspect(conn).has_table(rv.name):  # a store below revision 0004 (opened without upgrade)
+        return
+    if conn.execute(select(rv.c.digest).where(rv.c.digest == register.digest)).first() is not None:
+        return
+    conn.execute(
+        rv.insert().values(
+            digest=register.digest,
+            version=register.version,
+            saved_ns=time.time_ns(),
+            households=len(register.households),
+            blob=zlib.compress(canonical(register), 6),
+        )
+    )
+
+
+def keep_version(engine: Engine, register: Register) -> None:
+    """``register`` kept in ``register_versions`` without making it the saved register (a
+    console given a register of its own: a test's, the synthetic district's)."""
+    try:
+        with engine.begin() as conn:
+            _keep_version(conn, register)
+    except (DBAPIError, OSError) as exc:
+        raise classify(exc) from exc
+
+
+class Versions:
+    """Registers by digest from ``register_versions``, the last few kept in memory (a replay
+    across imports asks for the same two or three again and again)."""
+
+    def __init__(self, engine: Engine, keep: int = 3) -> None:
+        self.engine = engine
+        self.keep = keep
+        self._cache: OrderedDict[str, Register] = OrderedDict()
+        self._lock = Lock()
+
+    def add(self, register: Register) -> None:
+        with self._lock:
+            self._cache[register.digest] = register
+            self._cache.move_to_end(register.digest)
+            while len(self._cache) > self.keep:
+                self._cache.popitem(last=False)
+
+    def __call__(self, digest: str) -> Register | None:
+        with self._lock:
+            hit = self._cache.get(digest)
+        if hit is not None:
+            return hit
+        rv = schema.register_versions
+        try:
+            with self.engine.connect() as conn:
+                row = conn.execute(select(rv.c.version, rv.c.blob).where(rv.c.digest == digest)).first()
+        except (DBAPIError, OSError) as exc:
+            raise classify(exc) from exc
+        if row is None:
+            return None
+        reg = loads(zlib.decompress(row.blob))
+        reg.version = row.version
+        if reg.digest != digest:  # the stored bytes are not what the journal named
+            return None
+        self.add(reg)
+        return reg
+
+
+def first_named(engine: Engine) -> str | None:
+    """The digest the journal's first RegisterChanged names, or None (a journal older than
+    them, or a new one): the register a fold of the journal starts with."""
+    j = schema.journal
+    with engine.connect() as conn:
+        row = conn.execute(select(j.c.body).where(j.c.type == "reg").order_by(j.c.seq).limit(1)).first()
+    if row is None:
+        return None
+    e = ev.decode(bytes(row.body))
+    return e.digest if isinstance(e, ev.RegisterChanged) else None
+
+
 def register_version(engine: Engine) -> str | None:
     """The saved register's version, or None if none was ever saved (reads one small table)."""
     with engine.connect() as conn:
         meta = dict(conn.execute(select(schema.register_meta.c.key, schema.register_meta.c.value)).all())
     version = meta.get("version")
     return None if version is None else str(version)
+
+
+def register_digest(engine: Engine) -> str | None:
+    """The saved register's digest (None: none saved, or saved before digests were kept)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(schema.register_meta.c.value).where(schema.register_meta.c.key == "digest")
+        ).first()
+    return None if row is None else str(row.value)
 
 
 def load_register(engine: Engine) -> Register | None:

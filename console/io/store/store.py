@@ -19,7 +19,15 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from console.domain.registry import Register
-from console.io.store import journal_checkpoints, migrate, operators, projection, quarantine, register_store
+from console.io.store import (
+    boundaries_store,
+    journal_checkpoints,
+    migrate,
+    operators,
+    projection,
+    quarantine,
+    register_store,
+)
 from console.io.store.db import (
     DEFAULT_BUSY_MS,
     check_sqlite_file,
@@ -30,7 +38,7 @@ from console.io.store.db import (
 )
 from console.io.store.errors import JournalError, classify
 from console.io.store.journal import SqlJournal
-from console.io.store.operators import Account
+from console.io.store.operators import Account, LoginResult
 from console.io.store.quarantine import QuarantineRow
 
 log = logging.getLogger(__name__)
@@ -54,6 +62,7 @@ class SqlStore:
         not exist is always created (the first start). ``new_journal`` never clears a journal."""
         self.url, self.path = resolve(url)
         self.readonly = readonly
+        self._registers: register_store.Versions | None = None
         if self.path is not None:
             check_sqlite_file(self.path, allow_empty=new_journal and not readonly)
             if readonly and not self.path.exists():
@@ -152,6 +161,38 @@ class SqlStore:
     def check_login(self, id_: str, password: str) -> Account | None:
         return operators.check_login(self.engine, id_, password)
 
+    def login(
+        self,
+        id_: str,
+        password: str,
+        *,
+        now_ns: int,
+        max_failures: int = operators.DEFAULT_MAX_FAILURES,
+        lock_ns: int = operators.DEFAULT_LOCK_NS,
+        session: bool = False,
+    ) -> LoginResult:
+        return operators.login(
+            self.engine,
+            id_,
+            password,
+            now_ns=now_ns,
+            max_failures=max_failures,
+            lock_ns=lock_ns,
+            session=session,
+        )
+
+    def get_operator(self, id_: str) -> Account | None:
+        return operators.get_operator(self.engine, id_)
+
+    def reset_operator_password(self, id_: str, password: str) -> bool:
+        return operators.reset_password(self.engine, id_, password)
+
+    def set_operator_role(self, id_: str, role: str, scope: str) -> bool:
+        return operators.set_role(self.engine, id_, role, scope)
+
+    def unlock_operator(self, id_: str) -> bool:
+        return operators.unlock(self.engine, id_)
+
     def list_operators(self) -> list[Account]:
         return operators.list_operators(self.engine)
 
@@ -166,8 +207,40 @@ class SqlStore:
     def register_version(self) -> str | None:
         return register_store.register_version(self.engine)
 
+    def register_digest(self) -> str | None:
+        return register_store.register_digest(self.engine)
+
+    def keep_register_version(self, register: Register) -> None:
+        register_store.keep_version(self.engine, register)
+
+    @property
+    def registers(self) -> register_store.Versions:
+        """Registers by digest (``register_versions``), the last few cached: a World's
+        ``registers``."""
+        if self._registers is None:
+            self._registers = register_store.Versions(self.engine)
+        return self._registers
+
+    def first_register(self) -> Register | None:
+        """The register a fold of the journal starts with: the one its first RegisterChanged
+        names; None when it names none (a new journal, or one older than RegisterChanged)."""
+        digest = register_store.first_named(self.engine)
+        return self.registers(digest) if digest is not None else None
+
     def load_register(self) -> Register | None:
         return register_store.load_register(self.engine)
+
+    # --- township boundaries (console/io/boundaries.py validates them) --------------------
+
+    def save_boundaries(self, geojson: dict[str, Any]) -> str:
+        """Put the outlines in force; their digest."""
+        return boundaries_store.save_boundaries(self.engine, geojson)
+
+    def load_boundaries(self) -> dict[str, Any] | None:
+        return boundaries_store.load_boundaries(self.engine)
+
+    def boundaries_digest(self) -> str | None:
+        return boundaries_store.boundaries_digest(self.engine)
 
     def write_projection(
         self,

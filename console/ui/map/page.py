@@ -4,6 +4,11 @@ folium draws the skeleton (Leaflet map, base layer, legend) with Leaflet served 
 copied beside the page; households are NOT baked into the HTML but written to
 ``households.js`` beside it and drawn by ``map.js`` on a canvas layer. Every page lives in its
 own directory named by a hash of everything that shapes it, so a second build is a lookup.
+
+Township outlines, in order: the district's own boundaries (imported into the store,
+console/io/boundaries.py, passed in); else the shipped ``resources/map/boundaries.geojson`` when
+its codes cover the register's townships (the synthetic demo district); else each township
+drawn around its households (console.domain.outlines), and the legend says so.
 """
 
 from __future__ import annotations
@@ -23,13 +28,13 @@ import msgspec
 from branca.element import Element
 from PySide6.QtCore import QCoreApplication
 
-from console.domain import geo, registry
+from console.domain import geo, outlines, registry
 from console.paths import resource
 from console.ui.map.mbtiles import MBTiles, token_for
 
 log = logging.getLogger(__name__)
 
-PAGE_FORMAT: Final = 3  # bump when the page layout or data file changes
+PAGE_FORMAT: Final = 4  # bump when the page layout or data file changes
 BANDS: Final = ("critical", "high", "medium", "low", "unprotected")
 BAND_COLOURS: Final = {
     "critical": "#d7191c",
@@ -88,6 +93,9 @@ def default_labels() -> dict[str, str]:
         "households": tr("MapPage", "households"),
         "responders": tr("MapPage", "Nearby responders"),
         "no_boundaries": tr("MapPage", "Township boundaries unavailable"),
+        "outlines_from_households": tr(
+            "MapPage", "Township outlines drawn from households (no boundaries imported)"
+        ),
     }
 
 
@@ -140,23 +148,53 @@ def _asset_digest() -> str:
     return h.hexdigest()
 
 
-def _boundaries(display_crs: str) -> dict[str, Any] | None:
-    """The bundled township boundaries, or None (plain background) when absent or unreadable."""
+def _shipped_boundaries() -> dict[str, Any] | None:
+    """The bundled (synthetic district's) township boundaries, or None when absent or unreadable."""
     path = resource("map", "boundaries.geojson")
     if not path.is_file():
-        log.warning("map: %s is missing; the vector base shows a plain background", path)
+        log.info("map: %s is missing", path)
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("type") != "FeatureCollection":
             raise ValueError("not a GeoJSON FeatureCollection")
     except (OSError, ValueError) as exc:
-        log.warning("map: cannot read %s (%s); the vector base shows a plain background", path, exc)
+        log.warning("map: cannot read %s (%s)", path, exc)
         return None
-    if display_crs != "wgs84":
-        for feature in data.get("features", []):
-            _convert_coords(feature.get("geometry") or {}, display_crs)
     return dict(data)
+
+
+def _codes(fc: dict[str, Any]) -> set[str]:
+    return {str((f.get("properties") or {}).get("code", "")) for f in fc.get("features", [])}
+
+
+def township_outlines(
+    register: registry.Register, boundaries: dict[str, Any] | None, display_crs: str = "wgs84"
+) -> tuple[dict[str, Any] | None, str]:
+    """The outlines the page draws, in ``display_crs``, and where they come from: ``imported``
+    (``boundaries``), ``shipped`` (the demo file, when its codes cover the register's
+    townships), ``households`` (drawn around them) or ``none`` (nothing to draw)."""
+    fc: dict[str, Any] | None
+    if boundaries is not None:
+        fc, source = json.loads(json.dumps(boundaries)), "imported"  # a copy: converted below
+    else:
+        fc, source = _shipped_boundaries(), "shipped"
+        towns = {h.township for h in register.households.values()} | {a.code for a in register.townships()}
+        if fc is None or not towns <= _codes(fc):
+            fc, source = outlines.township_outlines(register), "households"
+            if not fc["features"]:
+                fc, source = None, "none"
+    if fc is not None and display_crs != "wgs84":
+        for feature in fc.get("features", []):
+            _convert_coords(feature.get("geometry") or {}, display_crs)
+    return fc, source
+
+
+def _outlines_digest(boundaries: dict[str, Any] | None) -> str | None:
+    if boundaries is None:
+        return None  # shipped file: in the asset digest; drawn from households: the register's
+    text = json.dumps(boundaries, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _convert_coords(geometry: dict[str, Any], dst: str) -> None:
@@ -172,7 +210,9 @@ def _convert_coords(geometry: dict[str, Any], dst: str) -> None:
         _convert_coords(g, dst)
 
 
-def _legend_html(labels: dict[str, str]) -> str:
+def _legend_html(labels: dict[str, str], source: str = "imported") -> str:
+    note = {"households": labels["outlines_from_households"], "none": labels["no_boundaries"]}.get(source)
+    notice = f'<div class="gc-outlines" data-outlines="{source}">{html.escape(note)}</div>' if note else ""
     items = "".join(
         f'<label class="gc-band" data-band="{b}"><input type="checkbox" checked data-band="{b}"/>'
         f'<span class="gc-swatch gc-{b}" style="background:{BAND_COLOURS[b]}"></span>'
@@ -181,7 +221,7 @@ def _legend_html(labels: dict[str, str]) -> str:
     )
     return (
         f'<div id="gc-legend" class="gc-legend"><div class="gc-title">{html.escape(labels["legend"])}</div>'
-        f'{items}<div class="gc-unlocated" hidden></div></div>'
+        f'{items}<div class="gc-unlocated" hidden></div>{notice}</div>'
     )
 
 
@@ -195,11 +235,13 @@ def build_page(
     scope: str = "*",
     display_crs: str = "wgs84",
     labels: dict[str, str] | None = None,
+    boundaries: dict[str, Any] | None = None,
 ) -> Path:
     """Return ``index.html`` of the page for this register and options, building it if needed.
 
     ``display_crs`` is the system the base layer is drawn in: WGS-84 for the bundled vector
-    layer and most intranet tile servers; ``gcj02`` for AMap-style tiles.
+    layer and most intranet tile servers; ``gcj02`` for AMap-style tiles. ``boundaries``: the
+    district's township outlines (GeoJSON, WGS-84) or None (see :func:`township_outlines`).
     """
     if base not in BASES:
         raise ValueError(f"unknown map base {base!r}; expected one of {', '.join(BASES)}")
@@ -221,6 +263,7 @@ def build_page(
         "display_crs": display_crs,
         "labels": labels,
         "assets": _asset_digest(),
+        "boundaries": _outlines_digest(boundaries),
     }
     key = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()[:20]
     page_dir = Path(out_dir) / f"page-{key}"
@@ -230,7 +273,7 @@ def build_page(
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir))
     try:
-        _write_page(tmp, register, base, xyz_url, mb_path, scope, display_crs, labels)
+        _write_page(tmp, register, base, xyz_url, mb_path, scope, display_crs, labels, boundaries)
         try:
             os.replace(tmp, page_dir)
         except OSError:
@@ -251,6 +294,7 @@ def _write_page(
     scope: str,
     display_crs: str,
     labels: dict[str, str],
+    given: dict[str, Any] | None = None,
 ) -> None:
     rows, townships, unlocated = household_rows(register, scope, display_crs)
     if unlocated:
@@ -268,7 +312,7 @@ def _write_page(
     else:
         center = [29.56, 106.55]  # Chongqing, when a scope holds no locatable household
     m = _OfflineMap(location=center, zoom_start=12, tiles=None, control_scale=True, prefer_canvas=True)
-    boundaries = _boundaries(display_crs)
+    boundaries, source = township_outlines(register, given, display_crs)
     max_zoom = 19
     if base == "xyz":
         folium.TileLayer(tiles=xyz_url, attr="intranet tiles", name="xyz", max_zoom=max_zoom).add_to(m)
@@ -298,7 +342,7 @@ def _write_page(
             },
             interactive=False,
         ).add_to(m)
-    m.get_root().html.add_child(Element(_legend_html(labels)))
+    m.get_root().html.add_child(Element(_legend_html(labels, source)))
     config = {
         "scope": scope,
         "base": base,
@@ -306,6 +350,7 @@ def _write_page(
         "colours": BAND_COLOURS,
         "labels": labels,
         "boundaries": boundaries is not None,
+        "outlines": source,
         "maxZoom": max_zoom,
     }
     _PageScripts(config).add_to(m)

@@ -133,6 +133,7 @@ class MapView(QWidget):
         self._frame_window: QQuickWindow | None = None
         self._frames_to_wait = 0
         self._bands: dict[str, str] = {}
+        self.boundaries: dict[str, Any] | None = None  # the outlines last loaded (load)
         self._filter: dict[str, Any] = {}
         self.load_count = 0
         self.load_id = ""
@@ -179,8 +180,19 @@ class MapView(QWidget):
 
     # --- API -----------------------------------------------------------------------------
 
-    def load(self, register: registry.Register, bands: dict[str, str], scope: str = "*") -> Path:
-        """Show ``register`` limited to ``scope`` (a township code, or "*" for the district)."""
+    def load(
+        self,
+        register: registry.Register,
+        bands: dict[str, str],
+        scope: str = "*",
+        boundaries: dict[str, Any] | None = None,
+    ) -> Path:
+        """Show ``register`` limited to ``scope`` (a township code, or "*" for the district).
+
+        ``boundaries``: the district's township outlines (GeoJSON, WGS-84) from the store; None
+        draws the shipped demo outlines when they fit the register, else outlines around the
+        households (console.ui.map.page). Kept as ``self.boundaries`` for the next reload."""
+        self.boundaries = boundaries
         out_dir = self._out_dir
         if out_dir is None:
             from console.paths import data_dir
@@ -194,6 +206,7 @@ class MapView(QWidget):
             self._mbtiles,
             scope=scope,
             display_crs=self._display_crs,
+            boundaries=boundaries,
         )
         self._bands = self._valid(bands)
         self._rendered = False
