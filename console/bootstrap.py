@@ -148,6 +148,15 @@ class Core:
         self.store.close()
 
 
+@dataclass(frozen=True)
+class _Local:
+    """A message the console gives itself as if from the bus (a TRAINING console's receipts)."""
+
+    topic: str
+    payload: bytes
+    received_at: int = 0
+
+
 class TrainingPublisher:
     """The bus as a TRAINING console's engine sees it: nothing goes out on the live
     ``guard/v1/notify/`` topics. Such a publish goes to the same path under the training root
@@ -159,9 +168,15 @@ class TrainingPublisher:
     LIVE: Final = "guard/v1/notify/"
     TRAINING_ROOT: Final = "guard-training/v1/"
 
-    def __init__(self, inner: Any, root: str | None = None) -> None:
+    def __init__(
+        self, inner: Any, root: str | None = None, answer: Callable[[str, bytes], None] | None = None
+    ) -> None:
         self.inner = inner
         self.root = root or self.TRAINING_ROOT  # the confirmed training root, when there is one
+        # no SMS or call goes out in a drill, and no gateway answers on the training root: once
+        # the broker took a request, ``answer`` is handed (its receipt topic, an ``accepted``
+        # receipt from the provider "training"), so the drill's 1-minute mark works as in a shift
+        self.answer = answer
         self.rerouted = 0
         self.rerouted_event = threading.Event()  # set at the first one (tests wait on it)
         self._told: set[str] = set()
@@ -176,8 +191,25 @@ class TrainingPublisher:
                 log.warning("TRAINING console: %s goes to %s, never to the live topic", topic, training)
             self.rerouted += 1
             self.rerouted_event.set()
+            if self.answer is not None and topic.endswith("/req"):
+                on_acked = self._answered(topic, payload, on_acked)
             topic = training
         return bool(self.inner.publish(topic, payload, qos, on_acked=on_acked))
+
+    def _answered(self, topic: str, payload: bytes, then: Callable[[], None] | None) -> Callable[[], None]:
+        from console.domain.codec import NotifyRequest, Receipt, decode_notify, encode_receipt
+
+        req = decode_notify(payload)
+        receipt_topic = topic[: -len("/req")] + "/receipt"
+        answer = self.answer
+
+        def acked() -> None:
+            if then is not None:
+                then()
+            if isinstance(req, NotifyRequest) and answer is not None:
+                answer(receipt_topic, encode_receipt(Receipt(req.req, "accepted", provider="training")))
+
+        return acked
 
 
 def open_store(url: str | None = None, readonly: bool = False, new_journal: bool = False) -> Any:
@@ -215,8 +247,8 @@ def build_core(
         store.save_register(register)
     elif not getattr(store, "readonly", False):
         store.keep_register_version(register)  # a register of its own: replay must find it too
-    problems = resolve_scope(settings, register)
-    log_start(settings, register, str(getattr(store, "url", "") or settings.journal_url()), problems)
+    source, problems = resolve_scope(settings, register)
+    log_start(settings, register, str(getattr(store, "url", "") or settings.journal_url()), source, problems)
     # The fold starts with the register the journal first named (each RegisterChanged after it
     # puts another in force); a journal that names none starts with the one in use now.
     initial = store.first_register() or register
@@ -296,7 +328,15 @@ def build_core(
             cfg, on_batch=lambda batch, done: engine.submit_bus(batch, done), on_status=on_status, clock=clock
         )
         # a TRAINING console's requests stop here: never on the live notification topic
-        engine.publisher = TrainingPublisher(bus, settings.training_topic_root) if settings.training else bus
+        engine.publisher = (
+            TrainingPublisher(
+                bus,
+                settings.training_topic_root,
+                answer=lambda topic, body: engine.submit_bus([_Local(topic, body)]),
+            )
+            if settings.training
+            else bus
+        )
         if anchors is not None:
             from console.io.anchors import anchor_topic
 
@@ -321,26 +361,27 @@ def build_core(
     return core
 
 
-def resolve_scope(settings: Settings, register: Register) -> list[tuple[str, str]]:
+def resolve_scope(settings: Settings, register: Register) -> tuple[str, list[tuple[str, str]]]:
     """The console's district from the register when the settings name none (a register of one
-    district: that one), and what is wrong with the scope: ("no_district", "") when neither
-    says (the synthetic district's "SIM" is then listened to, loudly), ("districts", "A,B")
+    district: that one): where it came from (settings | register | none), and what is wrong
+    with the scope: ("no_district", "") when neither says (the synthetic district's "SIM" is
+    then listened to, loudly), ("districts", "A,B")
     when the register holds several and the settings name none (the largest is taken). Whether
     the district and township hold any household is judged by the engine for every register
     in force (Engine.scope_problems)."""
     problems: list[tuple[str, str]] = []
-    if not settings.district:
-        sizes: dict[str, int] = {}
-        for h in register.households.values():
-            sizes[h.district] = sizes.get(h.district, 0) + 1
-        if not sizes:
-            problems.append(("no_district", ""))
-            settings.district = "SIM"
-        else:
-            settings.district = max(sorted(sizes), key=lambda d: sizes[d])
-            if len(sizes) > 1:
-                problems.append(("districts", ",".join(sorted(sizes))))
-    return problems
+    if settings.district:
+        return "settings", problems
+    sizes: dict[str, int] = {}
+    for h in register.households.values():
+        sizes[h.district] = sizes.get(h.district, 0) + 1
+    if not sizes:
+        settings.district = "SIM"
+        return "none", [("no_district", "")]
+    settings.district = max(sorted(sizes), key=lambda d: sizes[d])
+    if len(sizes) > 1:
+        problems.append(("districts", ",".join(sorted(sizes))))
+    return "register", problems
 
 
 def _masked_url(url: str) -> str:
@@ -354,18 +395,16 @@ def _masked_url(url: str) -> str:
 
 
 def log_start(
-    settings: Settings, register: Register, store_url: str, problems: list[tuple[str, str]]
+    settings: Settings, register: Register, store_url: str, source: str, problems: list[tuple[str, str]]
 ) -> None:
     """One line saying what this console uses (settings files, district, broker, store), and a
     loud one for each scope problem: what IT checks first when a console hears nothing."""
-    from console.config import LOADED_FROM
-
     log.warning(
         "console %s: district %s%s, township %s, broker %s:%d%s, store %s, register %s (%d households);"
         " settings from %s",
         settings.console_id,
         settings.district,
-        "" if problems or not len(register) else " (the register's)",
+        {"settings": " (the settings')", "register": " (the register's)"}.get(source, ""),
         settings.township or "* (the whole district)",
         settings.broker_host,
         settings.broker_port,
@@ -373,7 +412,7 @@ def log_start(
         _masked_url(store_url),
         register.version or "-",
         len(register),
-        ", ".join(str(p) for p in LOADED_FROM) or "defaults, environment and flags only",
+        ", ".join(str(p) for p in getattr(settings, "loaded_from", ())) or "no settings file",
     )
     for code, value in problems:
         if code == "no_district":

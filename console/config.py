@@ -134,6 +134,7 @@ def load(path: Path | None = None, overrides: dict[str, Any] | None = None) -> S
     for k, v in (overrides or {}).items():
         if v is not None and k in names:
             setattr(s, k, _coerce(k, v))
+    s.loaded_from = tuple(LOADED_FROM)  # type: ignore[attr-defined]  # for the start-up log line
     return s
 
 
@@ -161,6 +162,16 @@ def add_flags(p: argparse.ArgumentParser) -> None:
         dest="training_topic_root",
         help="TRAINING on a broker not on loopback: the topic root of its own, e.g. guard-training/v1/",
     )
+
+
+def store_url(explicit: str | Path | None = None) -> str:
+    """The store a tool opens: ``explicit`` (--db), else the settings' (``db_url`` in
+    console.toml or GUARDIAN_DB_URL: a shared PostgreSQL store), else the per-user journal.
+    What import-register, import-boundaries, operators, audit and replay open by default, so a
+    register or an account never lands in a per-user file beside the shared store."""
+    if explicit:
+        return str(explicit)
+    return load().journal_url()
 
 
 def from_args(ns: argparse.Namespace) -> Settings:

@@ -68,7 +68,12 @@ class Publisher:
     wait in ``unacked`` until ``ack_all()``. ``room``: how many more it takes before refusing
     (a full outbox); None: no limit."""
 
-    def __init__(self, ack: bool = True, room: int | None = None) -> None:
+    def __init__(
+        self, ack: bool = True, room: int | None = None, gateway: Callable[[list[Msg]], None] | None = None
+    ) -> None:
+        # ``gateway``: handed, for each notification request the broker acknowledged, the
+        # "accepted" receipt a gateway whose provider took it at once would publish
+        self.gateway = gateway
         self.sent: list[tuple[str, bytes, int]] = []
         self.unacked: list[Callable[[], None]] = []
         self.refused = 0
@@ -91,6 +96,13 @@ class Publisher:
                 return True
         if on_acked is not None:
             on_acked()
+        if self.gateway is not None and topic.endswith("/req"):
+            from console.domain.codec import NotifyRequest, Receipt, decode_notify, encode_receipt
+
+            req = decode_notify(payload)
+            if isinstance(req, NotifyRequest):
+                receipt = encode_receipt(Receipt(req.req, "accepted", provider="sim"))
+                self.gateway([Msg(topic[: -len("/req")] + "/receipt", receipt)])
         return True
 
     def ack_all(self) -> int:

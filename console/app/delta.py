@@ -60,6 +60,11 @@ class Status(msgspec.Struct, kw_only=True):
     # the console's settings against its register: ("district", code) no household is in the
     # district it subscribes to; ("township", code) none in its township (bootstrap.scope_problems)
     scope_problems: tuple[tuple[str, str], ...] = ()
+    # notifications handed to the bus that no provider accepted within ACCEPT_WITHIN_S:
+    # (incident, role), the ones to phone by hand; the gateway's presence and failing providers
+    unaccepted: tuple[tuple[int, str], ...] = ()
+    gateway: str = "unknown"  # online | offline | unknown (never announced)
+    gateway_failing: tuple[str, ...] = ()
 
 
 class HeldNotes:

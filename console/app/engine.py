@@ -49,6 +49,7 @@ RESTART_WINDOW_NS = 60_000_000_000
 # the storm banner's facts and the held list: at most once a real second between clock seconds
 STORM_EVERY_NS = 1_000_000_000
 HOUSEKEEPING_NS = 50_000_000  # timers, journal retry and UI flush at least this often under load
+ACCEPT_WITHIN_S = 15  # a request no provider accepted in this long: the banner, and phone by hand
 POLL_OTHERS_NS = 300_000_000  # how often to look for records other workstations wrote
 
 
@@ -153,6 +154,7 @@ class Engine:
         self._scope_key: tuple[Any, ...] = ()
         self._scope_problems: tuple[tuple[str, str], ...] = ()
         self.config_problems: tuple[tuple[str, str], ...] = ()  # bootstrap.resolve_scope's
+        self._unaccepted: tuple[tuple[int, str], ...] = ()  # World.unaccepted, once a second
         self._silent: tuple[SilentArea, ...] = ()
         self._silent_second = -1
         # notification requests: handed to the bus, not yet acknowledged by the broker (req ->
@@ -632,8 +634,10 @@ class Engine:
                     out.append(("district", self.district))
                 if self.township and self.township not in townships:
                     out.append(("township", self.township))
-            self._scope_key, self._scope_problems = key, tuple(out)
-            for code, value in out:
+            for (
+                code,
+                value,
+            ) in out:  # logged before it is cached: any thread that sees the cache sees the line
                 log.error(
                     "WRONG %s: no household of register %s is in %s %s",
                     code.upper(),
@@ -641,6 +645,7 @@ class Engine:
                     code,
                     value,
                 )
+            self._scope_key, self._scope_problems = key, tuple(out)
         return self.config_problems + self._scope_problems
 
     def _follow_register(self) -> None:
@@ -661,6 +666,28 @@ class Engine:
             len(reg.device_index),
         )
         self.changes.bump()
+
+    def _notify_check(self, now: int) -> None:
+        """Notifications no provider accepted within ACCEPT_WITHIN_S (a gateway that answers
+        nothing, a provider failing every send, no gateway at all): said loudly, once when it
+        starts (an alert: banner and sound), and listed for phoning by hand."""
+        unaccepted = tuple(self.world.unaccepted(now, ACCEPT_WITHIN_S * 1_000_000_000)[:200])
+        if unaccepted and not self._unaccepted:
+            incidents = sorted({i for i, _r in unaccepted})
+            log.error(
+                "NOTIFICATIONS NOT OUT: %d notification(s) of %d incident(s) not accepted by any provider"
+                " within %d s (gateway %s): phone by hand",
+                len(unaccepted),
+                len(incidents),
+                ACCEPT_WITHIN_S,
+                self.world.gateway_state,
+            )
+            self._alerts.append(Alert("notify_silent", incidents[0], str(len(incidents))))
+        elif self._unaccepted and not unaccepted:
+            log.warning("notifications accepted again")
+        if unaccepted != self._unaccepted:
+            self._unaccepted = unaccepted
+            self.changes.bump()
 
     def _listen(self) -> None:
         """The silent townships, once a second of the console's clock (console/app/silence.py);
@@ -685,6 +712,7 @@ class Engine:
                     log.warning("a registered device was heard")
                 self.changes.bump()
             self._unmatched = unmatched
+            self._notify_check(now)
             silent = self.silence.report(now, self.world.bus_state == "connected")
             if silent != self._silent:
                 areas = [a.area for a in silent]
@@ -753,6 +781,9 @@ class Engine:
             register_households=len(self._register.households),
             unmatched=self._unmatched,
             scope_problems=self.scope_problems(self._register),
+            unaccepted=self._unaccepted,
+            gateway=w.gateway_state,
+            gateway_failing=w.gateway_failing,
         )
 
     def _flush(self, force: bool = False) -> None:

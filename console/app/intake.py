@@ -12,15 +12,32 @@ from collections.abc import Callable, Sequence
 
 from console.app.ports import Message
 from console.domain import events as ev
-from console.domain.codec import Rejected, beat_of, decode_device, decode_receipt
+from console.domain.codec import (
+    Rejected,
+    beat_of,
+    decode_device,
+    decode_gateway_status,
+    decode_receipt,
+    decode_reply,
+    parse_ts,
+)
 from console.domain.deadlines import NS
 
 log = logging.getLogger(__name__)
 
 
+def _time(rfc3339: str) -> int:
+    """A provider's RFC 3339 time in ns, 0 when absent or unreadable (then the console's counts)."""
+    if not rfc3339:
+        return 0
+    t = parse_ts(rfc3339)
+    return t if t is not None else 0
+
+
 class Intake:
     def __init__(self) -> None:
         self.seen: set[str] = set()  # (dev, id) keys of every device event journaled
+        self.replies: set[str] = set()  # ids of the field's replies taken (the World deduplicates too)
         self.received = 0
         self.duplicates = 0
         self.rejected = 0
@@ -47,7 +64,45 @@ class Intake:
                 if isinstance(r, Rejected):
                     out.append(self._quarantine(at, topic, r, m.payload))
                 else:
-                    out.append(ev.NotifyReceipt(at=at, req=r.req, status=r.status, detail=r.detail))
+                    out.append(
+                        ev.NotifyReceipt(
+                            at=at,
+                            req=r.req,
+                            status=r.status,
+                            detail=r.detail,
+                            provider=r.provider[:32],
+                            provider_at=_time(r.at),
+                        )
+                    )
+                continue
+            if topic.endswith("/reply"):
+                p = decode_reply(m.payload)
+                if isinstance(p, Rejected):
+                    out.append(self._quarantine(at, topic, p, m.payload))
+                elif p.id in self.replies:
+                    self.duplicates += 1
+                else:
+                    self.replies.add(p.id)
+                    out.append(
+                        ev.FieldReply(
+                            at=at,
+                            id=p.id,
+                            req=p.req,
+                            sender=p.sender[:32],
+                            text=p.text,
+                            key=p.key,
+                            provider=p.provider[:32],
+                            provider_at=_time(p.at),
+                        )
+                    )
+                continue
+            if topic.endswith("/gateway"):
+                g = decode_gateway_status(m.payload)
+                if isinstance(g, Rejected):
+                    out.append(self._quarantine(at, topic, g, m.payload))
+                else:
+                    failing = tuple(sorted(k for k, v in g.providers.items() if v != "ok"))[:16]
+                    out.append(ev.GatewayState(at=at, gateway=g.gateway[:64], state=g.state, failing=failing))
                 continue
             d = decode_device(topic, m.payload, at)
             if isinstance(d, Rejected):

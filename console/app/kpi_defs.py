@@ -35,6 +35,19 @@ class MarkShare(msgspec.Struct, frozen=True, kw_only=True):
     share: float | None  # met / decided
 
 
+class AlertShare(msgspec.Struct, frozen=True, kw_only=True):
+    """The 1-minute mark's "alert out", split: of the incidents with someone to notify whose first
+    minute is over, how many had the notifications to the elder or a guardian and to the grid
+    worker ACCEPTED by a provider within it, and how many DELIVERED (an SMS delivered, a call
+    answered) within it."""
+
+    decided: int
+    accepted: int
+    delivered: int
+    accepted_share: float | None
+    delivered_share: float | None
+
+
 class Durations(msgspec.Struct, frozen=True, kw_only=True):
     n: int
     median_s: float | None
@@ -87,6 +100,7 @@ class Kpis(msgspec.Struct, frozen=True, kw_only=True):
     tickets_overdue: int
     open_incidents: list[int]
     townships: list[TownshipKpi]
+    alert: AlertShare | None = None  # accepted / delivered within the first minute (alert_shares)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -164,6 +178,27 @@ def mark_shares(incidents: Iterable[Incident], now: int) -> list[MarkShare]:
             MarkShare(minute=m.minute, met=met, decided=decided, pending=pending, share=ratio(met, decided))
         )
     return out
+
+
+def alert_shares(incidents: Iterable[Incident], now: int) -> AlertShare:
+    """``AlertShare`` of ``incidents`` at ``now`` (those with nobody to notify are left out)."""
+    decided = accepted = delivered = 0
+    for inc in incidents:
+        due = inc.opened + 60 * NS
+        if not inc.needs_alert or not inc.notifications or due > now:
+            continue
+        decided += 1
+        if inc.alert_out_at is not None and inc.alert_out_at <= due:
+            accepted += 1
+        if inc.alert_delivered_at is not None and inc.alert_delivered_at <= due:
+            delivered += 1
+    return AlertShare(
+        decided=decided,
+        accepted=accepted,
+        delivered=delivered,
+        accepted_share=ratio(accepted, decided),
+        delivered_share=ratio(delivered, decided),
+    )
 
 
 def missed_marks(inc: Incident, now: int) -> list[int]:

@@ -62,6 +62,9 @@ _WORLD_FIELDS: Final = frozenset(
         "_started",
         "seen_keys",
         "register_digest",
+        "gateway_state",
+        "gateway_since",
+        "gateway_failing",
     }
 )
 _SUPERVISOR_FIELDS: Final = frozenset({"health", "_due", "_since", "_own", "copies"})
@@ -96,6 +99,7 @@ class WorldState(msgspec.Struct, array_like=True):
     started: bool
     seen_keys: set[str] | None = None  # World.seen_keys, where the World has it
     register_digest: str | None = None  # World.register_digest: the register in force
+    gateway: tuple[str, int, tuple[str, ...]] = ("unknown", 0, ())  # World.gateway_state/since/failing
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -153,6 +157,7 @@ def snapshot_core(world: World, health: bool = True) -> bytes:
         started=world._started,
         seen_keys=getattr(world, "seen_keys", None),
         register_digest=world.register_digest,
+        gateway=(world.gateway_state, world.gateway_since, world.gateway_failing),
     )
     raw = _encoder.encode(state)
     return b"z" + zlib.compress(raw, 1) if len(raw) > COMPRESS_ABOVE else b"m" + raw
@@ -194,6 +199,7 @@ def restore(world: World, core: bytes, incidents: dict[int, bytes]) -> World:
     world._started = s.started
     if s.seen_keys is not None:
         world.seen_keys = s.seen_keys
+    world.gateway_state, world.gateway_since, world.gateway_failing = s.gateway
     world.use_register(s.register_digest)
     world.dirty_incidents, world.dirty_tickets, world.dirty_households = set(), set(), set()
     world._index = OpenIndex()  # indexed again from the restored incidents when next asked

@@ -241,7 +241,9 @@ class SyntheticMonth:
             return
         _, row = self._apply(ev.NotifyPublished(at=at + 200_000_000, reqs=reqs))
         yield row
-        for req in reqs[:2]:
+        for req in reqs:  # a provider takes each a second later (the gateway's receipts) ...
+            self._at(row[0] + NS, ev.NotifyReceipt(at=0, req=req, status="accepted", provider="sim"))
+        for req in reqs[:2]:  # ... and delivers the first two
             self._at(row[0] + 4 * NS, ev.NotifyReceipt(at=0, req=req, status="delivered"))
 
 

@@ -68,6 +68,8 @@ class _Fold:
         self.refusals += [f for f in fx if isinstance(f, CommandRefused)]
         if published:
             self.world.apply(ev.NotifyPublished(at=e.at, reqs=published))
+            for req in published:  # a provider takes each at once (the gateway's receipts)
+                self.world.apply(ev.NotifyReceipt(at=e.at, req=req, status="accepted", provider="sim"))
 
     def _flush_beats(self, at: int) -> None:
         from console.domain import events as ev

@@ -83,6 +83,14 @@ class DayBuilder:
             note = ev.NotifyPublished(at=self._tick_at(), reqs=tuple(reqs))
             self._journal([note])
             self.world.apply(note)
+            # a provider takes each at once: the gateway's "accepted" receipts
+            receipts = [
+                ev.NotifyReceipt(at=self._tick_at(), req=req, status="accepted", provider="sim")
+                for req in reqs
+            ]
+            self._journal(list(receipts))
+            for r in receipts:
+                self.world.apply(r)
 
     def timers(self) -> None:
         due = self.world.next_due()

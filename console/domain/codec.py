@@ -316,13 +316,36 @@ def presence_topic(district: str, console_id: str) -> str:
     return f"guard/v1/console/{district}/{console_id}"
 
 
+def notify_reply_topic(district: str) -> str:
+    """Replies from the field (an SMS answer, a keypress in a call), gateway -> consoles."""
+    return f"guard/v1/notify/{district}/reply"
+
+
+def gateway_status_topic(district: str) -> str:
+    """The notification gateway's presence: retained, with an "offline" last will."""
+    return f"guard/v1/notify/{district}/gateway"
+
+
 class Receipt(msgspec.Struct, frozen=True):
+    """Gateway -> consoles on ``guard/v1/notify/{district}/receipt``.
+
+    ``accepted``: a provider took the send (the honest "alert out" of the 1-minute mark);
+    ``blocked``: a limit kept it from going on this channel / provider (``detail`` says which;
+    the gateway tries the other channel or provider under a request of its own only if asked
+    to, so the console knows what did not go out); ``sent``: handed to the carrier (the
+    simulator's word). ``at``: the provider's time for it (RFC 3339), "" when it gave none;
+    ``provider``: which one (aliyun | tencent | sim ...)."""
+
     req: str
     status: str
     detail: str = ""
+    at: str = ""
+    provider: str = ""
 
 
-RECEIPT_STATUSES: Final = frozenset({"sent", "delivered", "answered", "no_answer", "failed"})
+RECEIPT_STATUSES: Final = frozenset(
+    {"accepted", "blocked", "sent", "delivered", "answered", "no_answer", "failed"}
+)
 _receipt_decoder = msgspec.json.Decoder(Receipt)
 
 
@@ -353,6 +376,41 @@ class NotifyRequest(msgspec.Struct, frozen=True, kw_only=True):
     to: str  # phone number
     text: str
     attempt: int = 1
+    # what the gateway fills the provider's approved template with (console/gateway/templates.py):
+    # ``msg`` the kind of message (alarm ...), ``vars`` the template's variables from the
+    # incident (address, kinds, incident, callback); ``text`` stays the whole message (the
+    # simulator, a log of what was meant)
+    msg: str = "alarm"
+    vars: dict[str, str] = {}
+
+
+class Reply(msgspec.Struct, frozen=True, kw_only=True):
+    """Gateway -> consoles on ``guard/v1/notify/{district}/reply``: what someone answered.
+
+    ``req``: the request it answers (the gateway matches an SMS reply to the latest request to
+    that number; "" when it found none); ``from``: the number it came from; ``text`` an SMS
+    reply or ``key`` a keypress in the call; ``id``: unique per reply (the provider's id, or
+    the gateway's), what the console deduplicates on; ``at``: the provider's time (RFC 3339)."""
+
+    v: int = 1
+    id: str
+    req: str = ""
+    sender: str = msgspec.field(name="from", default="")
+    text: str = ""
+    key: str = ""
+    at: str = ""
+    provider: str = ""
+
+
+class GatewayStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """The gateway's presence on ``guard/v1/notify/{district}/gateway`` (retained; the MQTT
+    last will says ``offline``): ``providers`` name -> ok | failing."""
+
+    v: int = 1
+    gateway: str
+    state: str  # online | offline
+    at: str = ""
+    providers: dict[str, str] = {}
 
 
 _notify_encoder = msgspec.json.Encoder()
@@ -372,3 +430,47 @@ def decode_notify(payload: bytes) -> NotifyRequest | Rejected:
 
 def encode_receipt(r: Receipt) -> bytes:
     return _notify_encoder.encode(r)
+
+
+_reply_decoder = msgspec.json.Decoder(Reply)
+_status_decoder = msgspec.json.Decoder(GatewayStatus)
+
+
+def encode_reply(r: Reply) -> bytes:
+    return _notify_encoder.encode(r)
+
+
+def decode_reply(payload: bytes) -> Reply | Rejected:
+    if len(payload) > MAX_PAYLOAD:
+        return Rejected("too_large", f"{len(payload)} bytes")
+    try:
+        r = _reply_decoder.decode(payload)
+    except msgspec.ValidationError as exc:
+        reason, detail = _validation_reason(str(exc))
+        return Rejected(reason, detail)
+    except Exception as exc:
+        return Rejected("bad_json", repr(exc)[:200])
+    if r.v != 1:
+        return Rejected("bad_version", str(r.v))
+    if not r.id or len(r.id) > 128 or len(r.req) > 128 or len(r.text) > 1000 or len(r.key) > 8:
+        return Rejected("bad_reply", f"id {r.id[:64]!r}")
+    return r
+
+
+def encode_gateway_status(s: GatewayStatus) -> bytes:
+    return _notify_encoder.encode(s)
+
+
+def decode_gateway_status(payload: bytes) -> GatewayStatus | Rejected:
+    if len(payload) > MAX_PAYLOAD:
+        return Rejected("too_large", f"{len(payload)} bytes")
+    try:
+        s = _status_decoder.decode(payload)
+    except msgspec.ValidationError as exc:
+        reason, detail = _validation_reason(str(exc))
+        return Rejected(reason, detail)
+    except Exception as exc:
+        return Rejected("bad_json", repr(exc)[:200])
+    if s.state not in ("online", "offline"):
+        return Rejected("bad_gateway_state", s.state[:32])
+    return s

@@ -1,10 +1,13 @@
 """The 1-5-30 policy as data, evaluated at an injected ``now``.
 
 Counted from T0, the moment the console received the first alarm of the incident:
-- mark 1 (60 s): an officer acknowledged AND the automatic SMS/calls were handed to the bus
-  (an incident with nobody to notify, e.g. an unregistered device, needs only the acknowledgement);
-- mark 5 (300 s): someone nearby was dispatched, or the incident was resolved without needing it
-  (a phone-confirmed false alarm);
+- mark 1 (60 s): an officer acknowledged AND the alert is out: a provider accepted the automatic
+  SMS/calls to the elder or a guardian and to the grid worker (console/domain/notify_plan.py;
+  on the bus alone is not out). An incident with nobody to notify, e.g. an unregistered device,
+  needs only the acknowledgement;
+- mark 5 (300 s): someone nearby was dispatched (by the officer, or on a responder's own reply:
+  console/domain/field.py), or the incident was resolved without needing it (a phone-confirmed
+  false alarm);
 - mark 30 (1,800 s): the incident was closed with feedback.
 A missed mark raises the incident to the district's attention list (escalation ``district``).
 """

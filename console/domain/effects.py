@@ -15,7 +15,16 @@ import msgspec
 from console.domain.codec import NotifyRequest
 
 AlertKind = Literal[
-    "new_incident", "missed", "reignition", "bus_lost", "bulk", "engine_failed", "register_missing"
+    "new_incident",
+    "missed",
+    "reignition",
+    "bus_lost",
+    "bulk",
+    "engine_failed",
+    "register_missing",
+    "gateway_lost",  # the notification gateway's last will: nothing goes out
+    "field_reply",  # someone answered a notification (detail role:answer)
+    "notify_silent",  # requests not accepted by any provider in time (engine)
 ]
 
 

@@ -86,8 +86,31 @@ class Quarantined(Event, frozen=True, kw_only=True, tag="quar"):
 
 class NotifyReceipt(Event, frozen=True, kw_only=True, tag="rcpt"):
     req: str
-    status: str  # sent | delivered | answered | no_answer | failed
+    status: str  # accepted | blocked | sent | delivered | answered | no_answer | failed
     detail: str = ""
+    provider: str = ""  # which provider (aliyun | tencent | sim ...), when the gateway says
+    provider_at: int = 0  # the provider's time for it (ns), 0 when it gave none
+
+
+class FieldReply(Event, frozen=True, kw_only=True, tag="reply"):
+    """Someone answered a notification: an SMS reply (``text``) or a keypress in the call
+    (``key``), as the gateway matched it to the request ``req``. ``id``: unique per reply."""
+
+    id: str
+    req: str
+    sender: str  # the number it came from (personal data: masked on screen)
+    text: str = ""
+    key: str = ""
+    provider: str = ""
+    provider_at: int = 0
+
+
+class GatewayState(Event, frozen=True, kw_only=True, tag="gw"):
+    """The notification gateway's presence as it announced it (or its last will)."""
+
+    gateway: str
+    state: str  # online | offline
+    failing: tuple[str, ...] = ()  # providers it reports failing
 
 
 # --- operator ------------------------------------------------------------------------------
@@ -214,6 +237,8 @@ AnyEvent = (
     | Heartbeats
     | Quarantined
     | NotifyReceipt
+    | FieldReply
+    | GatewayState
     | CompleteStep
     | Escalate
     | Reassign
@@ -236,6 +261,8 @@ SOURCE: Final[dict[type, str]] = {
     Heartbeats: "bus",
     Quarantined: "bus",
     NotifyReceipt: "bus",
+    FieldReply: "bus",
+    GatewayState: "bus",
     CompleteStep: "operator",
     Escalate: "operator",
     Reassign: "operator",
@@ -287,6 +314,8 @@ def key_of(event: AnyEvent) -> str:
         return f"incident:{event.incident}"
     if isinstance(event, NotifyReceipt):
         return f"req:{event.req}"
+    if isinstance(event, FieldReply):
+        return f"reply:{event.id}"
     if isinstance(event, TicketAction):
         return f"ticket:{event.ticket}"
     if isinstance(event, RevealContact):

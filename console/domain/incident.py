@@ -58,6 +58,22 @@ class NotificationRecord(msgspec.Struct, kw_only=True):
     retry_after_s: int = 60
     hold_until: int | None = None  # while held in a storm: released then if still alarming
     reason: str = ""  # held: why (storm); dropped: why (restored, closed); released: what released it
+    published_at: int | None = None  # the broker acknowledged the request
+    accepted_at: int | None = None  # a provider took it (accepted, or any later receipt that implies it)
+    delivered_at: int | None = None  # delivered (SMS) or answered (call)
+    detail: str = ""  # the last receipt's detail (why it failed, which limit blocked it)
+    provider: str = ""
+
+
+class Answer(msgspec.Struct, frozen=True, kw_only=True):
+    """A reply from the field to one of the incident's notifications."""
+
+    at: int
+    contact: str  # contact id
+    role: str
+    how: str  # sms | key
+    answer: str  # going | cannot | other
+    said: str = ""  # what was sent (the SMS text, or the key), cut to 40 characters
 
 
 class Incident(msgspec.Struct, kw_only=True):
@@ -80,7 +96,12 @@ class Incident(msgspec.Struct, kw_only=True):
     steps: dict[str, StepDone] = {}
     waived: list[str] = []
     ack_at: int | None = None
+    # "alert out" of the 1-minute mark: a provider ACCEPTED the notifications to the elder or a
+    # guardian and to the grid worker (notify_plan.alert_out); the broker's acknowledgement
+    # alone is ``alert_published_at``, delivery to the same ``alert_delivered_at``
     alert_out_at: int | None = None
+    alert_published_at: int | None = None
+    alert_delivered_at: int | None = None
     needs_alert: bool = True
     dispatched_at: int | None = None
     on_site_at: int | None = None
@@ -94,6 +115,8 @@ class Incident(msgspec.Struct, kw_only=True):
     missed: list[int] = []  # 1, 5, 30
     missed_acked: list[int] = []  # the missed marks an officer acknowledged (AckMiss), in order
     notifications: dict[str, NotificationRecord] = {}
+    answers: list[Answer] = []  # replies from the field, in order
+    proposed: str = ""  # the contact id proposed next after a responder could not go
     timeline: list[Entry] = []
 
     @property

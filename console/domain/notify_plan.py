@@ -139,6 +139,10 @@ def request_for(inc: Incident, hh: Household, n: NotificationRecord) -> PublishR
             to=n.to,
             text=text,
             attempt=n.attempt,
+            msg="alarm",
+            # the approved template's variables (console/gateway/templates.py); the gateway adds
+            # the center's callback number from its own configuration
+            vars={"address": hh.address, "kinds": kinds, "incident": str(inc.id)},
         ),
     )
 
@@ -151,22 +155,83 @@ def incident_of_req(req: str) -> int | None:
     return int(head) if head.isdigit() else None
 
 
+# The 1-minute mark's "alert out": the notifications to the elder or a guardian AND to the grid
+# worker were ACCEPTED by a provider (a request on the bus is not a message to anyone). Each group
+# counts when the incident notifies someone of it (held and dropped ones aside: a storm holds
+# them on purpose); an incident notifying neither group counts its first acceptance.
+ALERT_GROUPS: Final = (("elder", "guardian"), ("grid_worker",))
+# receipts that mean a provider took the send (a delivered SMS or a call that rang was accepted)
+ACCEPTED: Final = frozenset({"accepted", "sent", "delivered", "answered", "no_answer"})
+DELIVERED: Final = frozenset({"delivered", "answered"})
+
+
+def _group_time(inc: Incident, field: str) -> int | None:
+    """When every group the incident notifies had a notification reach ``field``."""
+    live = [n for n in inc.notifications.values() if n.status not in ("held", "dropped")]
+    if not live:
+        return None
+    times: list[int] = []
+    for roles in ALERT_GROUPS:
+        group = [n for n in live if n.role in roles]
+        if not group:
+            continue
+        reached = [t for n in group if (t := getattr(n, field)) is not None]
+        if not reached:
+            return None
+        times.append(min(reached))
+    if not times:  # notifies only other roles (a cadre): its first
+        reached = [t for n in live if (t := getattr(n, field)) is not None]
+        return min(reached) if reached else None
+    return max(times)
+
+
+def _follow_alert(inc: Incident, at: int) -> None:
+    """The incident's alert-out and alert-delivered times, once reached (never moved back)."""
+    if inc.alert_out_at is None and (t := _group_time(inc, "accepted_at")) is not None:
+        inc.alert_out_at = t
+        inc.note(at, "alert_out", "accepted")
+    if inc.alert_delivered_at is None and (t := _group_time(inc, "delivered_at")) is not None:
+        inc.alert_delivered_at = t
+        inc.note(at, "alert_delivered", "")
+
+
 def published(inc: Incident, req: str, at: int, count: int) -> None:
-    """``req`` was handed to the bus at ``at`` (one of ``count`` in that batch)."""
+    """``req`` was handed to the bus at ``at`` (one of ``count`` in that batch): on its way to
+    the gateway, not yet out (``alert_published_at``)."""
     n = inc.notifications.get(req)
-    if n is not None and n.status == "requested":
-        n.status, n.at = "published", at
-    if inc.alert_out_at is None:
-        inc.alert_out_at = at
-        inc.note(at, "alert_out", str(count))
+    if n is not None:
+        if n.status == "requested":
+            n.status, n.at = "published", at
+        if n.published_at is None:
+            n.published_at = at
+    if inc.alert_published_at is None:
+        inc.alert_published_at = at
+        inc.note(at, "alert_published", str(count))
 
 
-def receipt(inc: Incident, n: NotificationRecord, status: str, at: int) -> None:
-    """A gateway receipt for ``n``; a failure with retries left schedules one retry."""
+def receipt(
+    inc: Incident,
+    n: NotificationRecord,
+    status: str,
+    at: int,
+    detail: str = "",
+    provider: str = "",
+    provider_at: int = 0,
+) -> None:
+    """A gateway receipt for ``n``; a failure with retries left schedules one retry. The time a
+    provider accepted or delivered is the provider's own when it gave one no later than the
+    console heard of it (else the console's)."""
+    when = provider_at if 0 < provider_at <= at else at
     n.status, n.at = status, at
-    inc.note(at, f"notify:{n.role}:{n.channel}", status, n.to)
+    n.detail, n.provider = detail[:200], provider or n.provider
+    if status in ACCEPTED and n.accepted_at is None:
+        n.accepted_at = when
+    if status in DELIVERED and n.delivered_at is None:
+        n.delivered_at = when
+    inc.note(at, f"notify:{n.role}:{n.channel}", f"{status} {detail}".strip() if detail else status, n.to)
+    _follow_alert(inc, at)
     retried = f"{n.req.rsplit('-', 1)[0]}-{n.attempt + 1}" in inc.notifications
-    if status in ("failed", "no_answer") and n.retries_left > 0 and inc.resolved_at is None:
+    if status in ("failed", "no_answer", "blocked") and n.retries_left > 0 and inc.resolved_at is None:
         # QoS 1 may deliver a receipt twice: one failure buys one retry, not one per copy.
         if not retried:
             n.retry_at = at + n.retry_after_s * NS
@@ -199,3 +264,21 @@ def retries_due(inc: Incident, hh: Household, now: int) -> list[PublishRequest]:
             inc.note(now, f"retry:{m.role}:{m.channel}", str(m.attempt))
             out.append(request_for(inc, hh, m))
     return out
+
+
+# --- replies from the field --------------------------------------------------------------------
+
+GOING: Final = ("1", "１", "是", "好", "去", "到")  # what a "yes, I'm going" starts with
+CANNOT: Final = ("2", "２", "否", "不")
+
+
+def answer_of(text: str, key: str) -> str:
+    """going | cannot | other, from an SMS reply's first character or a keypress."""
+    said = (key or text).strip()
+    if not said:
+        return "other"
+    if said.startswith(GOING):
+        return "going"
+    if said.startswith(CANNOT):
+        return "cannot"
+    return "other"

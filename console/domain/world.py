@@ -13,7 +13,7 @@ from typing import Final
 
 import msgspec
 
-from console.domain import alarms, bulk, miss_ack, notify_plan, open_index
+from console.domain import alarms, bulk, field, miss_ack, notify_plan, open_index
 from console.domain import events as ev
 from console.domain import storm as storm_policy
 from console.domain.checklist import Template
@@ -98,6 +98,10 @@ class World:
         self.counters: Counter[str] = Counter()
         self.bus_state = "unknown"
         self.bus_since = 0
+        # the notification gateway as it last announced itself (GatewayState): unknown until then
+        self.gateway_state = "unknown"
+        self.gateway_since = 0
+        self.gateway_failing: tuple[str, ...] = ()
         self.now = 0
         self.next_incident = 1
         self.next_ticket = 1
@@ -142,6 +146,15 @@ class World:
             return self._ack_miss(e)
         if isinstance(e, ev.NotifyReceipt):
             return self._receipt(e)
+        if isinstance(e, ev.FieldReply):
+            return self._reply(e)
+        if isinstance(e, ev.GatewayState):
+            changed = e.state != self.gateway_state
+            self.gateway_state, self.gateway_since = e.state, e.at
+            self.gateway_failing = e.failing
+            if changed and e.state == "offline":
+                return [Alert("gateway_lost", 0, e.gateway)]
+            return []
         if isinstance(e, ev.NotifyPublished):
             return self._published(e)
         if isinstance(e, ev.Quarantined):
@@ -358,9 +371,28 @@ class World:
         if inc is None or n is None:
             self.counters["unknown_receipts"] += 1
             return []
-        notify_plan.receipt(inc, n, e.status, e.at)
+        notify_plan.receipt(inc, n, e.status, e.at, e.detail, e.provider, e.provider_at)
         self.dirty_incidents.add(inc.id)
         return []
+
+    def _reply(self, e: ev.FieldReply) -> list[Effect]:
+        """An answer from the field (console/domain/field.py): a responder's "going" meets the
+        5-minute mark, a "cannot" proposes the next nearest one and tells the officer."""
+        key = f"reply:{e.id}"
+        if key in self.seen_keys:
+            self.counters["duplicate_replies"] += 1
+            return []
+        self.seen_keys.add(key)
+        inc = self._incident_of_req(e.req)
+        n = inc.notifications.get(e.req) if inc else None
+        if inc is None or n is None:
+            self.counters["unknown_replies"] += 1
+            return []
+        hh = self.register.households.get(inc.household)
+        answer = field.take_reply(inc, hh, self.templates.get(inc.kind), n, at=e.at, text=e.text, key=e.key)
+        self.dirty_incidents.add(inc.id)
+        self.counters["replies"] += 1
+        return [Alert("field_reply", inc.id, f"{n.role}:{answer}")]
 
     def _open_with_household(self) -> list[tuple[Incident, Household]]:
         out = []
@@ -370,6 +402,23 @@ class World:
             if hh is not None:
                 out.append((inc, hh))
         return out
+
+    def unaccepted(self, now: int, within_ns: int) -> list[tuple[int, str]]:
+        """(incident, role) of every notification of an open incident handed to the bus more
+        than ``within_ns`` ago that no provider has accepted (nor failed or blocked: those the
+        incident shows already): the ones the officer must phone by hand."""
+        out: list[tuple[int, str]] = []
+        for iid in self.open_by_household.values():
+            inc = self.incidents[iid]
+            for n in inc.notifications.values():
+                if (
+                    n.status == "published"
+                    and n.accepted_at is None
+                    and n.published_at is not None
+                    and now - n.published_at >= within_ns
+                ):
+                    out.append((iid, n.role))
+        return sorted(set(out))
 
     def unsent_requests(self) -> list[Effect]:
         """Requests of open incidents never handed to the bus (the console stopped between

@@ -20,6 +20,7 @@ from typing import Any, Final, TextIO
 import msgspec
 
 from console.bootstrap import open_store
+from console.config import store_url
 from console.domain import events
 from console.domain.chain import Record
 from console.io.store.archive import ArchiveRefused, archive, file_sha256, month_start_ns, verify_archive_file
@@ -76,7 +77,7 @@ def body_json(body: bytes) -> Any:
 
 
 def _open(url: str | None, readonly: bool = True) -> SqlStore:
-    store: SqlStore = open_store(url, readonly=readonly)
+    store: SqlStore = open_store(store_url(url), readonly=readonly)
     return store
 
 
@@ -376,7 +377,9 @@ def cmd_archive(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", help="database URL or SQLite path (default: the per-user journal)")
+    common.add_argument(
+        "--db", help="database URL or SQLite path (default: the settings' db_url, else the per-user journal)"
+    )
     p = argparse.ArgumentParser(
         prog="python -m console audit", description=__doc__.splitlines()[0], epilog=EXIT_CODES
     )

@@ -54,6 +54,10 @@ def status_line(st: Any) -> dict[str, Any]:
         else {"messages": st.unmatched.messages, "devices": st.unmatched.devices},
         # the district / township the settings name, against the register ("district", code) ...
         "scope_problems": [list(p) for p in st.scope_problems],
+        # notifications no provider accepted within 15 s (phone by hand) and the gateway's presence
+        "unaccepted": len(st.unaccepted),
+        "unaccepted_incidents": sorted({i for i, _r in st.unaccepted})[:50],
+        "gateway": st.gateway,
         "seq": st.last_seq,
     }
 
@@ -132,6 +136,14 @@ def main(argv: list[str]) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if settings.training:
+        from console.config import TrainingError, training_settings
+
+        try:  # as run and training do: training.sqlite, a loopback broker or a confirmed root
+            settings = training_settings(settings)
+        except TrainingError as exc:
+            print(f"training: {exc}", file=sys.stderr)
+            return 2
     from console import bootstrap
     from console.domain import registry
 

@@ -32,19 +32,24 @@ def main(argv: list[str]) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("file", type=Path, help="GeoJSON FeatureCollection of township polygons")
-    p.add_argument("--db", default=None, help="store URL or SQLite file (default: the user's journal)")
+    p.add_argument(
+        "--db",
+        default=None,
+        help="store URL or SQLite file (default: the settings' db_url, else the user's journal)",
+    )
     p.add_argument(
         "--crs", choices=CRS_NAMES, default="wgs84", help="coordinate system of the file (default wgs84)"
     )
     p.add_argument("--dry-run", action="store_true", help="validate only")
     a = p.parse_args(argv)
+    from console.config import ConfigError, store_url
     from console.io.store import JournalError, SqlStore
 
-    db = a.db
-    if db is None:
-        from console.paths import data_dir
-
-        db = data_dir() / "journal.sqlite"
+    try:
+        db = store_url(a.db)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     try:
         store = SqlStore(db)
     except JournalError as exc:

@@ -31,7 +31,11 @@ def main(argv: list[str]) -> int:
         ),
     )
     p.add_argument("file", type=Path)
-    p.add_argument("--db", default=None, help="store URL or SQLite file (default: the user's journal)")
+    p.add_argument(
+        "--db",
+        default=None,
+        help="store URL or SQLite file (default: the settings' db_url, else the user's journal)",
+    )
     p.add_argument(
         "--errors",
         type=Path,
@@ -41,13 +45,14 @@ def main(argv: list[str]) -> int:
     p.add_argument("--replace", action="store_true", help="remove households that are not in the file")
     p.add_argument("--dry-run", action="store_true", help="validate only")
     a = p.parse_args(argv)
+    from console.config import ConfigError, store_url
     from console.io.store import JournalError, SqlStore
 
-    db = a.db
-    if db is None:
-        from console.paths import data_dir
-
-        db = data_dir() / "journal.sqlite"
+    try:
+        db = store_url(a.db)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     try:
         store = SqlStore(db)
     except JournalError as exc:

@@ -15,7 +15,7 @@ import sys
 from datetime import datetime
 
 from console.bootstrap import accounts_for, open_store
-from console.config import Settings
+from console.config import Settings, store_url
 from console.io.store.errors import JournalError
 from console.io.store.operators import ROLES
 
@@ -28,7 +28,9 @@ EPILOG = (
 
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", help="database URL or SQLite path (default: the per-user journal)")
+    common.add_argument(
+        "--db", help="database URL or SQLite path (default: the settings' db_url, else the per-user journal)"
+    )
     p = argparse.ArgumentParser(prog="python -m console operators", epilog=EPILOG)
     sub = p.add_subparsers(dest="command", required=True)
     a = sub.add_parser("add", parents=[common], help="add an operator", epilog=EPILOG)
@@ -76,7 +78,7 @@ def main(argv: list[str]) -> int:
         return int(exc.code or 0)
     cmd = args.command
     try:
-        with open_store(args.db) as store:
+        with open_store(store_url(args.db)) as store:
             accounts = accounts_for(store, Settings())
             if cmd == "list":
                 now = accounts.now_ns()

@@ -92,8 +92,8 @@ def print_report(rep: dict[str, Any]) -> None:
         )
     k = rep["kpis"]
     print(
-        f"incidents {k['incidents']} (open {k['open']}), 1′ met {k['met_1_pct']}%, 5′ met {k['met_5_pct']}%, "
-        f"30′ met {k['met_30_pct']}%, median ack {k['median_ack_s']} s"
+        f"incidents {k['incidents']} (open {k['open']}), 1′ met {_pct(k['met_1_pct'])}, "
+        f"5′ met {_pct(k['met_5_pct'])}, 30′ met {_pct(k['met_30_pct'])}, median ack {_s(k['median_ack_s'])}"
     )
 
 
@@ -148,6 +148,15 @@ def print_queue(rep: dict[str, Any], limit: int = 40) -> None:
         print(f"… {len(rep['queue']) - limit} more")
 
 
+def _pct(v: object) -> str:
+    """A share for the summary line; "—" before anything was decided (never "None%")."""
+    return "—" if v is None else f"{v}%"
+
+
+def _s(v: object) -> str:
+    return "—" if v is None else f"{v} s"
+
+
 def main(argv: list[str]) -> int:
     from console import bootstrap
     from console.app.replay import SPEEDS
@@ -175,9 +184,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--map", action="store_true", help="with --gui: show the risk map (QtWebEngine)")
     args = p.parse_args(argv)
     if args.journal is None:
-        from console.paths import data_dir
+        from console.config import store_url
 
-        args.journal = str(data_dir() / "journal.sqlite")
+        args.journal = store_url()
     if args.from_ is not None and args.to is not None and args.to <= args.from_:
         print("replay: --to must be after --from", file=sys.stderr)
         return 2

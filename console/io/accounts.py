@@ -101,7 +101,21 @@ class Accounts:
             raise ValueError("there are operator accounts already; an administrator adds the next")
         return self.add(FIRST_START, id_, name, "admin", "*", password)
 
+    def _check_scope(self, scope: str) -> None:
+        """A township officer's scope must be a township of the stored register (when there is
+        one): a typo would give an officer a queue that stays empty."""
+        if scope in ("", "*"):
+            return
+        register = self.store.load_register()
+        if register is None or not len(register):
+            return
+        townships = {h.township for h in register.households.values()}
+        if scope not in townships:
+            known = ", ".join(sorted(townships)[:12])
+            raise ValueError(f"no household of the register is in township {scope!r} (townships: {known})")
+
     def add(self, by: str, id_: str, name: str, role: str, scope: str, password: str) -> Account:
+        self._check_scope(scope)
         acct: Account = self.store.add_operator(id_, name, role, scope, password)
         self.note("operator_added", {"id": acct.id, "role": acct.role, "scope": acct.scope, "by": by})
         return acct
@@ -122,6 +136,7 @@ class Accounts:
 
     def set_role(self, by: str, id_: str, role: str, scope: str) -> None:
         acct = self._get(id_)
+        self._check_scope(scope)
         if role != "admin":
             self._keep_an_admin(acct, "take the admin role from")
         if not self.store.set_operator_role(id_, role, scope):

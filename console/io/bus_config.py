@@ -99,7 +99,10 @@ class BusConfig:
         else:
             topics = [f"{r}evt/{self.district}/{self.township}/+"]
         if self.receipts:
+            # the gateway's receipts, the field's replies and the gateway's presence (retained)
             topics.append(f"{r}notify/{self.district}/receipt")
+            topics.append(f"{r}notify/{self.district}/reply")
+            topics.append(f"{r}notify/{self.district}/gateway")
         return topics
 
     @property

@@ -107,6 +107,20 @@ def html_of(data: ReportData) -> str:
             ]
             for m in k.marks
         ],
+        *(
+            [
+                [
+                    "1分钟内服务商受理 Accepted within 1 min",
+                    f"{pct(k.alert.accepted_share)}（{k.alert.accepted}/{k.alert.decided}）",
+                ],
+                [
+                    "1分钟内送达 Delivered within 1 min",
+                    f"{pct(k.alert.delivered_share)}（{k.alert.delivered}/{k.alert.decided}）",
+                ],
+            ]
+            if k.alert is not None
+            else []
+        ),
         ["派遣用时 中位/P90（分）Dispatch", f"{mins(k.dispatch.median_s)} / {mins(k.dispatch.p90_s)}"],
         ["闭环用时 中位/P90（分）Closure", f"{mins(k.closure.median_s)} / {mins(k.closure.p90_s)}"],
         ["设备在线率 Devices online", f"{pct(k.online_rate)}（{k.online}/{k.devices}）"],

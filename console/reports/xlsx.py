@@ -56,6 +56,9 @@ def summary_rows(data: ReportData) -> list[list[Any]]:
         rows.append([f"mark_{m.minute}_share", f"{m.minute}分钟达标率", m.share])
         rows.append([f"mark_{m.minute}_met", f"{m.minute}分钟达标数", m.met])
         rows.append([f"mark_{m.minute}_decided", f"{m.minute}分钟应考核", m.decided])
+    if k.alert is not None:
+        rows.append(["accepted_1_share", "1分钟内服务商受理率", k.alert.accepted_share])
+        rows.append(["delivered_1_share", "1分钟内送达率", k.alert.delivered_share])
     rows += [
         ["dispatch_median_s", "派遣用时中位（秒）", k.dispatch.median_s],
         ["dispatch_p90_s", "派遣用时P90（秒）", k.dispatch.p90_s],

@@ -19,31 +19,24 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain.checklist import CAUSES
-from console.domain.geo import distance_m
-from console.domain.registry import RESPONDER_ROLES, Contact, Household
+from console.domain.field import responders
+from console.domain.registry import Household
 from console.ui import words
 
 
-def responders(hh: Household) -> list[tuple[Contact, float | None]]:
-    """Responders from the register, nearest first (unknown distance last)."""
-    out: list[tuple[Contact, float | None]] = []
-    for c in hh.contacts:
-        if c.role not in RESPONDER_ROLES:
-            continue
-        d = distance_m(hh.lat, hh.lon, c.lat, c.lon) if c.lat is not None and c.lon is not None else None
-        out.append((c, d))
-    out.sort(key=lambda x: (x[1] is None, x[1] or 0.0))
-    return out
-
-
 class DispatchDialog(QDialog):
-    def __init__(self, hh: Household | None, parent: QWidget | None = None) -> None:
+    def __init__(self, hh: Household | None, parent: QWidget | None = None, proposed: str = "") -> None:
+        """``proposed``: the contact the incident proposes next (after a responder replied they
+        cannot go), selected first."""
         super().__init__(parent)
         self.setWindowTitle(self.tr("Dispatch someone nearby"))
         lay = QVBoxLayout(self)
         self.list = QListWidget()
         self.list.setObjectName("responders")
+        first = 0
         for c, d in responders(hh) if hh else []:
+            if c.id == proposed:
+                first = self.list.count()
             dist = f"{d:.0f} m" if d is not None else "?"
             item = QListWidgetItem(f"{words.role(c.role)}  {c.name}  {c.phone}  ({dist})")
             item.setData(Qt.ItemDataRole.UserRole, f"{c.name} {c.phone} ({words.role(c.role)})")
@@ -58,7 +51,7 @@ class DispatchDialog(QDialog):
         bb.rejected.connect(self.reject)
         lay.addWidget(bb)
         if self.list.count():
-            self.list.setCurrentRow(0)
+            self.list.setCurrentRow(first)
         self.list.setFocus()
 
     def responder(self) -> str:

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtGui import QCloseEvent, QWindow
+from PySide6.QtWidgets import QLabel, QWidget
 
 from console.ui.login import CredentialsDialog
 
@@ -98,10 +98,17 @@ class IdleLock(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(int(check_every_s * 1000))
         self.timer.timeout.connect(self.check)
-        app = QApplication.instance()
-        self.app = app
-        if self.idle_ns > 0 and app is not None:
-            app.installEventFilter(self)
+        # Input is watched on the window's own QWindow, through which every key and mouse event
+        # of the window and its children passes first. NOT an application-wide event filter: that
+        # one is called for every event of every object, and QtWebEngine creates objects whose
+        # ChildAdded events reach it half-built; wrapping one for Python crashed the process
+        # (SIGSEGV in libpyside6, about a second after the map's first request).
+        self.handle: QWindow | None = None
+        if self.idle_ns > 0:
+            window.winId()  # makes the native window (and its QWindow) if it is not shown yet
+            self.handle = window.windowHandle()
+            if self.handle is not None:
+                self.handle.installEventFilter(self)
             window.installEventFilter(self)  # its Close stops the checks
             self.timer.start()
 
@@ -145,5 +152,6 @@ class IdleLock(QObject):
 
     def stop(self) -> None:
         self.timer.stop()
-        if self.app is not None:
-            self.app.removeEventFilter(self)
+        if self.handle is not None:
+            self.handle.removeEventFilter(self)
+            self.handle = None

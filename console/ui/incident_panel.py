@@ -246,7 +246,9 @@ class IncidentPanel(QWidget):
             return
         self.actionStarted.emit(self.incident.id)
         if step.action == "dispatch":
-            dlg: QDialog = DispatchDialog(self.register.households.get(self.incident.household), self)
+            dlg: QDialog = DispatchDialog(
+                self.register.households.get(self.incident.household), self, proposed=self.incident.proposed
+            )
             d = dlg
 
             def accepted() -> None:

@@ -75,6 +75,9 @@ class KpiPanel(QWidget):
             ("closure_rate", _t("Closure rate")),
             ("online", _t("Devices online")),
             ("tickets", _t("Open tickets")),
+            # the 1-minute "alert out", split: a provider accepted / the message was delivered
+            ("accepted_1", _t("Accepted within 1 min")),
+            ("delivered_1", _t("Delivered within 1 min")),
         ]
         for i, (key, title) in enumerate(names):
             box = QVBoxLayout()
@@ -168,6 +171,13 @@ class KpiPanel(QWidget):
         t["online"].setText(pct(kpis.online_rate))
         t["online"].setToolTip(f"{kpis.online} / {kpis.devices}")
         t["tickets"].setText(str(kpis.open_tickets))
+        a = kpis.alert
+        for key, share, n in (
+            ("accepted_1", a.accepted_share if a else None, a.accepted if a else 0),
+            ("delivered_1", a.delivered_share if a else None, a.delivered if a else 0),
+        ):
+            t[key].setText(pct(share))
+            t[key].setToolTip(_t("{met} of {decided}").format(met=n, decided=a.decided if a else 0))
         self._stacked(self.hourly, self.hourly_bars, kpis.hourly, legend=True)
         self._stacked(self.daily, self.daily_bars, kpis.daily, legend=False)
         xs = [i for i, r in enumerate(kpis.online_daily) if r is not None]

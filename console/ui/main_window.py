@@ -556,8 +556,8 @@ class MainWindow(QMainWindow):
             self.map_view.center_on(inc.household)
             hh = self.register.households.get(inc.household)
             if hh is not None and hasattr(self.map_view, "show_responders"):
+                from console.domain.field import responders
                 from console.domain.geo import to_wgs84
-                from console.ui.dialogs import responders
                 from console.ui.incident_panel import mask_phone
 
                 def wgs(c: Any) -> tuple[float, float]:
@@ -731,6 +731,13 @@ class MainWindow(QMainWindow):
                 self.notify_desktop(inc, a.kind)
             elif a.kind in ("bus_lost", "engine_failed"):
                 self.sound.trigger(a.kind)
+            elif a.kind in ("notify_silent", "gateway_lost"):
+                self.sound.trigger("bus_lost")  # as loud as a lost bus: nobody is being told
+            elif a.kind == "field_reply":
+                role, _, answer = a.detail.partition(":")
+                self.statusBar().showMessage(words.field_reply(a.incident, role, answer), 15000)
+                if answer == "cannot":
+                    self.sound.trigger("missed")
         if d.status is not None:
             self.status = d.status
             self.header.set_storm(d.status.storm, d.status.held)

@@ -99,6 +99,7 @@ class StatusView(QObject):
                         " console's township and the operator's scope"
                     ).replace("%1", value)
                 )
+        out.extend(self.notify_lines(s))
         if s.unmatched is not None:
             u = s.unmatched
             out.append(
@@ -125,6 +126,35 @@ class StatusView(QObject):
                     "",
                     s.engine_restarts,
                 ).replace("%1", s.engine_failure)
+            )
+        return out
+
+    def notify_lines(self, s: Status) -> list[str]:
+        """通知未发出: the gateway gone (its last will), providers failing, and the notifications
+        no provider accepted in time, with the incidents to phone by hand."""
+        if self.mode == "replay":
+            return []
+        out: list[str] = []
+        if s.gateway == "offline":
+            out.append(
+                self.tr("NOTIFICATIONS NOT SENT — the notification gateway is gone: no SMS or call goes out")
+            )
+        elif s.gateway_failing:
+            out.append(
+                self.tr("NOTIFICATIONS AT RISK — provider(s) failing: %1").replace(
+                    "%1", ", ".join(s.gateway_failing)
+                )
+            )
+        if s.unaccepted:
+            incidents = sorted({i for i, _r in s.unaccepted})
+            shown = ", ".join(str(i) for i in incidents[:12]) + (" …" if len(incidents) > 12 else "")
+            out.append(
+                self.tr(
+                    "NOTIFICATIONS NOT SENT — %n notification(s) not accepted by any provider: phone by hand,"
+                    " incident(s) %1",
+                    "",
+                    len(s.unaccepted),
+                ).replace("%1", shown)
             )
         return out
 

@@ -117,6 +117,24 @@ def target(code: str) -> str:
     }.get(code, code)
 
 
+def field_reply(incident: int, role_code: str, answer: str) -> str:
+    """What the status bar says when someone answers a notification."""
+    who = role(role_code)
+    if answer == "going":
+        return (
+            _t("Incident %1: %2 replied they are going (dispatch confirmed)")
+            .replace("%1", str(incident))
+            .replace("%2", who)
+        )
+    if answer == "cannot":
+        return (
+            _t("Incident %1: %2 replied they cannot go: send the next nearest")
+            .replace("%1", str(incident))
+            .replace("%2", who)
+        )
+    return _t("Incident %1: %2 replied").replace("%1", str(incident)).replace("%2", who)
+
+
 def refusal(code: str, detail: str = "") -> str:
     text = {
         "conflict": _t(

@@ -882,6 +882,20 @@
             <numerusform>处理引擎出错，已按日志重建（第 %n 次）— 请通知信息科：%1</numerusform>
         </translation>
     </message>
+    <message>
+        <source>NOTIFICATIONS NOT SENT — the notification gateway is gone: no SMS or call goes out</source>
+        <translation>通知未发出 — 通知网关已离线：短信和电话都发不出去</translation>
+    </message>
+    <message>
+        <source>NOTIFICATIONS AT RISK — provider(s) failing: %1</source>
+        <translation>通知可能发不出 — 服务商故障：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>NOTIFICATIONS NOT SENT — %n notification(s) not accepted by any provider: phone by hand, incident(s) %1</source>
+        <translation>
+            <numerusform>通知未发出 — %n 条通知未被任何服务商受理：请人工电话通知，事件 %1</numerusform>
+        </translation>
+    </message>
     <message numerus="yes">
         <source>DISTRICT SILENT — %n device message(s) from the whole district in %1 min, about %2 expected</source>
         <translation>
@@ -1271,6 +1285,14 @@
         <translation>未结工单</translation>
     </message>
     <message>
+        <source>Accepted within 1 min</source>
+        <translation>1分钟内服务商受理</translation>
+    </message>
+    <message>
+        <source>Delivered within 1 min</source>
+        <translation>1分钟内送达</translation>
+    </message>
+    <message>
         <source>Alarms per hour, last 24 h</source>
         <translation>近 24 小时每小时报警数</translation>
     </message>
@@ -1317,6 +1339,10 @@
     <message>
         <source>{met} of {decided}; {pending} not yet due</source>
         <translation>{decided} 起中 {met} 起达标；{pending} 起未到时限</translation>
+    </message>
+    <message>
+        <source>{met} of {decided}</source>
+        <translation>{decided} 起中 {met} 起</translation>
     </message>
     <message>
         <source>{n} journal records; period {a} to {b}</source>
@@ -1499,6 +1525,18 @@
     <message>
         <source>Gas company</source>
         <translation>燃气公司</translation>
+    </message>
+    <message>
+        <source>Incident %1: %2 replied they are going (dispatch confirmed)</source>
+        <translation>事件 %1：%2 回复马上前往（已确认派遣）</translation>
+    </message>
+    <message>
+        <source>Incident %1: %2 replied they cannot go: send the next nearest</source>
+        <translation>事件 %1：%2 回复无法前往：请派遣下一位最近人员</translation>
+    </message>
+    <message>
+        <source>Incident %1: %2 replied</source>
+        <translation>事件 %1：%2 已回复</translation>
     </message>
     <message>
         <source>Another workstation changed this incident first; the view is refreshed, check and try again.</source>

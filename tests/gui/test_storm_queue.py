@@ -63,7 +63,8 @@ class StormRig:
             MemoryJournal(),
             self.clock,
             self.console,
-            publisher=Publisher(),
+            # a provider takes each request at once (the gateway's "accepted" receipts)
+            publisher=Publisher(gateway=lambda msgs: self.engine.submit_bus(msgs)),
             sink=self.sink,
         )
         self.engine.start()

@@ -9,7 +9,12 @@ from console.io.bus_config import BusConfig, backoff_delay
 
 def test_township_scope_and_receipts() -> None:
     cfg = BusConfig("h", 1883, "500103", "jiefangbei", "jfb-01")
-    assert cfg.subscriptions() == ["guard/v1/evt/500103/jiefangbei/+", "guard/v1/notify/500103/receipt"]
+    assert cfg.subscriptions() == [
+        "guard/v1/evt/500103/jiefangbei/+",
+        "guard/v1/notify/500103/receipt",
+        "guard/v1/notify/500103/reply",  # the field's answers
+        "guard/v1/notify/500103/gateway",  # the gateway's presence (retained)
+    ]
     assert cfg.client_id == "guardian-jfb-01"
     assert cfg.presence_topic == "guard/v1/console/500103/jfb-01"
     assert not cfg.use_tls

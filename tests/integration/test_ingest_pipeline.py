@@ -130,7 +130,7 @@ def test_notifications_go_out_and_receipts_come_back(rig: tuple[Core, Any, Setti
         assert q(core, lambda w: next(iter(w.incidents.values())).notifications)
         # out once the broker acknowledged the requests (issue 16), not when they were made
         wait_until(
-            lambda: q(core, lambda w: next(iter(w.incidents.values())).alert_out_at) is not None,
+            lambda: q(core, lambda w: next(iter(w.incidents.values())).alert_published_at) is not None,
             20,
             "alert out",
             on=core.engine.changes,

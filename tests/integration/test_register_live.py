@@ -107,7 +107,7 @@ def test_an_import_while_headless_runs_takes_effect_without_a_restart(mosquitto:
     hl = Headless(mosquitto, db, config, data, tmp_path / "headless.log")
     try:
         hl.wait(lambda: hl.status().get("bus") == "connected", "connected")
-        assert hl.logged(f"district {rd.DISTRICT}"), "the start-up line names the district"
+        assert hl.logged(f"district {rd.DISTRICT} (the settings')"), "the start-up line names the district"
         assert hl.logged(str(config)), "... and the settings file it read"
         # an alarm from a device the register does not know yet: still an incident
         publish_paho(mosquitto, [alarm(later[0], 0, tag)])

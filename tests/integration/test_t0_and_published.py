@@ -167,7 +167,7 @@ def test_a_request_is_published_only_once_the_broker_took_it(
         wait_until(lambda: q(core, lambda w: len(w.incidents)) == 1, 20, "incident", on=core.engine.changes)
         inc = q(core, lambda w: next(iter(w.incidents.values())))
         assert inc.notifications and {n.status for n in inc.notifications.values()} == {"requested"}
-        assert inc.alert_out_at is None  # nothing is out: the officer sees it is not
+        assert inc.alert_published_at is None and inc.alert_out_at is None  # nothing is out
         assert published(core) == []
         mosquitto.start()  # it comes back: the bus resends, the broker acknowledges
         got = sub.wait(len(inc.notifications))
@@ -179,7 +179,7 @@ def test_a_request_is_published_only_once_the_broker_took_it(
         )
         assert sorted(set(got)) == sorted(inc.notifications) == sorted(published(core))
         after = q(core, lambda w: w.incidents[inc.id])
-        assert after.alert_out_at is not None
+        assert after.alert_published_at is not None
         assert {n.status for n in after.notifications.values()} <= {"published", "delivered", "answered"}
     finally:
         sub.close()

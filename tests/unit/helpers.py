@@ -120,11 +120,18 @@ def publish(w: World, effects: list[object], at: int) -> list[str]:
     return list(reqs)
 
 
+def accept(w: World, reqs: list[str], at: int, provider: str = "sim") -> None:
+    """What the gateway answers when a provider took the sends: an ``accepted`` receipt each."""
+    for req in reqs:
+        w.apply(ev.NotifyReceipt(at=at, req=req, status="accepted", provider=provider))
+
+
 def open_incident(w: World, dev: str = "H1-smoke", at: int = T0, kind: str = "smoke", id_: str = "e1") -> int:
-    """An alarm whose notifications went out at once; returns the incident id."""
+    """An alarm whose notifications went out at once (published, and accepted by a provider);
+    returns the incident id."""
     before = set(w.incidents)
     fx = w.apply(alarm(dev, at, id_=id_, kind=kind))
-    publish(w, fx, at)
+    accept(w, publish(w, fx, at), at)
     new = set(w.incidents) - before
     assert len(new) == 1, "expected a new incident"
     return new.pop()

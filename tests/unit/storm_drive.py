@@ -40,6 +40,10 @@ class Drive:
             note = ev.NotifyPublished(at=e.at, reqs=reqs)
             self.world.apply(note)
             self.applied.append(note)
+            for req in reqs:  # a provider takes each at once (the gateway's receipts)
+                r = ev.NotifyReceipt(at=e.at, req=req, status="accepted", provider="sim")
+                self.world.apply(r)
+                self.applied.append(r)
         return fx
 
     def until(self, t: int) -> None:

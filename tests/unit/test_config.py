@@ -63,6 +63,7 @@ def test_the_files_read_are_listed_for_the_start_up_log(
     s = config.load(missing)
     assert s.district == "500112"
     assert config.LOADED_FROM == [exe_dir / "console.toml"]  # the missing user file is not listed
+    assert s.loaded_from == (exe_dir / "console.toml",)  # type: ignore[attr-defined]
     assert config.beside_executable() == exe_dir / "console.toml"
 
 

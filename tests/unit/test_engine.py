@@ -245,9 +245,40 @@ def test_one_minute_miss_fires_after_61_s_and_a_tick_is_journaled(rig: Rig) -> N
     assert rig.ask(lambda w: w.incidents[1].escalations) == ["district"]
 
 
+def accept_all(r: Rig) -> None:
+    """What a gateway answers once a provider took every request sent so far: ``accepted``."""
+    reqs = [decode_notify(p).req for _, p, _ in r.pub.sent]  # type: ignore[union-attr]
+    msgs = [
+        Msg(notify_receipt_topic("SIM"), encode_receipt(Receipt(req, "accepted", provider="sim")))
+        for req in reqs
+    ]
+    assert r.bus(*msgs).wait(WAIT_S)
+
+
+def test_the_one_minute_mark_is_missed_when_no_provider_accepted_anything(rig: Rig) -> None:
+    """Acknowledged in time and every request on the bus, but nothing accepted: missed."""
+    login(rig)
+    assert rig.bus(alarm_msg()).wait(WAIT_S)
+    rig.until(lambda w: w.incidents[1].alert_published_at is not None)
+    rig.clock.advance(30)
+    rig.engine.submit_command(ev.CompleteStep(at=0, operator="op1", console="c1", incident=1, step="ack"))
+    assert rig.ask(lambda w: w.incidents[1].state) == "acknowledged"
+    rig.clock.advance(31)
+    rig.engine.poke()
+    assert rig.sink.wait_alert("missed").detail == "1"
+
+
 def test_no_miss_when_acknowledged_in_time(rig: Rig) -> None:
     login(rig)
     assert rig.bus(alarm_msg()).wait(WAIT_S)
+    rig.until(
+        lambda w: (
+            len(w.incidents[1].notifications) > 0
+            and all(n.published_at is not None for n in w.incidents[1].notifications.values())
+        )
+    )
+    accept_all(rig)
+    assert rig.ask(lambda w: w.incidents[1].alert_out_at) is not None
     rig.clock.advance(30)
     rig.engine.submit_command(ev.CompleteStep(at=0, operator="op1", console="c1", incident=1, step="ack"))
     assert rig.ask(lambda w: w.incidents[1].state) == "acknowledged"
@@ -278,7 +309,10 @@ def test_notifications_are_published_and_recorded(rig: Rig) -> None:
     npub = rig.bodies("npub")
     assert all(isinstance(e, ev.NotifyPublished) for e in npub)
     assert [r for e in npub for r in e.reqs] == ids  # type: ignore[attr-defined]
-    assert rig.ask(lambda w: w.incidents[1].alert_out_at) == npub[0].at
+    assert rig.ask(lambda w: w.incidents[1].alert_published_at) == npub[0].at
+    assert (
+        rig.ask(lambda w: w.incidents[1].alert_out_at) is None
+    )  # on the bus is not out: no provider took it
 
 
 def test_receipts_arrive_on_the_receipt_topic(rig: Rig) -> None:
@@ -365,7 +399,7 @@ def test_requests_journaled_but_never_published_are_sent_after_a_restart() -> No
     second.engine.recover()
     second.engine.start()
     try:
-        second.until(lambda w: next(iter(w.incidents.values())).alert_out_at is not None)
+        second.until(lambda w: next(iter(w.incidents.values())).alert_published_at is not None)
         reqs = {decode_notify(p).req for _, p, _ in second.pub.sent}  # type: ignore[union-attr]
         expected = second.ask(lambda w: set(next(iter(w.incidents.values())).notifications))
         assert reqs == expected and reqs

@@ -90,14 +90,14 @@ def test_a_request_is_journaled_as_published_only_when_the_broker_acknowledges_i
     assert r.bus(alarm_msg()).wait(WAIT_S)
     r.until(lambda _w: len(r.pub.sent) == 8)
     assert published(r) == []
-    assert r.ask(lambda w: w.incidents[1].alert_out_at) is None  # the alert is not out yet
+    assert r.ask(lambda w: w.incidents[1].alert_published_at) is None  # not even on the bus yet
     statuses = r.ask(lambda w: {n.status for n in w.incidents[1].notifications.values()})
     assert statuses == {"requested"}
     assert r.pub.ack_all() == 8
     r.until(lambda _w: len(published(r)) == 8)
     assert sorted(published(r)) == sorted(reqs_sent(r.pub))
     npub = r.bodies("npub")
-    assert r.ask(lambda w: w.incidents[1].alert_out_at) == npub[0].at
+    assert r.ask(lambda w: w.incidents[1].alert_published_at) == npub[0].at
 
 
 def test_requests_the_broker_never_acknowledged_are_sent_again_after_a_restart() -> None:

@@ -96,7 +96,7 @@ def test_unsent_requests_are_still_resent_after_a_start_from_a_checkpoint() -> N
     assert b.engine.checkpoints is not None and b.engine.checkpoints.restored_seq is not None
     b.engine.start()
     try:
-        b.until(lambda w: next(iter(w.incidents.values())).alert_out_at is not None)
+        b.until(lambda w: next(iter(w.incidents.values())).alert_published_at is not None)
         assert b.pub.sent
     finally:
         b.engine.stop()

@@ -49,6 +49,10 @@ SAMPLES: list[ev.AnyEvent] = [
     ev.RegisterChanged(
         at=AT, version="import-20261201-abc", digest="ab" * 32, households=2, devices=3, source="r.csv"
     ),
+    ev.FieldReply(
+        at=AT, id="aliyun:1234", req="I12-C7-sms-1", sender="13800138000", text="1", provider="aliyun"
+    ),
+    ev.GatewayState(at=AT, gateway="gw1", state="offline", failing=("aliyun",)),
 ]
 
 

@@ -416,15 +416,59 @@ def test_requests_per_contact_role_and_channel() -> None:
     assert inc.alert_out_at is None
 
 
-def test_notify_published_sets_alert_out() -> None:
+def test_notify_published_is_not_alert_out() -> None:
     w = ready()
     fx = w.apply(alarm("H1-smoke", T0))
     publish(w, fx, T0 + 5)
     inc = w.incidents[1]
-    assert inc.alert_out_at == T0 + 5
-    assert all(n.status == "published" for n in inc.notifications.values())
-    publish(w, fx, T0 + 9)  # a second report does not move alert_out
-    assert inc.alert_out_at == T0 + 5
+    assert inc.alert_published_at == T0 + 5 and inc.alert_out_at is None
+    assert all(n.status == "published" and n.published_at == T0 + 5 for n in inc.notifications.values())
+    publish(w, fx, T0 + 9)  # a second report does not move it
+    assert inc.alert_published_at == T0 + 5
+
+
+def _receipt(w: World, req: str, status: str, at: int, provider_at: int = 0) -> None:
+    w.apply(ev.NotifyReceipt(at=at, req=req, status=status, provider="sim", provider_at=provider_at))
+
+
+def test_alert_out_needs_the_elder_or_a_guardian_and_the_grid_worker_accepted() -> None:
+    w = ready()
+    fx = w.apply(alarm("H1-smoke", T0))
+    publish(w, fx, T0 + 1 * NS)
+    inc = w.incidents[1]
+    _receipt(w, "I1-CA1-sms-1", "accepted", T0 + 2 * NS)  # the cadre: not one of the groups
+    _receipt(w, "I1-H1-g-sms-1", "accepted", T0 + 3 * NS)  # a guardian: the first group
+    assert inc.alert_out_at is None  # the grid worker's not yet
+    _receipt(w, "I1-GW1-voice-1", "failed", T0 + 4 * NS)
+    assert inc.alert_out_at is None
+    # the provider's own time counts when it is no later than the console heard of it
+    _receipt(w, "I1-GW1-sms-1", "accepted", T0 + 9 * NS, provider_at=T0 + 7 * NS)
+    assert inc.alert_out_at == T0 + 7 * NS
+    assert inc.alert_delivered_at is None
+    _receipt(w, "I1-H1-e-sms-1", "delivered", T0 + 20 * NS)
+    _receipt(w, "I1-GW1-sms-1", "delivered", T0 + 25 * NS)
+    assert inc.alert_delivered_at == T0 + 25 * NS
+    assert inc.alert_out_at == T0 + 7 * NS  # never moved back
+    n = inc.notifications["I1-GW1-voice-1"]
+    assert n.status == "failed" and n.accepted_at is None and n.provider == "sim"
+
+
+def test_a_delivered_or_rung_notification_was_accepted_too() -> None:
+    w = ready()
+    fx = w.apply(alarm("H1-smoke", T0))
+    publish(w, fx, T0)
+    inc = w.incidents[1]
+    _receipt(w, "I1-H1-e-voice-1", "no_answer", T0 + 30 * NS)  # the call rang: a provider placed it
+    _receipt(w, "I1-GW1-sms-1", "sent", T0 + 31 * NS)  # the simulator's word for "accepted"
+    assert inc.alert_out_at == T0 + 31 * NS
+
+
+def test_a_provider_time_after_the_console_heard_of_it_is_not_believed() -> None:
+    w = ready()
+    fx = w.apply(alarm("H1-smoke", T0))
+    publish(w, fx, T0)
+    _receipt(w, "I1-H1-e-sms-1", "accepted", T0 + 3 * NS, provider_at=T0 + 3600 * NS)
+    assert w.incidents[1].notifications["I1-H1-e-sms-1"].accepted_at == T0 + 3 * NS
 
 
 def test_receipts_update_status_and_unknown_receipts_are_counted() -> None:

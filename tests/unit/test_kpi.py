@@ -92,7 +92,7 @@ def _events() -> list[ev.AnyEvent]:
 
 
 def _journal() -> MemoryJournal:
-    """Journal the events as the engine would, NotifyPublished included."""
+    """Journal the events as the engine would, NotifyPublished and the gateway's receipts included."""
     w = world(3)
     j = MemoryJournal()
     effects: list[object] = []
@@ -102,6 +102,10 @@ def _journal() -> MemoryJournal:
             if reqs:
                 n = ev.NotifyPublished(at=e[1], reqs=tuple(reqs))
                 j.append([(n.at, "system", "npub", "", ev.encode(n))], "c1")
+                for req in reqs:  # and a provider took every one at once (the gateway's receipts)
+                    r = ev.NotifyReceipt(at=e[1], req=req, status="accepted", provider="sim")
+                    w.apply(r)
+                    j.append([(r.at, ev.source_of(r), ev.type_of(r), ev.key_of(r), ev.encode(r))], "c1")
             continue
         effects = w.apply(e)
         j.append([(e.at, ev.source_of(e), ev.type_of(e), ev.key_of(e), ev.encode(e))], "c1")
@@ -226,3 +230,15 @@ def test_undecodable_record_is_counted_not_fatal() -> None:
     fold.feed_body(ev.encode(ev.SystemNote(at=T0, what="start")))
     assert fold.decode_errors == 1 and fold.records == 2
     assert fold.snapshot(T0).devices == 9
+
+
+def test_the_alert_out_share_is_accepted_and_delivered_apart(
+    folded: tuple[KpiFold, World, MemoryJournal],
+) -> None:
+    """Every incident's notifications were accepted a second after its alarm; none was reported
+    delivered: the 1-minute mark's alert out is met, delivery within it is not claimed."""
+    fold, _, _ = folded
+    a = fold.snapshot(NOW, start=T0, end=T0 + DAY_NS).alert
+    assert a is not None
+    assert (a.decided, a.accepted, a.delivered) == (3, 3, 0)
+    assert (a.accepted_share, a.delivered_share) == (1.0, 0.0)

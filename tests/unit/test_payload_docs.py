@@ -13,14 +13,20 @@ import pytest
 from console.app.data import load_templates
 from console.domain.codec import (
     RECEIPT_STATUSES,
+    GatewayStatus,
     NotifyRequest,
     Receipt,
     Rejected,
+    Reply,
     decode_device,
+    decode_gateway_status,
     decode_notify,
     decode_receipt,
+    decode_reply,
+    encode_gateway_status,
     encode_notify,
     encode_receipt,
+    encode_reply,
     parse_ts,
 )
 from console.domain.events import DeviceEvent
@@ -47,7 +53,7 @@ def section(title: str) -> str:
 
 def test_the_page_has_each_kind_of_example() -> None:
     kinds = [m.group(1) for m in BLOCK.finditer(TEXT)]
-    assert sorted(set(kinds)) == ["device", "notify-request", "receipt"]
+    assert sorted(set(kinds)) == ["device", "gateway", "notify-request", "receipt", "reply"]
     assert all(b"\n" not in payload for k in set(kinds) for _, payload in examples(k))  # one line each
 
 
@@ -160,3 +166,17 @@ def _with(old: bytes, new: bytes) -> bytes:
     [(_, payload)] = examples("notify-request")
     assert old in payload
     return payload.replace(old, new)
+
+
+def test_reply_and_gateway_examples_decode_and_encode_back() -> None:
+    [(_, reply)] = examples("reply")
+    r = decode_reply(reply)
+    assert isinstance(r, Reply) and r.req == "I12-GW1-sms-1" and r.sender == "13900000001"
+    assert encode_reply(r) == reply
+    [(_, status)] = examples("gateway")
+    g = decode_gateway_status(status)
+    assert isinstance(g, GatewayStatus) and g.state == "online" and g.providers["tencent"] == "failing"
+    assert encode_gateway_status(g) == status
+    assert decode_gateway_status(status.replace(b'"online"', b'"asleep"')) == Rejected(
+        "bad_gateway_state", "asleep"
+    )

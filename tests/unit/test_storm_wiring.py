@@ -283,7 +283,7 @@ def test_ack_miss_replays_to_the_same_projection_and_survives_a_snapshot() -> No
     for e in events:
         again.apply(e)
     fx = again.apply(helpers.alarm("H1-smoke", T0))
-    helpers.publish(again, fx, T0)
+    helpers.accept(again, helpers.publish(again, fx, T0), T0)  # as helpers.open_incident does
     again.apply(ev.Tick(at=T0 + 61 * NS))
     again.apply(ev.decode(ev.encode(ack(iid, 1, T0 + 70 * NS))))
     assert again.projection_bytes() == w.projection_bytes()

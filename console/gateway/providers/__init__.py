@@ -1,0 +1,1 @@
+"""Provider adapters: one module a provider (console/gateway/provider.py)."""
