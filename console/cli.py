@@ -11,7 +11,7 @@ SUBCOMMANDS: dict[str, str] = {
     "demo": "embedded broker + simulated district + console",
     "headless": "the console core (bus, engine, journal) without a window",
     "simulate": "publish a synthetic district's traffic to a broker",
-    "gateway": "notification-gateway simulator (SMS / voice receipts)",
+    "gateway": "the notification gateway: SMS and voice providers (Alibaba, Tencent, the simulator)",
     "broker": "run the embedded (demo/training) broker on loopback",
     "replay": "replay a journal headless and report timings",
     "drill": "publish a training scenario through a local broker",

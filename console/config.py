@@ -174,6 +174,23 @@ def store_url(explicit: str | Path | None = None) -> str:
     return load().journal_url()
 
 
+def open_tool_store(explicit: str | Path | None, prog: str) -> tuple[Any, int]:
+    """(the store a tool opens, 0), or (None, exit code) once stderr says why: 2 for settings
+    that cannot be read, 1 for a store that cannot be opened."""
+    from console.io.store import JournalError, SqlStore
+
+    try:
+        url = store_url(explicit)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return None, 2
+    try:
+        return SqlStore(url), 0
+    except JournalError as exc:
+        print(f"{prog}: cannot open {url}: {exc}", file=sys.stderr)
+        return None, 1
+
+
 def from_args(ns: argparse.Namespace) -> Settings:
     keys = [f.name for f in fields(Settings)]
     return load(getattr(ns, "config", None), {k: getattr(ns, k, None) for k in keys})

@@ -69,7 +69,9 @@ def run_demo(args: argparse.Namespace, workdir: Path) -> int:
         )
         common = ["--host", run.host, "--port", str(run.port), "--username", DEMO_USERNAME]
         common += ["--password", DEMO_PASSWORD, "--district", "SIM"]
-        run.child(["gateway", *common, "--speed", "4"], "gateway.log")
+        # the simulator provider; its grid workers and cadres reply "1" after a few seconds, so
+        # the demo shows dispatch confirmed from the field
+        run.child(["gateway", *common, "--speed", "4", "--sim-reply-after", "8"], "gateway.log")
         sim = ["simulate", *common, "--households", str(args.households), "--seed", str(args.seed)]
         sim += ["--rate", str(args.rate), "--heartbeats-per-s", "200", "--bad-ratio", "0.01"]
         sim += ["--dup-ratio", "0.01", "--quiet", "--storm", str(args.storm or 12), "--storm-window", "8"]

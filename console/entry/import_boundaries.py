@@ -42,19 +42,11 @@ def main(argv: list[str]) -> int:
     )
     p.add_argument("--dry-run", action="store_true", help="validate only")
     a = p.parse_args(argv)
-    from console.config import ConfigError, store_url
-    from console.io.store import JournalError, SqlStore
+    from console.config import open_tool_store
 
-    try:
-        db = store_url(a.db)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    try:
-        store = SqlStore(db)
-    except JournalError as exc:
-        print(f"import-boundaries: cannot open {db}: {exc}", file=sys.stderr)
-        return 1
+    store, code = open_tool_store(a.db, "import-boundaries")
+    if store is None:
+        return code
     try:
         r = import_boundaries(a.file, store, crs=a.crs, dry_run=a.dry_run)
     except BoundariesFileError as exc:

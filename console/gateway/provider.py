@@ -63,7 +63,7 @@ class Refused:
 
 SendResult = Accepted | Refused
 
-Status = Literal["accepted", "delivered", "answered", "no_answer", "failed"]
+Status = Literal["accepted", "sent", "delivered", "answered", "no_answer", "failed"]
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,11 @@ nothing is registered; in Chinese and in English, gone when the cause is."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from PySide6.QtCore import QLocale
-from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
-from pytestqt.qtbot import QtBot
-
 from console.app.delta import Status
 from console.app.mismatch import UnmatchedReport
-from console.ui.app import install_translations
 from console.ui.status_view import StatusView
+from tests.gui.test_silent_banner import view as view  # noqa: F401 (the fixture)
+from tests.gui.test_silent_banner import zh as zh  # noqa: F401 (the fixture)
 from tests.support import T0
 
 STRANGERS = UnmatchedReport(messages=57, devices=12, since=T0, registered=4000)
@@ -24,26 +18,6 @@ def status(problems: tuple[tuple[str, str], ...] = (), unmatched: UnmatchedRepor
     return Status(
         now=T0, bus="connected", bus_since=0, journal="ok", scope_problems=problems, unmatched=unmatched
     )
-
-
-@pytest.fixture
-def view(qtbot: QtBot) -> Iterator[StatusView]:
-    host = QWidget()
-    sv = StatusView("live", host)
-    QVBoxLayout(host).addWidget(sv.banner)
-    qtbot.addWidget(host)
-    host.show()
-    qtbot.waitExposed(host)
-    yield sv
-
-
-@pytest.fixture
-def zh(qapp: QApplication) -> Iterator[None]:
-    saved = QLocale()
-    assert install_translations(qapp, "zh_CN")
-    yield
-    install_translations(qapp, "en")
-    QLocale.setDefault(saved)
 
 
 def test_each_scope_problem_is_a_banner_line(view: StatusView) -> None:

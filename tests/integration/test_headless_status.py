@@ -8,68 +8,37 @@ bus), and a journal on a real tmpfs that is filled up (SQLITE_FULL, as on a full
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
 from console.domain.codec import device_topic
 from console.sim.traffic import payload
-from tests.fixtures.brokers import Lines, publish_paho, wait_until
+from tests.fixtures.brokers import publish_paho
 from tests.fixtures.disks import fill
+from tests.fixtures.headless import Headless as HeadlessChild
 from tests.support import T0
 
 ROOT = Path(__file__).resolve().parents[2]
 DISTRICT = "HSTAT"
 
 
-class Headless:
+class Headless(HeadlessChild):
+    """The district HSTAT's console ``hs1``, blind after 1 s of silence."""
+
     def __init__(self, broker: Any, db: Path, data: Path, log: Path) -> None:
-        args = [sys.executable, "-m", "console", "headless", "--db", f"sqlite:///{db}"]
-        args += ["--district", DISTRICT, "--console-id", "hs1", "--status-every", "0.2"]
-        args += ["--broker-host", broker.host, "--broker-port", str(broker.port)]
-        env = dict(os.environ, GUARDIAN_DATA_DIR=str(data), GUARDIAN_BLIND_AFTER_S="1")
-        self.proc = subprocess.Popen(
-            args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
+        super().__init__(
+            broker,
+            db,
+            data,
+            log,
+            ["--district", DISTRICT, "--console-id", "hs1"],
+            {"GUARDIAN_BLIND_AFTER_S": "1"},
         )
-        self.out = Lines(self.proc.stdout, copy_to=log)
-
-    def statuses(self) -> list[dict[str, Any]]:
-        return [json.loads(ln) for ln in list(self.out.lines) if ln.startswith("{")]
-
-    def status(self) -> dict[str, Any]:
-        found = self.statuses()
-        return found[-1] if found else {}
 
     def logged(self, text: str) -> list[str]:
-        return [ln for ln in list(self.out.lines) if " WARNING console.headless: " in ln and text in ln]
-
-    def wait(self, predicate: Any, what: str, timeout: float = 30) -> Any:
-        def check() -> Any:
-            if self.proc.poll() is not None and self.out.ended:
-                raise AssertionError(f"headless exited ({self.proc.returncode}):\n{self.out.text()[-3000:]}")
-            return predicate()
-
-        try:
-            return wait_until(check, timeout, what, on=self.out.changes)
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}\n--- headless output ---\n{self.out.text()[-3000:]}") from None
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.out.join(10)
-        return self.proc.returncode
+        return self.lines(text, " WARNING console.headless: ")
 
 
 def alarms(n: int, tag: str) -> list[tuple[str, bytes]]:

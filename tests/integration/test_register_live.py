@@ -10,9 +10,7 @@ the console.toml the installer writes: no ``--district`` flag.
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import subprocess
 import sys
 import uuid
@@ -22,60 +20,21 @@ from typing import Any
 from console.domain.codec import device_topic
 from console.sim.traffic import payload
 from tests.fixtures import real_district as rd
-from tests.fixtures.brokers import Lines, publish_paho, wait_until
+from tests.fixtures.brokers import publish_paho
+from tests.fixtures.headless import Headless as HeadlessChild
 from tests.support import T0
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class Headless:
-    def __init__(self, broker: Any, db: Path, config: Path, data: Path, log: Path, *extra: str) -> None:
-        args = [
-            sys.executable,
-            "-m",
-            "console",
-            "headless",
-            "--db",
-            f"sqlite:///{db}",
-            "--config",
-            str(config),
-        ]
-        args += ["--console-id", "yb1", "--status-every", "0.2", *extra]
-        args += ["--broker-host", broker.host, "--broker-port", str(broker.port)]
-        env = dict(os.environ, GUARDIAN_DATA_DIR=str(data))
-        self.proc = subprocess.Popen(
-            args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
-        )
-        self.out = Lines(self.proc.stdout, copy_to=log)
+class Headless(HeadlessChild):
+    """The 渝北区 console ``yb1`` with the settings file ``config`` (no --district)."""
 
-    def status(self) -> dict[str, Any]:
-        found = [json.loads(ln) for ln in list(self.out.lines) if ln.startswith("{")]
-        return found[-1] if found else {}
+    def __init__(self, broker: Any, db: Path, config: Path, data: Path, log: Path, *extra: str) -> None:
+        super().__init__(broker, db, data, log, ["--config", str(config), "--console-id", "yb1", *extra])
 
     def logged(self, text: str) -> list[str]:
-        return [ln for ln in list(self.out.lines) if text in ln]
-
-    def wait(self, predicate: Any, what: str, timeout: float = 30) -> Any:
-        def check() -> Any:
-            if self.proc.poll() is not None and self.out.ended:
-                raise AssertionError(f"headless exited ({self.proc.returncode}):\n{self.out.text()[-3000:]}")
-            return predicate()
-
-        try:
-            return wait_until(check, timeout, what, on=self.out.changes)
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}\n--- headless output ---\n{self.out.text()[-4000:]}") from None
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.out.join(10)
-        return self.proc.returncode
+        return self.lines(text)
 
 
 def import_register(csv: Path, db: Path, data: Path) -> subprocess.CompletedProcess[str]:

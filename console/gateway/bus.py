@@ -1,0 +1,188 @@
+"""The gateway's MQTT side: paho (MQTT 3.1.1, persistent session, manual acknowledgements).
+
+Why paho and not aiomqtt: the outbox's rule is "acknowledge only what is durable", which needs
+``manual_ack`` (paho 2.x): a request's PUBACK goes out only once its row is committed, so a crash
+before that makes the broker deliver it again. Messages are handed to the asyncio loop; a publish
+returns a future resolved by the broker's PUBACK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from console.gateway.config import BrokerConfig
+
+log = logging.getLogger(__name__)
+
+
+class BusError(RuntimeError):
+    """No connection or no subscription: the message says which."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    payload: bytes
+    mid: int
+    qos: int
+    retain: bool
+
+
+class MqttBus:
+    def __init__(
+        self,
+        cfg: BrokerConfig,
+        loop: asyncio.AbstractEventLoop,
+        on_message: Callable[[Incoming], None],
+        subscribe: str,
+        will: tuple[str, bytes],
+        on_connect: Callable[[], None] | None = None,
+        password: str | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self._loop = loop
+        self._on_message = on_message
+        self._topic = subscribe
+        self._on_connected = on_connect
+        self._lock = threading.Lock()
+        self._pending: dict[int, asyncio.Future[None]] = {}
+        self._early: set[int] = set()  # PUBACKs that came before publish() registered the mid
+        self._subscribed = threading.Event()
+        self._connected = threading.Event()
+        self._failure: list[str] = []
+        self.connected = False
+        c = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=cfg.client_id or f"guard-gateway-{cfg.district}",
+            protocol=mqtt.MQTTv311,
+            clean_session=False,
+            manual_ack=True,
+        )
+        if cfg.username:
+            c.username_pw_set(cfg.username, password if password is not None else cfg.password)
+        if cfg.tls:
+            ctx = ssl.create_default_context(cafile=cfg.tls_ca or None)
+            if cfg.tls_cert:
+                ctx.load_cert_chain(cfg.tls_cert, cfg.tls_key or None)
+            c.tls_set_context(ctx)
+        c.max_inflight_messages_set(1000)
+        c.max_queued_messages_set(0)
+        c.will_set(will[0], will[1], qos=1, retain=True)
+        c.on_connect = self._handle_connect
+        c.on_disconnect = self._handle_disconnect
+        c.on_message = self._handle_message
+        c.on_subscribe = lambda *a: self._subscribed.set()
+        c.on_publish = self._handle_publish
+        c.reconnect_delay_set(1, 10)
+        self._client = c
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    def start(self, timeout: float = 10.0) -> None:
+        host, port = self.cfg.host, self.cfg.port
+        try:
+            self._client.connect(host, port, keepalive=30)
+        except OSError as exc:
+            raise BusError(f"cannot reach the broker at {host}:{port}: {exc}") from exc
+        self._client.loop_start()
+        if not self._connected.wait(timeout):
+            self._client.loop_stop()
+            raise BusError(f"no answer from the broker at {host}:{port} within {timeout:.0f} s")
+        if self._failure:
+            self._client.loop_stop()
+            raise BusError(f"the broker at {host}:{port} refused the connection: {self._failure[0]}")
+        if not self._subscribed.wait(timeout):
+            self.stop()
+            raise BusError(f"no subscription acknowledgement for {self._topic}")
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for fut in pending.values():
+            self._loop.call_soon_threadsafe(_cancel, fut)
+
+    # --- paho's thread ------------------------------------------------------------------------
+
+    def _handle_connect(self, c: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
+        if rc.is_failure:
+            self._failure.append(str(rc))
+            self._connected.set()
+            return
+        sock = c.socket()
+        if isinstance(sock, socket.socket):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.connected = True
+        c.subscribe(self._topic, qos=1)  # also after a reconnect (the session may be gone)
+        if self._on_connected is not None:
+            self._loop.call_soon_threadsafe(self._on_connected)
+        self._connected.set()
+
+    def _handle_disconnect(self, c: Any, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
+        self.connected = False
+        if rc.is_failure:
+            log.warning("gateway: lost the broker (%s); reconnecting", rc)
+
+    def _handle_message(self, c: Any, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        item = Incoming(bytes(msg.payload), msg.mid, msg.qos, bool(msg.retain))
+        try:
+            self._loop.call_soon_threadsafe(self._on_message, item)
+        except RuntimeError:  # the loop is closed: the broker will deliver it again
+            pass
+
+    def _handle_publish(self, c: Any, userdata: Any, mid: int, rc: Any, props: Any) -> None:
+        with self._lock:
+            fut = self._pending.pop(mid, None)
+            if fut is None:
+                self._early.add(mid)
+        if fut is not None:
+            try:
+                self._loop.call_soon_threadsafe(_resolve, fut)
+            except RuntimeError:
+                pass
+
+    # --- the loop's side ----------------------------------------------------------------------
+
+    def ack(self, m: Incoming) -> None:
+        if m.qos > 0:
+            self._client.ack(m.mid, m.qos)
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> asyncio.Future[None]:
+        """Resolved when the broker acknowledged it (QoS 1) or at once (QoS 0). Queued by paho
+        while the connection is down, and sent on the reconnect."""
+        fut: asyncio.Future[None] = self._loop.create_future()
+        # never under our lock: paho's own locks are taken in the other order by its thread
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+            fut.set_exception(BusError(f"publish refused: {mqtt.error_string(info.rc)}"))
+            return fut
+        if qos == 0:
+            fut.set_result(None)
+            return fut
+        with self._lock:
+            if info.mid in self._early:  # the PUBACK came before we got here
+                self._early.discard(info.mid)
+                fut.set_result(None)
+            else:
+                self._pending[info.mid] = fut
+        return fut
+
+
+def _resolve(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+def _cancel(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.cancel()
