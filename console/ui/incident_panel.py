@@ -208,7 +208,10 @@ class IncidentPanel(QWidget):
                     words.role(n.role),
                     words.channel(n.channel),
                     mask_phone(n.to),
-                    words.delivery(n.status),
+                    # what the gateway said last, why (a failure's or a block's detail) and by whom
+                    words.delivery(n.status)
+                    + (f" ({n.detail})" if n.detail and n.status in ("failed", "blocked") else "")
+                    + (f" · {n.provider}" if n.provider else ""),
                     str(n.attempt),
                 ]
             ):

@@ -231,6 +231,8 @@ def delivery(code: str) -> str:
     return {
         "requested": _t("Requested"),
         "published": _t("Handed to gateway"),
+        "accepted": _t("Accepted by the provider"),
+        "blocked": _t("Blocked by a sending limit"),
         "sent": _t("Sent"),
         "delivered": _t("Delivered"),
         "answered": _t("Answered"),

@@ -1787,6 +1787,14 @@
         <translation>已提交网关</translation>
     </message>
     <message>
+        <source>Accepted by the provider</source>
+        <translation>服务商已受理</translation>
+    </message>
+    <message>
+        <source>Blocked by a sending limit</source>
+        <translation>受发送频次限制未发出</translation>
+    </message>
+    <message>
         <source>Sent</source>
         <translation>已发送</translation>
     </message>
