@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from console.gateway.config import REQUIRED_SECRETS, GatewayConfig, ProviderConfig
 from console.gateway.limits import Limit, Limits
@@ -33,6 +34,13 @@ TENCENT_OPTIONS = (
     "status_window_s",
 )
 
+# each provider kind's adapter: (module, its config class, its provider class, the options of
+# the config file it takes); the two HTTP adapters are built alike from their keys and endpoints
+ADAPTERS: Final = {
+    "aliyun": ("console.gateway.providers.aliyun", "AliyunConfig", "AliyunProvider", ALIYUN_OPTIONS),
+    "tencent": ("console.gateway.providers.tencent", "TencentConfig", "TencentProvider", TENCENT_OPTIONS),
+}
+
 
 def _secret(pc: ProviderConfig, secrets: SecretStore, key: str, required: bool) -> str:
     if key in pc.options and key in ("access_key_id", "secret_id"):  # an id, not a secret
@@ -48,34 +56,21 @@ def build_provider(pc: ProviderConfig, cfg: GatewayConfig, secrets: SecretStore)
         return p  # type: ignore[no-any-return]
     need = REQUIRED_SECRETS[pc.kind]
     timeout = float(pc.options.get("timeout_s", cfg.send_timeout_s))
-    if pc.kind == "aliyun":
-        from console.gateway.providers.aliyun import AliyunConfig, AliyunProvider
-
-        a = AliyunConfig(
-            _secret(pc, secrets, need[0], True),
-            _secret(pc, secrets, need[1], True),
-            sms_endpoint=pc.endpoint("sms"),
-            vms_endpoint=pc.endpoint("voice"),
-            timeout_s=timeout,
-            callback_token=_secret(pc, secrets, "callback_token", False),
-            **{k: pc.options[k] for k in ALIYUN_OPTIONS if k in pc.options},
-        )
-        p = AliyunProvider(a)
-    elif pc.kind == "tencent":
-        from console.gateway.providers.tencent import TencentConfig, TencentProvider
-
-        t = TencentConfig(
-            _secret(pc, secrets, need[0], True),
-            _secret(pc, secrets, need[1], True),
-            sms_endpoint=pc.endpoint("sms"),
-            vms_endpoint=pc.endpoint("voice"),
-            timeout_s=timeout,
-            callback_token=_secret(pc, secrets, "callback_token", False),
-            **{k: pc.options[k] for k in TENCENT_OPTIONS if k in pc.options},
-        )
-        p = TencentProvider(t)
-    else:  # config.py refuses any other kind
+    adapter = ADAPTERS.get(pc.kind)
+    if adapter is None:  # config.py refuses any other kind
         raise SecretError(f"unknown provider kind {pc.kind}")
+    module, config_class, provider_class, options = adapter
+    m = importlib.import_module(module)
+    conf = getattr(m, config_class)(
+        _secret(pc, secrets, need[0], True),
+        _secret(pc, secrets, need[1], True),
+        sms_endpoint=pc.endpoint("sms"),
+        vms_endpoint=pc.endpoint("voice"),
+        timeout_s=timeout,
+        callback_token=_secret(pc, secrets, "callback_token", False),
+        **{k: pc.options[k] for k in options if k in pc.options},
+    )
+    p = getattr(m, provider_class)(conf)
     p.name = pc.name  # the district's name for it: callbacks come to /callback/{name}/
     return p  # type: ignore[no-any-return]
 

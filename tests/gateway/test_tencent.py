@@ -50,7 +50,7 @@ from tests.gateway.fake_tencent import (
 )
 
 DOCS = Path(__file__).parent / "docs" / "tencent"
-SECRET_ID = "AKIDtestonly0000000000000000000000"
+SECRET_ID = "AKID-test-only-not-a-key"
 SECRET_KEY = "test-only-secret-key-0123456789ab"
 PHONE = "13800138000"
 
