@@ -424,6 +424,21 @@ def decode_notify(payload: bytes) -> NotifyRequest | Rejected:
         return Rejected("bad_json", repr(exc)[:200])
 
 
+def check_notify(payload: bytes) -> NotifyRequest | Rejected:
+    """A notification request as a gateway takes it (docs/payloads.md): more than MAX_PAYLOAD,
+    not decodable, another version, or a request id empty or over 128 characters is refused.
+    The channel is the gateway's to judge (it answers an unknown one with a failed receipt)."""
+    if len(payload) > MAX_PAYLOAD:
+        return Rejected("too_large", f"{len(payload)} bytes")
+    r = decode_notify(payload)
+    if isinstance(r, NotifyRequest):
+        if r.v != 1:
+            return Rejected("bad_version", str(r.v))
+        if not r.req or len(r.req) > 128:
+            return Rejected("bad_req_id", r.req[:64])
+    return r
+
+
 def encode_receipt(r: Receipt) -> bytes:
     return _notify_encoder.encode(r)
 

@@ -34,10 +34,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Final, TypeVar
 
 from console.domain.codec import (
-    MAX_PAYLOAD,
     GatewayStatus,
     NotifyRequest,
     Rejected,
+    check_notify,
     decode_notify,
     encode_gateway_status,
     encode_receipt,
@@ -317,15 +317,9 @@ class Gateway:
         self._spawn(self._admit(m, st))
 
     def _check(self, raw: bytes) -> NotifyRequest | None:
-        r: NotifyRequest | Rejected
-        r = Rejected("too_large", f"{len(raw)} bytes") if len(raw) > MAX_PAYLOAD else decode_notify(raw)
-        if isinstance(r, NotifyRequest):
-            if r.v != 1:
-                r = Rejected("bad_version", str(r.v))
-            elif not r.req or len(r.req) > 128:
-                r = Rejected("bad_req_id", r.req[:64])
-            elif r.channel not in CHANNELS:
-                self._count_bad("unknown_channel", r.channel)
+        r = check_notify(raw)
+        if isinstance(r, NotifyRequest) and r.channel not in CHANNELS:
+            self._count_bad("unknown_channel", r.channel)
         if isinstance(r, Rejected):
             self._count_bad(r.reason, r.detail)
             return None

@@ -19,11 +19,10 @@ from typing import Any, Final
 import paho.mqtt.client as mqtt
 
 from console.domain.codec import (
-    MAX_PAYLOAD,
     NotifyRequest,
     Receipt,
     Rejected,
-    decode_notify,
+    check_notify,
     encode_receipt,
     notify_receipt_topic,
     notify_req_topic,
@@ -155,18 +154,9 @@ class GatewaySimulator:
     def handle(self, raw: bytes) -> NotifyRequest | Rejected:
         """Take one request payload; schedule its receipts or count why it was refused."""
         now = time.monotonic()
-        req: NotifyRequest | Rejected
-        if len(raw) > MAX_PAYLOAD:
-            req = Rejected("too_large", f"{len(raw)} bytes")
-        else:
-            req = decode_notify(raw)
-        if isinstance(req, NotifyRequest):
-            if req.v != 1:
-                req = Rejected("bad_version", str(req.v))
-            elif not req.req or len(req.req) > 128:
-                req = Rejected("bad_req_id", req.req[:64])
-            elif req.channel not in CHANNELS:
-                self._count_bad("unknown_channel", req.channel)
+        req = check_notify(raw)
+        if isinstance(req, NotifyRequest) and req.channel not in CHANNELS:
+            self._count_bad("unknown_channel", req.channel)
         if isinstance(req, Rejected):
             self._count_bad(req.reason, req.detail)
             return req

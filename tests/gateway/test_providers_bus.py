@@ -5,7 +5,6 @@ token -> 403, and the secret in no log record, no outbox row and no bus message.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,29 +21,6 @@ ALIYUN_ID, ALIYUN_SECRET = "LTAI5tFakeKeyId", "FakeSecret0123456789"
 TENCENT_ID, TENCENT_SECRET = "AKIDfakefakefake", "TencentSecret-abcdef-0123"
 TOKEN = "cb-token-42x"
 PHONE = "13800138000"
-
-
-@pytest.fixture
-def loop() -> Iterator[Loop]:
-    lp = Loop()
-    try:
-        yield lp
-    finally:
-        lp.close()
-
-
-@pytest.fixture
-def district(unique_topic_prefix: str) -> str:
-    return unique_topic_prefix
-
-
-@pytest.fixture
-def bus(mosquitto: Any, district: str) -> Iterator[Bus]:
-    b = Bus(mosquitto, district)
-    try:
-        yield b
-    finally:
-        b.close()
 
 
 def aliyun_templates(provider: str = "aliyun") -> list[dict[str, Any]]:

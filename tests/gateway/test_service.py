@@ -3,7 +3,6 @@ duplicates, presence and callbacks. Nothing sleeps: every wait is on a bus messa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,29 +26,6 @@ ALIYUN_SMS = {
     "params": [{"name": "address", "from": "address"}, {"name": "incident", "from": "incident"}],
 }
 NO_LIMITS = {"sms": {}, "voice": {"per_minute": 0, "per_hour": 0, "per_day": 0}}
-
-
-@pytest.fixture
-def loop() -> Iterator[Loop]:
-    lp = Loop()
-    try:
-        yield lp
-    finally:
-        lp.close()
-
-
-@pytest.fixture
-def district(unique_topic_prefix: str) -> str:
-    return unique_topic_prefix
-
-
-@pytest.fixture
-def bus(mosquitto: Any, district: str) -> Iterator[Bus]:
-    b = Bus(mosquitto, district)
-    try:
-        yield b
-    finally:
-        b.close()
 
 
 def start(

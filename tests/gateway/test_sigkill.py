@@ -9,7 +9,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +22,6 @@ from tests.gateway.gw_support import Bus, Loop, request
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 KEY_ID, SECRET = "LTAI5tFakeKeyId", "FakeSecret0123456789"
-
-
-@pytest.fixture
-def loop() -> Iterator[Loop]:
-    lp = Loop()
-    try:
-        yield lp
-    finally:
-        lp.close()
 
 
 def write_config(path: Path, broker: Any, district: str, fake_url: str, http_port: int) -> None:

@@ -354,3 +354,22 @@ def test_beat_of_keeps_health_fields() -> None:
     e = decode_device(TOPIC, payload(evt="heartbeat", bat=50, rssi=-80, hb=600), AT)
     assert isinstance(e, DeviceEvent)
     assert codec.beat_of(e) == codec.Beat("D1", TS_NS, 50, -80, 600)
+
+
+def test_check_notify_refuses_what_no_gateway_may_send() -> None:
+    from console.domain.codec import MAX_PAYLOAD, NotifyRequest, Rejected, check_notify, encode_notify
+
+    ok = NotifyRequest(
+        req="I1-C1-sms-1", incident=1, household="H1", channel="fax", role="elder", to="1", text="t"
+    )
+    assert check_notify(encode_notify(ok)) == ok  # the channel is the gateway's to judge
+    assert check_notify(b"x" * (MAX_PAYLOAD + 1)) == Rejected("too_large", f"{MAX_PAYLOAD + 1} bytes")
+    assert check_notify(b"{}").reason == "bad_json"  # type: ignore[union-attr]
+    v2 = encode_notify(
+        NotifyRequest(v=2, req="r", incident=1, household="H1", channel="sms", role="e", to="1", text="")
+    )
+    assert check_notify(v2) == Rejected("bad_version", "2")
+    long = encode_notify(
+        NotifyRequest(req="r" * 129, incident=1, household="H1", channel="sms", role="e", to="1", text="")
+    )
+    assert check_notify(long) == Rejected("bad_req_id", "r" * 64)
