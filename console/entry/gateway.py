@@ -101,8 +101,9 @@ def main(argv: list[str]) -> int:
 
 def sim_config(args: argparse.Namespace) -> Any:
     """The old simulator's flags as a config: one sim provider, no limits (as before)."""
-    from console.gateway.config import BrokerConfig, GatewayConfig, ProviderConfig
+    from console.gateway.config import GatewayConfig, ProviderConfig
     from console.gateway.limits import Limit
+    from console.io.paho_bus import BrokerConfig
 
     return GatewayConfig(
         broker=BrokerConfig(
@@ -122,9 +123,9 @@ def sim_config(args: argparse.Namespace) -> Any:
 
 async def _run(cfg: Any, secrets: Any, data_dir: Path, password: str | None) -> int:
     from console.gateway.build import build_gateway
-    from console.gateway.bus import BusError
     from console.gateway.secrets import SecretError
     from console.gateway.service import tune_threads
+    from console.io.paho_bus import BusError
 
     tune_threads()
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from console.gateway.limits import DEFAULT_RPS, Limit, limit_for
 from console.gateway.templates import Param, Template
+from console.io.paho_bus import BrokerConfig, broker_config
 
 PROVIDER_KINDS = ("aliyun", "tencent", "sim")
 CHANNELS = ("sms", "voice")
@@ -32,23 +33,6 @@ REQUIRED_SECRETS = {"aliyun": ("access_key_id", "access_key_secret"), "tencent":
 
 class ConfigError(Exception):
     pass
-
-
-@dataclass(frozen=True)
-class BrokerConfig:
-    host: str = "127.0.0.1"
-    port: int = 1883
-    username: str | None = None
-    password: str | None = None  # only for the simulator's flags; a real one: secrets (broker.password)
-    district: str = "SIM"
-    client_id: str | None = None
-    tls_ca: str = ""
-    tls_cert: str = ""
-    tls_key: str = ""
-
-    @property
-    def tls(self) -> bool:
-        return bool(self.tls_ca or self.tls_cert)
 
 
 @dataclass(frozen=True)
@@ -197,21 +181,10 @@ def load(path: Path) -> GatewayConfig:
 
 
 def parse(data: dict[str, Any], path: Path = Path("gateway.toml")) -> GatewayConfig:
-    b = _table(data, "broker", str(path))
-    if "password" in b:
-        raise ConfigError(
-            f"{path}: [broker] password must not be in the config file: set GUARDIAN_BROKER_PASSWORD"
-        )
-    broker = BrokerConfig(
-        host=str(b.get("host", "127.0.0.1")),
-        port=int(b.get("port", 1883)),
-        username=b.get("username"),
-        district=str(b.get("district", "SIM")),
-        client_id=b.get("client_id"),
-        tls_ca=str(b.get("tls_ca", "")),
-        tls_cert=str(b.get("tls_cert", "")),
-        tls_key=str(b.get("tls_key", "")),
-    )
+    try:
+        broker = broker_config(_table(data, "broker", str(path)), str(path))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     raw_providers = data.get("providers", [])
     if not isinstance(raw_providers, list) or not raw_providers:
         raise ConfigError(f"{path}: at least one [[providers]] is required (aliyun | tencent | sim)")

@@ -49,7 +49,6 @@ from console.domain.codec import (
 )
 from console.domain.codec import Receipt as BusReceipt
 from console.domain.codec import Reply as BusReply
-from console.gateway.bus import Incoming, MqttBus
 from console.gateway.callbacks import CallbackServer
 from console.gateway.config import GatewayConfig
 from console.gateway.limits import DAY, Limits
@@ -64,6 +63,7 @@ from console.gateway.provider import (
     SendResult,
 )
 from console.gateway.templates import TemplateError, Templates
+from console.io.paho_bus import Incoming, MqttBus
 
 log = logging.getLogger("console.gateway")
 T = TypeVar("T")

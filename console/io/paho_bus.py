@@ -1,9 +1,11 @@
-"""The gateway's MQTT side: paho (MQTT 3.1.1, persistent session, manual acknowledgements).
+"""The services' MQTT side (the notification gateway, the ingest bridge): paho (MQTT 3.1.1,
+persistent session, manual acknowledgements).
 
-Why paho and not aiomqtt: the outbox's rule is "acknowledge only what is durable", which needs
-``manual_ack`` (paho 2.x): a request's PUBACK goes out only once its row is committed, so a crash
+Why paho and not aiomqtt: an outbox's rule is "acknowledge only what is durable", which needs
+``manual_ack`` (paho 2.x): a message's PUBACK goes out only once its row is committed, so a crash
 before that makes the broker deliver it again. Messages are handed to the asyncio loop; a publish
-returns a future resolved by the broker's PUBACK.
+returns a future resolved by the broker's PUBACK. A service that only publishes subscribes to
+nothing (``subscribe=None``).
 """
 
 from __future__ import annotations
@@ -20,9 +22,43 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from console.gateway.config import BrokerConfig
-
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BrokerConfig:
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str | None = None
+    password: str | None = None  # only for the simulator's flags; a real one: secrets (broker.password)
+    district: str = "SIM"
+    client_id: str | None = None
+    tls_ca: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.tls_ca or self.tls_cert)
+
+
+def broker_config(b: dict[str, Any], where: str) -> BrokerConfig:
+    """A service config's [broker] table; a password in it is refused (the message says where to
+    put it instead)."""
+    if "password" in b:
+        raise ValueError(
+            f"{where}: [broker] password must not be in the config file: set GUARDIAN_BROKER_PASSWORD"
+        )
+    return BrokerConfig(
+        host=str(b.get("host", "127.0.0.1")),
+        port=int(b.get("port", 1883)),
+        username=b.get("username"),
+        district=str(b.get("district", "SIM")),
+        client_id=b.get("client_id"),
+        tls_ca=str(b.get("tls_ca", "")),
+        tls_cert=str(b.get("tls_cert", "")),
+        tls_key=str(b.get("tls_key", "")),
+    )
 
 
 class BusError(RuntimeError):
@@ -43,16 +79,18 @@ class MqttBus:
         cfg: BrokerConfig,
         loop: asyncio.AbstractEventLoop,
         on_message: Callable[[Incoming], None],
-        subscribe: str,
+        subscribe: str | None,
         will: tuple[str, bytes],
         on_connect: Callable[[], None] | None = None,
         password: str | None = None,
+        name: str = "gateway",
     ) -> None:
         self.cfg = cfg
         self._loop = loop
         self._on_message = on_message
         self._topic = subscribe
         self._on_connected = on_connect
+        self._name = name
         self._lock = threading.Lock()
         self._pending: dict[int, asyncio.Future[None]] = {}
         self._early: set[int] = set()  # PUBACKs that came before publish() registered the mid
@@ -62,7 +100,7 @@ class MqttBus:
         self.connected = False
         c = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=cfg.client_id or f"guard-gateway-{cfg.district}",
+            client_id=cfg.client_id or f"guard-{name}-{cfg.district}",
             protocol=mqtt.MQTTv311,
             clean_session=False,
             manual_ack=True,
@@ -100,7 +138,7 @@ class MqttBus:
         if self._failure:
             self._client.loop_stop()
             raise BusError(f"the broker at {host}:{port} refused the connection: {self._failure[0]}")
-        if not self._subscribed.wait(timeout):
+        if self._topic is not None and not self._subscribed.wait(timeout):
             self.stop()
             raise BusError(f"no subscription acknowledgement for {self._topic}")
 
@@ -123,7 +161,8 @@ class MqttBus:
         if isinstance(sock, socket.socket):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.connected = True
-        c.subscribe(self._topic, qos=1)  # also after a reconnect (the session may be gone)
+        if self._topic is not None:
+            c.subscribe(self._topic, qos=1)  # also after a reconnect (the session may be gone)
         if self._on_connected is not None:
             self._loop.call_soon_threadsafe(self._on_connected)
         self._connected.set()
@@ -131,7 +170,7 @@ class MqttBus:
     def _handle_disconnect(self, c: Any, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
         self.connected = False
         if rc.is_failure:
-            log.warning("gateway: lost the broker (%s); reconnecting", rc)
+            log.warning("%s: lost the broker (%s); reconnecting", self._name, rc)
 
     def _handle_message(self, c: Any, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         item = Incoming(bytes(msg.payload), msg.mid, msg.qos, bool(msg.retain))
