@@ -36,6 +36,7 @@ from console.domain.codec import (
     notify_req_topic,
 )
 from console.domain.effects import Alert, CommandRefused, Effect, PublishRequest
+from console.domain.notify_plan import ACCEPT_WITHIN_S
 from console.domain.storm import StormState
 from console.domain.world import World
 
@@ -49,7 +50,6 @@ RESTART_WINDOW_NS = 60_000_000_000
 # the storm banner's facts and the held list: at most once a real second between clock seconds
 STORM_EVERY_NS = 1_000_000_000
 HOUSEKEEPING_NS = 50_000_000  # timers, journal retry and UI flush at least this often under load
-ACCEPT_WITHIN_S = 15  # a request no provider accepted in this long: the banner, and phone by hand
 POLL_OTHERS_NS = 300_000_000  # how often to look for records other workstations wrote
 
 

@@ -29,8 +29,8 @@ from console.gateway import config
 from console.gateway.build import build_gateway
 from console.gateway.provider import Message, SendResult
 from console.gateway.providers.sim import SimProvider
-from console.gateway.secrets import SecretStore
 from console.gateway.service import tune_threads
+from console.io.secrets import SecretStore
 
 
 class _Timed:

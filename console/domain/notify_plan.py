@@ -21,6 +21,13 @@ from console.domain.effects import PublishRequest
 from console.domain.incident import Incident, NotificationRecord
 from console.domain.registry import Household
 
+ACCEPT_WITHIN_S: Final = 15
+"""A request no provider accepted in this long: the console's banner, and phone by hand."""
+DELIVER_WITHIN_S: Final = 120
+"""An accepted SMS or call with no delivery or call receipt in this long is shown as late (the
+gateway asks the provider itself once a callback is this late, docs/gateway.md)."""
+OTHER_CHANNEL: Final = {"sms": "voice", "voice": "sms"}
+
 KIND_ZH: Final = {"smoke": "烟感", "co": "一氧化碳", "gas": "燃气泄漏", "electric": "电气隐患"}
 """The alarm kinds as the SMS / call text names them."""
 
@@ -220,7 +227,9 @@ def receipt(
 ) -> None:
     """A gateway receipt for ``n``; a failure with retries left schedules one retry. The time a
     provider accepted or delivered is the provider's own when it gave one no later than the
-    console heard of it (else the console's)."""
+    console heard of it (else the console's). A block (a sending limit) of an open incident's
+    notification also sends it at once on the other channel when the contact has nothing on that
+    channel yet (``switched``): an alarm must not wait a limit's minute."""
     when = provider_at if 0 < provider_at <= at else at
     n.status, n.at = status, at
     n.detail, n.provider = detail[:200], provider or n.provider
@@ -235,6 +244,46 @@ def receipt(
         # QoS 1 may deliver a receipt twice: one failure buys one retry, not one per copy.
         if not retried:
             n.retry_at = at + n.retry_after_s * NS
+
+
+def switched(inc: Incident, n: NotificationRecord, at: int) -> NotificationRecord | None:
+    """After ``n`` was blocked: the same contact on the other channel, recorded as requested
+    (to publish now), or None when the incident is resolved or the contact already has a
+    notification on that channel (one switch per contact and channel, however many copies of
+    the receipt come)."""
+    other = OTHER_CHANNEL.get(n.channel)
+    if n.status != "blocked" or other is None or inc.resolved_at is not None:
+        return None
+    if any(m.contact == n.contact and m.channel == other for m in inc.notifications.values()):
+        return None
+    m = NotificationRecord(
+        req=f"I{inc.id}-{n.contact}-{other}-1",
+        role=n.role,
+        channel=other,
+        to=n.to,
+        contact=n.contact,
+        attempt=1,
+        at=at,
+        retries_left=n.retries_left,
+        retry_after_s=n.retry_after_s,
+    )
+    inc.notifications[m.req] = m
+    inc.note(at, f"switch:{m.role}:{other}", n.detail or n.channel, n.to)
+    return m
+
+
+def waiting(n: NotificationRecord, now: int) -> tuple[str, int] | None:
+    """What the gateway has not said about ``n`` that it should have by ``now``: ("no_receipt",
+    seconds since it was handed to the bus) past ACCEPT_WITHIN_S with no acceptance, or
+    ("no_delivery", seconds since it was accepted) past DELIVER_WITHIN_S with no delivery or call
+    receipt. None when nothing is late."""
+    if n.status == "published" and n.accepted_at is None and n.published_at is not None:
+        waited = (now - n.published_at) // NS
+        return ("no_receipt", waited) if waited >= ACCEPT_WITHIN_S else None
+    if n.status == "accepted" and n.accepted_at is not None:
+        waited = (now - n.accepted_at) // NS
+        return ("no_delivery", waited) if waited >= DELIVER_WITHIN_S else None
+    return None
 
 
 def unsent(inc: Incident, hh: Household) -> list[PublishRequest]:

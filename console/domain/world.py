@@ -373,7 +373,11 @@ class World:
             return []
         notify_plan.receipt(inc, n, e.status, e.at, e.detail, e.provider, e.provider_at)
         self.dirty_incidents.add(inc.id)
-        return []
+        m = notify_plan.switched(inc, n, e.at)
+        hh = self.register.households.get(inc.household)
+        if m is None or hh is None:
+            return []
+        return [notify_plan.request_for(inc, hh, m)]
 
     def _reply(self, e: ev.FieldReply) -> list[Effect]:
         """An answer from the field (console/domain/field.py): a responder's "going" meets the

@@ -68,7 +68,7 @@ def main(argv: list[str]) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     from console.gateway import config as gconfig
-    from console.gateway.secrets import SecretError, SecretStore, install_redactor
+    from console.io.secrets import SecretError, SecretStore, install_redactor
 
     try:
         cfg = gconfig.load(args.config) if args.config is not None else sim_config(args)
@@ -123,9 +123,9 @@ def sim_config(args: argparse.Namespace) -> Any:
 
 async def _run(cfg: Any, secrets: Any, data_dir: Path, password: str | None) -> int:
     from console.gateway.build import build_gateway
-    from console.gateway.secrets import SecretError
     from console.gateway.service import tune_threads
     from console.io.paho_bus import BusError
+    from console.io.secrets import SecretError
 
     tune_threads()
 

@@ -13,9 +13,9 @@ from console.gateway.limits import Limit, Limits
 from console.gateway.outbox import Outbox
 from console.gateway.provider import Provider
 from console.gateway.providers.sim import SimProvider
-from console.gateway.secrets import SecretError, SecretStore
 from console.gateway.service import Gateway
 from console.gateway.templates import Templates
+from console.io.secrets import SecretError, SecretStore
 
 ALIYUN_OPTIONS = (
     "sms_version",

@@ -1,6 +1,6 @@
 """gateway.toml -> GatewayConfig (the format: docs/gateway.md, resources/gateway/gateway.toml).
 
-Nothing secret is read from this file: provider keys come from console/gateway/secrets.py (the
+Nothing secret is read from this file: provider keys come from console/io/secrets.py (the
 environment, the keyring, or the keys file named here). A mistake is a ConfigError whose
 message names the key and the file.
 """

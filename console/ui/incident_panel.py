@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain import events as ev
+from console.domain import notify_plan
 from console.domain.checklist import Step, Template
 from console.domain.incident import ESCALATION_TARGETS, Incident
 from console.domain.registry import Register
@@ -53,8 +54,10 @@ class IncidentPanel(QWidget):
         send: Callable[[ev.AnyEvent], None],
         operator: Callable[[], tuple[str, str]],
         read_only: bool = False,
+        now: Callable[[], int] | None = None,
     ) -> None:
         super().__init__()
+        self.now = now  # the console's clock: how long a notification has waited for its receipt
         self.register = register
         self.templates = templates
         self.send = send
@@ -200,27 +203,38 @@ class IncidentPanel(QWidget):
             ]
             for c, text in enumerate(cells):
                 self.steps.setItem(r, c, QTableWidgetItem(text))
+        self._show_notes(inc)
+        tl = inc.timeline[-200:]
+        self.timeline.setRowCount(len(tl))
+        for r, e in enumerate(reversed(tl)):
+            for c, text in enumerate([hhmmss(e.at), e.what, e.detail, e.who]):
+                self.timeline.setItem(r, c, QTableWidgetItem(text))
+
+    def _show_notes(self, inc: Incident) -> None:
         notes = list(inc.notifications.values())
+        now = self.now() if self.now is not None else None
         self.notes.setRowCount(len(notes))
         for r, n in enumerate(notes):
+            late = notify_plan.waiting(n, now) if now is not None else None
             for c, text in enumerate(
                 [
                     words.role(n.role),
                     words.channel(n.channel),
                     mask_phone(n.to),
-                    # what the gateway said last, why (a failure's or a block's detail) and by whom
-                    words.delivery(n.status)
+                    # what the gateway said last (or that it said nothing for too long), why (a
+                    # failure's or a block's detail) and by whom
+                    (words.delivery_late(*late) if late else words.delivery(n.status))
                     + (f" ({n.detail})" if n.detail and n.status in ("failed", "blocked") else "")
                     + (f" · {n.provider}" if n.provider else ""),
                     str(n.attempt),
                 ]
             ):
                 self.notes.setItem(r, c, QTableWidgetItem(text))
-        tl = inc.timeline[-200:]
-        self.timeline.setRowCount(len(tl))
-        for r, e in enumerate(reversed(tl)):
-            for c, text in enumerate([hhmmss(e.at), e.what, e.detail, e.who]):
-                self.timeline.setItem(r, c, QTableWidgetItem(text))
+
+    def tick(self) -> None:
+        """Every second: the notifications' "no receipt after N s" moves on."""
+        if self.incident is not None and self.now is not None:
+            self._show_notes(self.incident)
 
     def show_refusal(self, text: str) -> None:
         self.refusal.setText(text)

@@ -226,6 +226,7 @@ class MainWindow(QMainWindow):
             self.send,
             lambda: (self.op.id, self.console_id),
             read_only=(mode == "replay"),
+            now=self.clock.now_ns,
         )
         self.panel.householdRequested.connect(self.open_household)
         self.panel.actionStarted.connect(self._working)
@@ -755,6 +756,7 @@ class MainWindow(QMainWindow):
 
     def on_second(self) -> None:
         self.queue.tick()
+        self.panel.tick()
         self.header.refresh()
         self._seconds = getattr(self, "_seconds", 0) + 1
         if self._seconds % 300 == 0 and self.left_tabs.currentIndex() == 2:

@@ -243,6 +243,13 @@ def delivery(code: str) -> str:
     }.get(code, code)
 
 
+def delivery_late(what: str, seconds: int) -> str:
+    """A notification the gateway has said nothing of for too long (notify_plan.waiting)."""
+    if what == "no_receipt":
+        return _t("No receipt after %1 s").replace("%1", str(seconds))
+    return _t("Accepted, no delivery receipt after %1 s").replace("%1", str(seconds))
+
+
 def hold_reason(code: str) -> str:
     """Why a storm holds a notification back, why it was sent after all, or why it was dropped
     (``NotificationRecord.reason``; ``score:<points>``, ``officer:<action>``)."""

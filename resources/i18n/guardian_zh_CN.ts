@@ -1823,6 +1823,14 @@
         <translation>未发送（已恢复）</translation>
     </message>
     <message>
+        <source>No receipt after %1 s</source>
+        <translation>无回执，已 %1 秒</translation>
+    </message>
+    <message>
+        <source>Accepted, no delivery receipt after %1 s</source>
+        <translation>已受理，无送达回执，已 %1 秒</translation>
+    </message>
+    <message>
         <source>triage score %1</source>
         <translation>分诊评分 %1</translation>
     </message>

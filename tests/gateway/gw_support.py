@@ -35,8 +35,8 @@ from console.gateway.provider import (
     Report,
     SendResult,
 )
-from console.gateway.secrets import SecretStore
 from console.gateway.service import Gateway
+from console.io.secrets import SecretStore
 from tests.fixtures.brokers import Watcher, publish_paho
 
 T = TypeVar("T")

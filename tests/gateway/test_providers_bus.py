@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from console.gateway.secrets import SecretStore
+from console.io.secrets import SecretStore
 from tests.gateway.fake_aliyun import FakeAliyun
 from tests.gateway.fake_tencent import FakeTencent
 from tests.gateway.gw_support import Bus, Loop, Running, gateway_config, request

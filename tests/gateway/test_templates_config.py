@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
 import pytest
+from keyring.backend import KeyringBackend
 
 from console.domain.codec import NotifyRequest
 from console.gateway import config
 from console.gateway.provider import Message
-from console.gateway.secrets import Redactor, Secret, SecretError, SecretStore
 from console.gateway.templates import Param, Template, TemplateError, Templates
+from console.io.secrets import Redactor, Secret, SecretError, SecretStore
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDRESS = "沙坪坝区示范街道桃苑社区演练街273号7栋3单元15-5"
@@ -125,3 +128,63 @@ def test_the_redactor_hides_a_known_secret(caplog: pytest.LogCaptureFixture) -> 
     caplog.handler.addFilter(Redactor(s))
     logging.getLogger("console.gateway.test").warning("oops %s", "sekrit-value-42")
     assert "sekrit-value-42" not in caplog.text and "***" in caplog.text
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring backend in memory: the lookup goes through the keyring package's own API, as
+    Windows Credential Manager or the Secret Service would be reached."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+        self.asked: list[tuple[str, str]] = []
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.asked.append((service, username))
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.entries.pop((service, username), None)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    before = keyring.get_keyring()
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    yield ring
+    keyring.set_keyring(before)
+
+
+def test_keys_from_the_os_keyring_between_the_environment_and_the_file(
+    tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    keys = tmp_path / "keys.toml"
+    keys.write_text(
+        '[aliyun]\naccess_key_secret = "from-file"\naccess_key_id = "id-from-file"\n', encoding="utf-8"
+    )
+    os.chmod(keys, 0o600)
+    keyring.set_password("guardian-gateway", "aliyun.access_key_secret", "from-keyring")
+    keyring.set_password("guardian-bridge", "ctwing.token", "bridge-token")
+    s = SecretStore(keys, env={"GUARDIAN_ALIYUN_CALLBACK_TOKEN": "from-env"})
+    assert s.require("aliyun", "access_key_secret").reveal() == "from-keyring"  # before the file
+    assert s.require("aliyun", "access_key_id").reveal() == "id-from-file"  # the keyring has none
+    assert s.require("aliyun", "callback_token").reveal() == "from-env"  # the environment first
+    assert ("guardian-gateway", "aliyun.callback_token") not in memory_keyring.asked
+    # each service has its own entries
+    assert (
+        SecretStore(None, env={}, service="guardian-bridge").require("ctwing", "token").reveal()
+        == "bridge-token"
+    )
+    assert SecretStore(None, env={}).get("ctwing", "token") is None
+    with pytest.raises(SecretError, match=r"guardian-bridge/onenet\.token"):
+        SecretStore(None, env={}, service="guardian-bridge").require("onenet", "token")
+    # use_keyring=False never asks it
+    memory_keyring.asked.clear()
+    SecretStore(None, env={}, use_keyring=False).get("aliyun", "access_key_secret")
+    assert memory_keyring.asked == []

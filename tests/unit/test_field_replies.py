@@ -6,7 +6,6 @@ raises the alarm at once."""
 
 from __future__ import annotations
 
-from console.app.engine import ACCEPT_WITHIN_S
 from console.domain import events as ev
 from console.domain.codec import (
     GatewayStatus,
@@ -16,6 +15,7 @@ from console.domain.codec import (
     gateway_status_topic,
     notify_reply_topic,
 )
+from console.domain.notify_plan import ACCEPT_WITHIN_S
 from console.domain.world import World
 from tests.support import WAIT_S, Msg
 from tests.unit.helpers import NS, T0, do, login, open_incident, world

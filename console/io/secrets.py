@@ -1,9 +1,11 @@
-"""Provider keys: from the environment, the OS keyring, or a keys file only the service reads.
+"""A service's keys (the gateway's provider keys, the bridge's platform tokens): from the
+environment, the OS keyring, or a keys file only the service reads.
 
 Looked up in that order for a provider ``p`` and key ``k`` (e.g. aliyun / access_key_secret):
 the variable ``GUARDIAN_{P}_{K}`` (``GUARDIAN_ALIYUN_ACCESS_KEY_SECRET``); the OS keyring
-(service ``guardian-gateway``, user ``{p}.{k}``) when the optional ``keyring`` package is
-importable; the keys file (TOML, a table per provider: ``[aliyun] access_key_secret = "..."``),
+through the ``keyring`` package (Windows Credential Manager, the Secret Service, the macOS
+Keychain; service ``guardian-gateway`` or ``guardian-bridge``, user ``{p}.{k}``; no usable
+backend: skipped); the keys file (TOML, a table per provider: ``[aliyun] access_key_secret = "..."``),
 which must not be readable or writable by group or other (the gateway refuses to start
 otherwise: ``chmod 600``). A secret is a ``Secret``: its repr and str are ``***``, so it cannot
 end up in a log line, a receipt, the outbox or an exception message by accident; ``Redactor``
@@ -79,8 +81,13 @@ def check_keys_file(path: Path) -> dict[str, Any]:
 
 class SecretStore:
     def __init__(
-        self, keys_file: Path | None = None, env: Mapping[str, str] | None = None, use_keyring: bool = True
+        self,
+        keys_file: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        use_keyring: bool = True,
+        service: str = KEYRING_SERVICE,
     ) -> None:
+        self.service = service
         self._env = os.environ if env is None else env
         self._file: dict[str, Any] = check_keys_file(keys_file) if keys_file is not None else {}
         self._keyring: Any = None
@@ -97,7 +104,7 @@ class SecretStore:
         value = self._env.get(env_name(provider, key))
         if not value and self._keyring is not None:
             try:
-                value = self._keyring.get_password(KEYRING_SERVICE, f"{provider}.{key}")
+                value = self._keyring.get_password(self.service, f"{provider}.{key}")
             except Exception:
                 value = None
         if not value:
@@ -115,7 +122,7 @@ class SecretStore:
         if s is None:
             raise SecretError(
                 f"no {key} for provider {provider}: set {env_name(provider, key)}, the keyring"
-                f" entry {KEYRING_SERVICE}/{provider}.{key}, or [{provider}] {key} in the keys file"
+                f" entry {self.service}/{provider}.{key}, or [{provider}] {key} in the keys file"
             )
         return s
 
