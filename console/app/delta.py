@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from console.app.bridges import BridgeProblem
 from console.app.mismatch import UnmatchedReport
 from console.app.silence import SilentArea
 from console.domain.effects import Alert, CommandRefused
@@ -65,6 +66,7 @@ class Status(msgspec.Struct, kw_only=True):
     unaccepted: tuple[tuple[int, str], ...] = ()
     gateway: str = "unknown"  # online | offline | unknown (never announced)
     gateway_failing: tuple[str, ...] = ()
+    bridges: tuple[BridgeProblem, ...] = ()  # ingest bridges gone, stale, full or with a silent platform
 
 
 class HeldNotes:

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from console.app.beats import BeatBuffer
+from console.app.bridges import BridgeProblem
 from console.app.changes import Changes
 from console.app.delta import HeldNote, HeldNotes, Status, changed_since_last
 from console.app.engine_state import Checkpointer
@@ -155,6 +156,7 @@ class Engine:
         self._scope_problems: tuple[tuple[str, str], ...] = ()
         self.config_problems: tuple[tuple[str, str], ...] = ()  # bootstrap.resolve_scope's
         self._unaccepted: tuple[tuple[int, str], ...] = ()  # World.unaccepted, once a second
+        self._bridges: tuple[BridgeProblem, ...] = ()  # Intake.bridges' problems, once a second
         self._silent: tuple[SilentArea, ...] = ()
         self._silent_second = -1
         # notification requests: handed to the bus, not yet acknowledged by the broker (req ->
@@ -667,6 +669,31 @@ class Engine:
         )
         self.changes.bump()
 
+    def _bridge_problems(self) -> tuple[BridgeProblem, ...]:
+        return self._bridges
+
+    def _bridge_check(self, now: int) -> None:
+        """The ingest bridges (console/app/bridges.py): a line and an alert (banner and sound)
+        for each new problem, a line when they are all gone."""
+        problems = self.intake.bridges.problems(now)
+        if problems == self._bridges:
+            return
+        old = {(p.bridge, p.what, p.platform) for p in self._bridges}
+        new = [p for p in problems if (p.bridge, p.what, p.platform) not in old]
+        for p in new:
+            log.error(
+                "INGEST BRIDGE %s: %s%s: alarms from the IoT platforms may not reach this console",
+                p.bridge,
+                p.what,
+                f" ({p.platform}, last push {p.last_push or 'never'})" if p.platform else "",
+            )
+        if new:
+            self._alerts.append(Alert("bridge_problem", 0, f"{new[0].bridge}:{new[0].what}"))
+        if self._bridges and not problems:
+            log.warning("ingest bridges well again")
+        self._bridges = problems
+        self.changes.bump()
+
     def _notify_check(self, now: int) -> None:
         """Notifications no provider accepted within ACCEPT_WITHIN_S (a gateway that answers
         nothing, a provider failing every send, no gateway at all): said loudly, once when it
@@ -713,6 +740,7 @@ class Engine:
                 self.changes.bump()
             self._unmatched = unmatched
             self._notify_check(now)
+            self._bridge_check(now)
             silent = self.silence.report(now, self.world.bus_state == "connected")
             if silent != self._silent:
                 areas = [a.area for a in silent]
@@ -784,6 +812,7 @@ class Engine:
             unaccepted=self._unaccepted,
             gateway=w.gateway_state,
             gateway_failing=w.gateway_failing,
+            bridges=self._bridge_problems(),
         )
 
     def _flush(self, force: bool = False) -> None:

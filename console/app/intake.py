@@ -10,11 +10,13 @@ import statistics
 from collections import deque
 from collections.abc import Callable, Sequence
 
+from console.app.bridges import Bridges
 from console.app.ports import Message
 from console.domain import events as ev
 from console.domain.codec import (
     Rejected,
     beat_of,
+    decode_bridge_status,
     decode_device,
     decode_gateway_status,
     decode_receipt,
@@ -34,6 +36,12 @@ def _time(rfc3339: str) -> int:
     return t if t is not None else 0
 
 
+def _is_bridge_status(topic: str) -> bool:
+    """``…v1/bridge/{district}/{bridge}`` (under any topic root)."""
+    parts = topic.split("/")
+    return len(parts) >= 4 and parts[-3] == "bridge" and parts[-4] == "v1"
+
+
 class Intake:
     def __init__(self) -> None:
         self.seen: set[str] = set()  # (dev, id) keys of every device event journaled
@@ -43,6 +51,7 @@ class Intake:
         self.rejected = 0
         self._offsets: deque[float] = deque(maxlen=101)
         self.latest_at = 0  # the latest time given to a message (the engine stamps nothing earlier after it)
+        self.bridges = Bridges()  # the ingest bridges' health: not journaled (console/app/bridges.py)
 
     def sort(
         self, messages: Sequence[Message], now: Callable[[], int]
@@ -95,6 +104,13 @@ class Intake:
                             provider_at=_time(p.at),
                         )
                     )
+                continue
+            if _is_bridge_status(topic):
+                b = decode_bridge_status(m.payload)
+                if isinstance(b, Rejected):
+                    out.append(self._quarantine(at, topic, b, m.payload))
+                else:
+                    self.bridges.heard(b, at)
                 continue
             if topic.endswith("/gateway"):
                 g = decode_gateway_status(m.payload)

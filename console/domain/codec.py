@@ -328,6 +328,11 @@ def gateway_status_topic(district: str) -> str:
     return f"guard/v1/notify/{district}/gateway"
 
 
+def bridge_status_topic(district: str, bridge: str) -> str:
+    """An ingest bridge's health: retained, with an "offline" last will (docs/bridge.md)."""
+    return f"guard/v1/bridge/{district}/{bridge}"
+
+
 class Receipt(msgspec.Struct, frozen=True):
     """Gateway -> consoles on ``guard/v1/notify/{district}/receipt``.
 
@@ -409,6 +414,32 @@ class GatewayStatus(msgspec.Struct, frozen=True, kw_only=True):
     providers: dict[str, str] = {}
 
 
+class PlatformHealth(msgspec.Struct, frozen=True, kw_only=True):
+    """One IoT platform as an ingest bridge sees it."""
+
+    last_push: str = ""  # RFC 3339, the last push taken from it; "" none since the bridge started
+    silent: bool = False  # no push for longer than its devices' heartbeat allows (``silent_after_s``)
+    silent_after_s: int = 0
+    pushes: int = 0  # taken since the bridge started
+    refused: int = 0  # a wrong signature or token
+    quarantined: int = 0
+
+
+class BridgeStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """An ingest bridge's health on ``guard/v1/bridge/{district}/{bridge}`` (retained; the MQTT
+    last will says ``offline``), published every ``every_s`` and at each change."""
+
+    v: int = 1
+    bridge: str
+    state: str  # online | offline
+    at: str = ""
+    every_s: int = 0  # how often it publishes: a status older than 3x this is stale
+    outbox: int = 0  # events stored, not yet acknowledged by the broker
+    outbox_full: bool = False  # at its bound: heartbeats are shed, then pushes are refused
+    platforms: dict[str, PlatformHealth] = {}
+    counters: dict[str, int] = {}
+
+
 _notify_encoder = msgspec.json.Encoder()
 _notify_decoder = msgspec.json.Decoder(NotifyRequest)
 
@@ -445,6 +476,7 @@ def encode_receipt(r: Receipt) -> bytes:
 
 _reply_decoder = msgspec.json.Decoder(Reply)
 _status_decoder = msgspec.json.Decoder(GatewayStatus)
+_bridge_decoder = msgspec.json.Decoder(BridgeStatus)
 
 
 def encode_reply(r: Reply) -> bytes:
@@ -477,6 +509,19 @@ def decode_reply(payload: bytes) -> Reply | Rejected:
 
 def encode_gateway_status(s: GatewayStatus) -> bytes:
     return _notify_encoder.encode(s)
+
+
+def encode_bridge_status(s: BridgeStatus) -> bytes:
+    return _notify_encoder.encode(s)
+
+
+def decode_bridge_status(payload: bytes) -> BridgeStatus | Rejected:
+    s = _decoded(_bridge_decoder, payload)
+    if isinstance(s, Rejected):
+        return s
+    if s.state not in ("online", "offline"):
+        return Rejected("bad_bridge_state", s.state[:32])
+    return s
 
 
 def decode_gateway_status(payload: bytes) -> GatewayStatus | Rejected:

@@ -25,6 +25,7 @@ AlertKind = Literal[
     "gateway_lost",  # the notification gateway's last will: nothing goes out
     "field_reply",  # someone answered a notification (detail role:answer)
     "notify_silent",  # requests not accepted by any provider in time (engine)
+    "bridge_problem",  # an ingest bridge gone, stale or full, or a platform silent (engine)
 ]
 
 

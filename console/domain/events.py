@@ -25,6 +25,10 @@ EVTS: Final = (
     "self_test",
     "mute",
     "end_of_life",
+    # added within v1 (docs/payloads.md "offline"): the IoT platform says the device is offline
+    # (the ingest bridge's device lifecycle notices); an older console quarantines it as
+    # unknown_evt, counted, nothing else lost
+    "offline",
 )
 
 

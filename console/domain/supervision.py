@@ -184,6 +184,16 @@ class Supervisor:
             h.online = False
             gone.append(h)
 
+    def went_offline(self, h: Health, at: int) -> bool:
+        """The platform says the device is offline (an ``offline`` event): offline now, without
+        waiting for its heartbeat grace; True when it was online. Its heap entry is dropped when
+        it surfaces (``next_due`` skips offline devices); its next sign of life brings it back."""
+        h = self._mine(h)
+        was = h.online
+        h.online = False
+        h.last_seen = max(h.last_seen, at)
+        return was
+
     def set_trouble(self, dev: str, kind: str, on: bool) -> None:
         """Set or clear a trouble flag (fault, low_battery, tamper, end_of_life)."""
         h = self.health.get(dev)

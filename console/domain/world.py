@@ -271,6 +271,14 @@ class World:
         self.seen_keys.add(e.key)
         self.counters[f"evt:{e.evt}"] += 1
         st, hh = self._health_for(e.dev, e.kind)
+        if e.evt == "offline":  # the platform's word: offline now, a ticket as a missed beat makes
+            self.supervisor.went_offline(st, e.at)
+            if hh is not None:
+                self._open_ticket(e.dev, hh, "offline", e.at)
+                self.dirty_households.add(hh.code)
+            else:
+                self.counters["unknown_device_events"] += 1
+            return []
         if self.supervisor.seen(st, e.at, e.hb, e.bat, e.rssi):
             self._close_ticket(e.dev, "offline", e.at, "back online")
         if hh is not None:

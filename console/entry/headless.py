@@ -58,6 +58,8 @@ def status_line(st: Any) -> dict[str, Any]:
         "unaccepted": len(st.unaccepted),
         "unaccepted_incidents": sorted({i for i, _r in st.unaccepted})[:50],
         "gateway": st.gateway,
+        # ingest bridges gone, stale, full, or with a silent platform (console/app/bridges.py)
+        "bridges": [[p.bridge, p.what, p.platform] for p in st.bridges],
         "seq": st.last_seq,
     }
 

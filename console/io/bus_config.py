@@ -103,6 +103,8 @@ class BusConfig:
             topics.append(f"{r}notify/{self.district}/receipt")
             topics.append(f"{r}notify/{self.district}/reply")
             topics.append(f"{r}notify/{self.district}/gateway")
+            # the ingest bridges' health (retained; console/app/bridges.py)
+            topics.append(f"{r}bridge/{self.district}/+")
         return topics
 
     @property

@@ -734,6 +734,8 @@ class MainWindow(QMainWindow):
                 self.sound.trigger(a.kind)
             elif a.kind in ("notify_silent", "gateway_lost"):
                 self.sound.trigger("bus_lost")  # as loud as a lost bus: nobody is being told
+            elif a.kind == "bridge_problem":
+                self.sound.trigger("bus_lost")  # as loud as a lost bus: alarms may not come in
             elif a.kind == "field_reply":
                 role, _, answer = a.detail.partition(":")
                 self.statusBar().showMessage(words.field_reply(a.incident, role, answer), 15000)

@@ -100,6 +100,7 @@ class StatusView(QObject):
                     ).replace("%1", value)
                 )
         out.extend(self.notify_lines(s))
+        out.extend(self.bridge_lines(s))
         if s.unmatched is not None:
             u = s.unmatched
             out.append(
@@ -156,6 +157,33 @@ class StatusView(QObject):
                     len(s.unaccepted),
                 ).replace("%1", shown)
             )
+        return out
+
+    def bridge_lines(self, s: Status) -> list[str]:
+        """The ingest bridges (console/app/bridges.py): gone, stale, full, a platform silent."""
+        if self.mode == "replay":
+            return []
+        out: list[str] = []
+        for p in s.bridges:
+            if p.what == "offline":
+                text = self.tr(
+                    "INGEST BRIDGE DOWN — bridge %1 is gone since %2: alarms from the IoT platforms do not come in"
+                )
+            elif p.what == "stale":
+                text = self.tr(
+                    "INGEST BRIDGE NOT HEARD — nothing from bridge %1 since %2: it may have stopped taking alarms"
+                )
+            elif p.what == "outbox_full":
+                text = self.tr(
+                    "INGEST BRIDGE FULL — bridge %1 cannot store more pushes (since %2): the broker is not"
+                    " taking them"
+                )
+            else:
+                text = self.tr(
+                    "PLATFORM SILENT — %3 has pushed nothing to bridge %1 for longer than its devices'"
+                    " heartbeat (last push %4, noticed %2)"
+                ).replace("%3", words.platform(p.platform)).replace("%4", p.last_push or self.tr("never"))
+            out.append(text.replace("%1", p.bridge).replace("%2", _hhmm(p.since)))
         return out
 
     def silent_lines(self, silent: tuple[SilentArea, ...]) -> list[str]:

@@ -243,6 +243,17 @@ def delivery(code: str) -> str:
     }.get(code, code)
 
 
+def platform(code: str) -> str:
+    """An IoT platform the ingest bridge takes pushes from (``mqtt:<vendor>``: a vendor's broker)."""
+    if code.startswith("mqtt:"):
+        return _t("the vendor broker %1").replace("%1", code[5:])
+    return {
+        "ctwing": _t("CTWing (China Telecom)"),
+        "onenet": _t("OneNET (China Mobile)"),
+        "iotda": _t("IoTDA (Huawei Cloud)"),
+    }.get(code, code)
+
+
 def delivery_late(what: str, seconds: int) -> str:
     """A notification the gateway has said nothing of for too long (notify_plan.waiting)."""
     if what == "no_receipt":

@@ -896,6 +896,26 @@
             <numerusform>通知未发出 — %n 条通知未被任何服务商受理：请人工电话通知，事件 %1</numerusform>
         </translation>
     </message>
+    <message>
+        <source>INGEST BRIDGE DOWN — bridge %1 is gone since %2: alarms from the IoT platforms do not come in</source>
+        <translation>接入网关中断 — 接入网关 %1 自 %2 起已离线：物联网平台的报警进不来</translation>
+    </message>
+    <message>
+        <source>INGEST BRIDGE NOT HEARD — nothing from bridge %1 since %2: it may have stopped taking alarms</source>
+        <translation>接入网关失联 — 自 %2 起未收到接入网关 %1 的状态：它可能已停止接收报警</translation>
+    </message>
+    <message>
+        <source>INGEST BRIDGE FULL — bridge %1 cannot store more pushes (since %2): the broker is not taking them</source>
+        <translation>接入网关积压已满 — 接入网关 %1 无法再存入推送（自 %2 起）：消息总线未接收</translation>
+    </message>
+    <message>
+        <source>PLATFORM SILENT — %3 has pushed nothing to bridge %1 for longer than its devices&apos; heartbeat (last push %4, noticed %2)</source>
+        <translation>平台静默 — %3 超过其设备心跳周期未向接入网关 %1 推送（最后推送 %4，%2 发现）</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从未</translation>
+    </message>
     <message numerus="yes">
         <source>DISTRICT SILENT — %n device message(s) from the whole district in %1 min, about %2 expected</source>
         <translation>
@@ -1821,6 +1841,22 @@
     <message>
         <source>Not sent (restored)</source>
         <translation>未发送（已恢复）</translation>
+    </message>
+    <message>
+        <source>the vendor broker %1</source>
+        <translation>厂商消息服务器 %1</translation>
+    </message>
+    <message>
+        <source>CTWing (China Telecom)</source>
+        <translation>天翼物联 CTWing（中国电信）</translation>
+    </message>
+    <message>
+        <source>OneNET (China Mobile)</source>
+        <translation>OneNET（中国移动）</translation>
+    </message>
+    <message>
+        <source>IoTDA (Huawei Cloud)</source>
+        <translation>IoTDA（华为云）</translation>
     </message>
     <message>
         <source>No receipt after %1 s</source>

@@ -57,15 +57,17 @@ def test_the_page_has_each_kind_of_example() -> None:
     assert all(b"\n" not in payload for k in set(kinds) for _, payload in examples(k))  # one line each
 
 
-def test_device_example_decodes_unflagged() -> None:
-    [(at_offset, payload)] = examples("device")
-    topic = re.findall(r"`(guard/v1/evt/[^`]+)`", TEXT[:at_offset])[-1]  # the topic named above it
-    ts = parse_ts(msgspec.json.decode(payload)["ts"])
-    assert ts is not None
-    e = decode_device(topic, payload, at=ts)
-    assert isinstance(e, DeviceEvent), e
-    assert (e.kind, e.evt, e.flags) == ("smoke", "alarm", ())
-    assert topic.endswith(f"/{e.dev}")
+def test_device_examples_decode_unflagged() -> None:
+    got = []
+    for at_offset, payload in examples("device"):
+        topic = re.findall(r"`(guard/v1/evt/[^`]+)`", TEXT[:at_offset])[-1]  # the topic named above it
+        ts = parse_ts(msgspec.json.decode(payload)["ts"])
+        assert ts is not None
+        e = decode_device(topic, payload, at=ts)
+        assert isinstance(e, DeviceEvent), e
+        assert topic.endswith(f"/{e.dev}") and e.flags == ()
+        got.append((e.kind, e.evt))
+    assert got == [("smoke", "alarm"), ("smoke", "offline")]
 
 
 def _request() -> NotifyRequest:
