@@ -12,6 +12,7 @@ SUBCOMMANDS: dict[str, str] = {
     "headless": "the console core (bus, engine, journal) without a window",
     "simulate": "publish a synthetic district's traffic to a broker",
     "gateway": "the notification gateway: SMS and voice providers (Alibaba, Tencent, the simulator)",
+    "bridge": "the ingest bridge: CTWing, OneNET, IoTDA and vendor MQTT pushes -> the alarm bus",
     "broker": "run the embedded (demo/training) broker on loopback",
     "replay": "replay a journal headless and report timings",
     "drill": "publish a training scenario through a local broker",

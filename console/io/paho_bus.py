@@ -71,6 +71,7 @@ class Incoming:
     mid: int
     qos: int
     retain: bool
+    topic: str = ""
 
 
 class MqttBus:
@@ -80,7 +81,7 @@ class MqttBus:
         loop: asyncio.AbstractEventLoop,
         on_message: Callable[[Incoming], None],
         subscribe: str | None,
-        will: tuple[str, bytes],
+        will: tuple[str, bytes] | None,
         on_connect: Callable[[], None] | None = None,
         password: str | None = None,
         name: str = "gateway",
@@ -114,7 +115,8 @@ class MqttBus:
             c.tls_set_context(ctx)
         c.max_inflight_messages_set(1000)
         c.max_queued_messages_set(0)
-        c.will_set(will[0], will[1], qos=1, retain=True)
+        if will is not None:
+            c.will_set(will[0], will[1], qos=1, retain=True)
         c.on_connect = self._handle_connect
         c.on_disconnect = self._handle_disconnect
         c.on_message = self._handle_message
@@ -142,6 +144,12 @@ class MqttBus:
             self.stop()
             raise BusError(f"no subscription acknowledgement for {self._topic}")
 
+    def start_async(self) -> None:
+        """Connect in the background and keep trying (a service that must work while the broker
+        is down: publishes are queued by paho meanwhile); ``connected`` says how it stands."""
+        self._client.connect_async(self.cfg.host, self.cfg.port, keepalive=30)
+        self._client.loop_start()
+
     def stop(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
@@ -154,6 +162,7 @@ class MqttBus:
 
     def _handle_connect(self, c: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
         if rc.is_failure:
+            log.warning("%s: the broker refused the connection: %s", self._name, rc)
             self._failure.append(str(rc))
             self._connected.set()
             return
@@ -173,7 +182,7 @@ class MqttBus:
             log.warning("%s: lost the broker (%s); reconnecting", self._name, rc)
 
     def _handle_message(self, c: Any, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        item = Incoming(bytes(msg.payload), msg.mid, msg.qos, bool(msg.retain))
+        item = Incoming(bytes(msg.payload), msg.mid, msg.qos, bool(msg.retain), msg.topic)
         try:
             self._loop.call_soon_threadsafe(self._on_message, item)
         except RuntimeError:  # the loop is closed: the broker will deliver it again

@@ -1,0 +1,175 @@
+"""The bridge's durable outbox: SQLite (WAL, synchronous=FULL) in its data dir, on a GroupWriter.
+
+A push is answered 200 only once what it means is committed here: the bus events it became
+(``events``, in arrival order, each under its dedupe key) or the reason it was quarantined
+(``quarantine``). An event leaves only once the broker acknowledged it (``published_ns``), so a
+crash anywhere between the platform's push and the broker's PUBACK publishes it after the
+restart; a platform's retry of a push already stored finds its keys and adds nothing. The
+devices in alarm (``alarms``: products that report no restore, only their normal status, need
+it, console/bridge/products.py) are kept in the same transaction as the events that change it,
+and so are the ids each platform device was seen with (``aliases``: CTWing's and IoTDA's
+online/offline notices name only the platform's device id, the register knows the IMEI).
+Published events are kept ``keep_published_s`` (their keys deduplicate a late retry), then
+pruned.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+
+from console.io.group_writer import GroupWriter
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events(
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    evt TEXT NOT NULL,
+    received_ns INTEGER NOT NULL,
+    published_ns INTEGER
+);
+CREATE INDEX IF NOT EXISTS events_waiting ON events(seq) WHERE published_ns IS NULL;
+CREATE INDEX IF NOT EXISTS events_published ON events(published_ns) WHERE published_ns IS NOT NULL;
+CREATE TABLE IF NOT EXISTS quarantine(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ns INTEGER NOT NULL,
+    platform TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    head BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS aliases(
+    platform TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    ids TEXT NOT NULL,  -- JSON: every id the platform gave for it (imei, imsi ...)
+    PRIMARY KEY(platform, device_id)
+);
+CREATE TABLE IF NOT EXISTS alarms(
+    dev TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    PRIMARY KEY(dev, kind)
+);
+"""
+HEAD = 4096  # bytes of a quarantined body kept
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    topic: str
+    payload: bytes
+    evt: str
+    received_ns: int
+
+
+@dataclass(frozen=True)
+class Waiting:
+    seq: int
+    topic: str
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class Stored:
+    new: int  # events added
+    duplicates: int  # events whose key was there already (a platform's retry)
+
+
+class BridgeOutbox(GroupWriter):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, SCHEMA, "bridge-outbox")
+
+    def store(
+        self,
+        rows: list[Row],
+        quarantined: list[tuple[int, str, str, str, bytes]],
+        alarms_on: list[tuple[str, str]],
+        alarms_off: list[tuple[str, str]],
+        aliases: list[tuple[str, str, str]] | None = None,
+    ) -> Future[Stored]:
+        """One push: its events, its quarantine rows (at_ns, platform, reason, detail, body) and
+        the alarm states it changes, in one transaction."""
+
+        def op(db: sqlite3.Connection) -> Stored:
+            new = 0
+            for r in rows:
+                cur = db.execute(
+                    "INSERT OR IGNORE INTO events(key, topic, payload, evt, received_ns) VALUES (?, ?, ?, ?, ?)",
+                    (r.key, r.topic, r.payload, r.evt, r.received_ns),
+                )
+                new += cur.rowcount
+            for at, platform, reason, detail, body in quarantined:
+                db.execute(
+                    "INSERT INTO quarantine(at_ns, platform, reason, detail, head) VALUES (?, ?, ?, ?, ?)",
+                    (at, platform, reason, detail[:512], body[:HEAD]),
+                )
+            db.executemany("INSERT OR IGNORE INTO alarms(dev, kind) VALUES (?, ?)", alarms_on)
+            db.executemany("DELETE FROM alarms WHERE dev = ? AND kind = ?", alarms_off)
+            db.executemany(
+                "INSERT OR REPLACE INTO aliases(platform, device_id, ids) VALUES (?, ?, ?)", aliases or []
+            )
+            return Stored(new, len(rows) - new)
+
+        return self.submit(op)
+
+    def waiting(self, after_seq: int, limit: int) -> Future[list[Waiting]]:
+        """Events not yet acknowledged by the broker, oldest first, after ``after_seq``."""
+
+        def op(db: sqlite3.Connection) -> list[Waiting]:
+            cur = db.execute(
+                "SELECT seq, topic, payload FROM events WHERE published_ns IS NULL AND seq > ? ORDER BY seq LIMIT ?",
+                (after_seq, limit),
+            )
+            return [Waiting(seq, topic, bytes(payload)) for seq, topic, payload in cur]
+
+        return self.submit(op)
+
+    def published(self, seqs: list[int], at_ns: int) -> Future[None]:
+        def op(db: sqlite3.Connection) -> None:
+            db.executemany("UPDATE events SET published_ns = ? WHERE seq = ?", [(at_ns, s) for s in seqs])
+
+        return self.submit(op)
+
+    def depth(self) -> Future[int]:
+        """Events waiting for the broker."""
+
+        def op(db: sqlite3.Connection) -> int:
+            return int(db.execute("SELECT count(*) FROM events WHERE published_ns IS NULL").fetchone()[0])
+
+        return self.submit(op)
+
+    def alarms(self) -> Future[set[tuple[str, str]]]:
+        def op(db: sqlite3.Connection) -> set[tuple[str, str]]:
+            return {(d, k) for d, k in db.execute("SELECT dev, kind FROM alarms")}
+
+        return self.submit(op)
+
+    def aliases(self) -> Future[dict[tuple[str, str], str]]:
+        def op(db: sqlite3.Connection) -> dict[tuple[str, str], str]:
+            return {(p, d): ids for p, d, ids in db.execute("SELECT platform, device_id, ids FROM aliases")}
+
+        return self.submit(op)
+
+    def prune(self, before_ns: int) -> Future[int]:
+        """Forget published events older than ``before_ns`` (their keys no longer deduplicate)."""
+
+        def op(db: sqlite3.Connection) -> int:
+            cur = db.execute(
+                "DELETE FROM events WHERE published_ns IS NOT NULL AND published_ns < ?", (before_ns,)
+            )
+            return cur.rowcount
+
+        return self.submit(op)
+
+    def quarantined(self) -> Future[list[tuple[str, str, str, bytes]]]:
+        """(platform, reason, detail, head) of every quarantined push, oldest first."""
+
+        def op(db: sqlite3.Connection) -> list[tuple[str, str, str, bytes]]:
+            cur = db.execute("SELECT platform, reason, detail, head FROM quarantine ORDER BY id")
+            return [(p, r, d, bytes(h)) for p, r, d, h in cur]
+
+        return self.submit(op)

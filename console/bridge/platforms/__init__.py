@@ -1,0 +1,1 @@
+"""One adapter per IoT platform: its documented push shapes and its verification."""

@@ -1,0 +1,220 @@
+"""China Telecom CTWing / AEP (天翼物联网平台) HTTP subscription push (订阅推送).
+
+CTWing POSTs one JSON object per message to the subscribed URL and takes any HTTP 200 as
+delivered; it retries a failure up to 3 times and, when failures pile up (100 in a row, or more
+than 10 % in 10 s), stops pushing to the URL for a minute (https://www.ctwing.cn/dyts/103, as
+quoted in tests/bridge/docs/ctwing/SOURCES.md). So a genuine but unexpected body is ``Malformed``
+(quarantined, answered 200), never a 4xx.
+
+Message types (``messageType``), as CTWing's docs and the public consumer code name them:
+
+- ``dataReport``: ``payload.serviceData`` (decoded by the product's profile, with
+  ``payload.serviceId``), ``payload.APPdata`` (a transparent product's bytes, base64) or, for a
+  thing-model product, the decoded properties as ``payload`` itself (``serviceId`` at the top);
+- ``eventReport``: ``eventContent`` with ``serviceId`` and ``eventType``;
+- ``deviceOnlineOfflineReport``: ``eventType`` 1 online, 0 offline;
+- ``commandResponse``: a command's result, nothing to publish (``[]``).
+
+``upPacketSN`` is the device's packet sequence; LwM2M devices send -1 or "": then ``seq`` is "".
+
+Verification: CTWing documents no signature or token on its HTTP push (none of the pages and
+public receivers we read check one; they rely on the URL and, at most, an IP allow-list). The
+check here is **the bridge's own**, not CTWing's: when ``token`` is configured, the subscribed URL
+must carry it as ``?token=...`` (or the ``x-bridge-token`` header), compared in constant time.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from console.bridge.push import DATA, EVENT, OFFLINE, ONLINE, Answer, Malformed, Push, Refused
+
+NAME = "ctwing"
+TOKEN_PARAM = "token"
+TOKEN_HEADER = "x-bridge-token"
+MAX_ID = 256  # longer "ids" are not ids
+MAX_MS = 10**14  # ms since the epoch beyond year 5000: not a time
+# legitimate messages that carry nothing a product table reads
+IGNORED = frozenset({"commandResponse"})
+# CTWing writes these for "no value" (e.g. IMSI on LwM2M devices)
+NO_VALUE = frozenset({"", "undefined", "null", "-1"})
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def _constant(text: str) -> Any:
+    raise ValueError(f"{text} is not JSON")
+
+
+def load_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or Malformed (NaN, infinities, over-deep nesting included)."""
+    try:
+        obj = json.loads(body.decode("utf-8"), parse_float=_finite, parse_constant=_constant)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError, JSONDecodeError are ValueErrors
+        raise Malformed("not_json", type(exc).__name__) from None
+    if not isinstance(obj, dict):
+        raise Malformed("not_object", type(obj).__name__)
+    try:  # a lone surrogate from a \ud800 escape would break every later encoder
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        raise Malformed("bad_text", "lone surrogate") from None
+    return obj
+
+
+def id_text(value: Any) -> str | None:
+    """An id as text (CTWing sends productId / tenantId as strings or numbers); None for none."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip() not in NO_VALUE and len(value) <= MAX_ID:
+        return value
+    return None
+
+
+def epoch_ms(value: Any) -> int | None:
+    """A ms-epoch timestamp given as a number or digits; None when absent or unreadable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 15:
+        value = int(value)
+    if isinstance(value, int) and 0 < value < MAX_MS:
+        return value
+    return None
+
+
+def sequence(value: Any) -> str:
+    """``upPacketSN`` as text; "" for LwM2M's -1 or "" (and anything that is not a count)."""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int):
+        return str(value) if value >= 0 else ""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
+        return value
+    return ""
+
+
+def check_token(token: str, headers: Mapping[str, str], query: Mapping[str, str]) -> None:
+    """The bridge's own shared-token check (see the module docstring)."""
+    if not token:
+        return
+    given = query.get(TOKEN_PARAM) or headers.get(TOKEN_HEADER)
+    if not given:
+        raise Refused("missing_token", 401)
+    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode("utf-8")):
+        raise Refused("bad_token", 403)
+
+
+class CTWing:
+    """CTWing / AEP HTTP subscription push."""
+
+    name = NAME
+
+    def __init__(self, *, token: str = "") -> None:
+        self.token = token
+
+    def answer_get(self, query: Mapping[str, str]) -> Answer | None:
+        return None  # CTWing sends no GET
+
+    def verify(self, headers: Mapping[str, str], query: Mapping[str, str], body: bytes) -> None:
+        check_token(self.token, headers, query)
+
+    def ok(self) -> Answer:
+        return Answer(200, b"ok")
+
+    def parse(self, headers: Mapping[str, str], body: bytes) -> list[Push]:
+        msg = load_object(body)
+        kind = msg.get("messageType")
+        if not isinstance(kind, str) or not kind:
+            raise Malformed("missing_field", "messageType")
+        if kind in IGNORED:
+            return []
+        if kind == "dataReport":
+            what, fields = DATA, self._data_fields(msg)
+        elif kind == "eventReport":
+            what, fields = EVENT, self._event_fields(msg)
+        elif kind == "deviceOnlineOfflineReport":
+            what, fields = self._online(msg), {}
+        else:
+            raise Malformed("unknown_message_type", kind[:64])
+        return [
+            Push(
+                platform=NAME,
+                product=id_text(msg.get("productId")) or "",
+                ids=self._ids(msg),
+                what=what,
+                seq=sequence(msg.get("upPacketSN")),
+                at_ms=epoch_ms(msg.get("timestamp")),
+                fields=fields,
+                source=body,
+            )
+        ]
+
+    @staticmethod
+    def _ids(msg: Mapping[str, Any]) -> dict[str, str]:
+        device_id = id_text(msg.get("deviceId"))
+        if device_id is None:
+            raise Malformed("missing_field", "deviceId")
+        ids = {"device_id": device_id}
+        for key, name in (("IMEI", "imei"), ("IMSI", "imsi"), ("deviceSn", "device_sn"), ("iccid", "iccid")):
+            value = id_text(msg.get(key))
+            if value is not None:
+                ids[name] = value
+        return ids
+
+    @staticmethod
+    def _data_fields(msg: Mapping[str, Any]) -> dict[str, Any]:
+        payload = msg.get("payload")
+        if not isinstance(payload, dict):
+            raise Malformed("missing_field", "payload")
+        if "APPdata" in payload:
+            text = payload["APPdata"]
+            if not isinstance(text, str):
+                raise Malformed("bad_type", "payload.APPdata")
+            try:
+                return {"APPdata": base64.b64decode(text, validate=True)}
+            except (binascii.Error, ValueError):
+                raise Malformed("bad_base64", "payload.APPdata") from None
+        if "serviceData" in payload:
+            data = payload["serviceData"]
+            if not isinstance(data, dict):
+                raise Malformed("bad_type", "payload.serviceData")
+            fields = dict(data)
+            fields["serviceId"] = payload.get("serviceId", msg.get("serviceId", ""))
+            return fields
+        # a thing-model product: the properties as payload, serviceId at the top
+        fields = dict(payload)
+        fields["serviceId"] = msg.get("serviceId", "")
+        return fields
+
+    @staticmethod
+    def _event_fields(msg: Mapping[str, Any]) -> dict[str, Any]:
+        content = msg.get("eventContent")
+        if not isinstance(content, dict):
+            raise Malformed("missing_field", "eventContent")
+        fields = dict(content)
+        fields["serviceId"] = msg.get("serviceId", "")
+        fields["eventType"] = msg.get("eventType")
+        return fields
+
+    @staticmethod
+    def _online(msg: Mapping[str, Any]) -> str:
+        state = msg.get("eventType")
+        if not isinstance(state, bool) and state in (1, "1"):
+            return ONLINE
+        if not isinstance(state, bool) and state in (0, "0"):
+            return OFFLINE
+        raise Malformed("bad_value", "eventType")

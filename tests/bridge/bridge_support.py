@@ -1,0 +1,139 @@
+"""Running the ingest bridge in a test: its config on the test's Mosquitto and district, the
+bridge on the tests' asyncio loop thread, a real aiohttp client posting to it, and a watcher of
+the district's device topics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import msgspec
+
+from console.bridge import config as bconfig
+from console.bridge.build import KEYRING_SERVICE, build_bridge
+from console.bridge.products import Products
+from console.bridge.service import Bridge
+from console.io.secrets import SecretStore
+from console.paths import resource
+from tests.fixtures.brokers import Watcher
+from tests.gateway.gw_support import Loop
+
+HERE = Path(__file__).parent
+IMEI = "860000000000001"
+TOWNSHIP = "500106001"
+
+
+def products() -> Products:
+    """The shipped tables and the tests' own (the documented IoTDA example's product)."""
+    shipped = Products.load(resource("vendors")).products
+    extra = Products.load(HERE / "products").products
+    return Products.of([*shipped, *extra])
+
+
+def bridge_config(broker: Any, district: str, **bridge: Any) -> bconfig.BridgeConfig:
+    data: dict[str, Any] = {
+        "broker": {"host": broker.host, "port": broker.port, "district": district},
+        "server": {"host": "127.0.0.1", "port": 0},
+        "bridge": {"id": "b1", "status_every_s": 1, **bridge},
+        "platforms": [
+            {"kind": "ctwing", "name": "ctwing"},
+            {"kind": "onenet", "name": "onenet"},
+            {"kind": "iotda", "name": "iotda"},
+        ],
+    }
+    if broker.username:
+        data["broker"]["username"] = broker.username
+    return bconfig.parse(data)
+
+
+def secrets(**tokens: str) -> SecretStore:
+    env = {f"GUARDIAN_{name.upper()}_TOKEN": value for name, value in tokens.items()}
+    return SecretStore(None, env=env, use_keyring=False, service=KEYRING_SERVICE)
+
+
+class Running:
+    """A started bridge on ``loop``; ``post`` is a real HTTP client's request."""
+
+    def __init__(
+        self,
+        loop: Loop,
+        cfg: bconfig.BridgeConfig,
+        data_dir: Path,
+        register: dict[str, str] | None = None,
+        tokens: dict[str, str] | None = None,
+        password: str | None = None,
+    ) -> None:
+        self.loop = loop
+        self.cfg = cfg
+        self.bridge: Bridge = build_bridge(
+            cfg,
+            secrets(**(tokens or {})),
+            data_dir,
+            {IMEI: TOWNSHIP} if register is None else register,
+            products(),
+            broker_password=password,
+        )
+        loop.run(self.bridge.start())
+        self.base = f"http://127.0.0.1:{self.bridge.port}"
+
+    def post(
+        self,
+        platform: str,
+        body: bytes,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        async def go() -> tuple[int, bytes]:
+            async with aiohttp.ClientSession() as s:
+                async with s.post(
+                    f"{self.base}/push/{platform}",
+                    data=body,
+                    params=query or {},
+                    headers={"Content-Type": "application/json", **(headers or {})},
+                ) as r:
+                    return r.status, await r.read()
+
+        return self.loop.run(go())
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        async def go() -> tuple[int, bytes]:
+            async with aiohttp.ClientSession() as s:
+                async with s.get(f"{self.base}{path}") as r:
+                    return r.status, await r.read()
+
+        return self.loop.run(go())
+
+    def quarantined(self) -> list[tuple[str, str, str, bytes]]:
+        return self.bridge.outbox.quarantined().result(10)
+
+    def stop(self) -> None:
+        self.loop.run(self.bridge.stop())
+        self.bridge.outbox.close()
+
+
+class Events(Watcher):
+    """Every v1 device event published under the district, decoded."""
+
+    def __init__(self, broker: Any, district: str) -> None:
+        super().__init__(broker, f"guard/v1/evt/{district}/#")
+
+    def decoded(self) -> list[dict[str, Any]]:
+        return [msgspec.json.decode(p) for p in list(self.payloads)]
+
+    def wait_count(self, n: int, timeout: float = 15.0) -> list[dict[str, Any]]:
+        self.wait_for(lambda _p: len(self.payloads) >= n, timeout, f"{n} events")
+        return self.decoded()
+
+
+def body_with(example: dict[str, Any], **changes: Any) -> bytes:
+    """A documented example's body with some top-level fields changed (dotted: nested)."""
+    body = json.loads(json.dumps(example["body"]))
+    for path, value in changes.items():
+        node = body
+        *parents, last = path.split("__")
+        for p in parents:
+            node = node[p]
+        node[last] = value
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
