@@ -265,6 +265,9 @@ class Bridge:
                 pass
             self.bus.stop()
 
+    def vendor_bus(self, name: str) -> MqttBus:
+        return self._vendor_buses[name]
+
     async def _listen(self) -> None:
         import ssl
 

@@ -150,6 +150,10 @@ class MqttBus:
         self._client.connect_async(self.cfg.host, self.cfg.port, keepalive=30)
         self._client.loop_start()
 
+    def wait_subscribed(self, timeout: float) -> bool:
+        """Whether the subscription was acknowledged within ``timeout`` s (after start_async)."""
+        return self._subscribed.wait(timeout)
+
     def stop(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()

@@ -137,3 +137,94 @@ def body_with(example: dict[str, Any], **changes: Any) -> bytes:
             node = node[p]
         node[last] = value
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class PersistentEvents:
+    """A subscriber with a persistent session (clean_session false, QoS 1): what is published
+    while it is disconnected — the broker restarting — is kept for it and delivered after."""
+
+    def __init__(self, broker: Any, district: str) -> None:
+        import threading
+        import uuid
+
+        import paho.mqtt.client as mqtt
+
+        from console.app.changes import Changes
+
+        self.payloads: list[bytes] = []
+        self.changes = Changes()
+        self._lock = threading.Lock()
+        self._topic = f"guard/v1/evt/{district}/#"
+        subscribed = threading.Event()
+        c = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=f"test-persist-{uuid.uuid4().hex[:8]}",
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+        )
+        if broker.username:
+            c.username_pw_set(broker.username, broker.password)
+
+        def on_message(_c: Any, _u: Any, msg: Any) -> None:
+            with self._lock:
+                self.payloads.append(bytes(msg.payload))
+            self.changes.bump()
+
+        def on_connect(client: Any, *_a: Any) -> None:
+            client.subscribe(self._topic, qos=1)
+            self.changes.bump()
+
+        c.on_message = on_message
+        c.on_connect = on_connect
+        c.on_subscribe = lambda *_: subscribed.set()
+        c.reconnect_delay_set(0.2, 1)
+        c.connect(broker.host, broker.port, keepalive=30)
+        c.loop_start()
+        if not subscribed.wait(10):
+            raise AssertionError(f"no SUBACK for {self._topic}")
+        self._client = c
+
+    def decoded(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [msgspec.json.decode(p) for p in self.payloads]
+
+    def wait_count(self, n: int, timeout: float = 30.0) -> list[dict[str, Any]]:
+        from tests.fixtures.brokers import wait_until
+
+        wait_until(lambda: len(self.payloads) >= n, timeout, f"{n} events", on=self.changes)
+        return self.decoded()
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+
+def store_with_device(path: Path, dev: str = IMEI, township: str = TOWNSHIP, district: str = "SIM") -> Path:
+    """A SQLite store holding a register of one household whose smoke detector is ``dev``."""
+    from console.domain.registry import Area, Contact, Device, Household, Register, Resident
+    from console.io.store import SqlStore
+
+    areas = [
+        Area(code=district, name="测试区", level="district"),
+        Area(code=township, name="测试街道", level="street", parent=district),
+    ]
+    hh = Household(
+        code=f"{township}-001-0001",
+        district=district,
+        township=township,
+        community=f"{township}-001",
+        grid=f"{township}-001-01",
+        address="测试路1号",
+        lat=29.55,
+        lon=106.45,
+        residents=(Resident(id="R1", name="测试老人", age=86, groups=("living_alone",)),),
+        contacts=(
+            Contact(id="E1", role="elder", name="老人", phone="19900000001"),
+            Contact(id="G1", role="guardian", name="监护人", phone="19900000002"),
+            Contact(id="GW1", role="grid_worker", name="网格员", phone="19900000003", lat=29.551, lon=106.45),
+        ),
+        devices=(Device(id=dev, kind="smoke", household=f"{township}-001-0001"),),
+    )
+    with SqlStore(path) as store:
+        store.save_register(Register(areas, [hh], version="bridge-test"))
+    return path
