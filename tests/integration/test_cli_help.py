@@ -25,6 +25,7 @@ WITH_EPILOG = (
     "backup",
     "restore",
     "bench",
+    "bridge",
     "broker",
     "demo",
     "drill",
