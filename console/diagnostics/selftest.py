@@ -39,6 +39,10 @@ LAZY_MODULES = (
     "console.ui.map.widget",
     "console.ui.sound",
     "console.sim.district",
+    "console.bridge.service",
+    "console.gateway.service",
+    "aiohttp",
+    "keyring",
     "sqlalchemy.dialects.sqlite",
     "sqlalchemy.dialects.postgresql.psycopg2",
     "alembic.command",
@@ -108,6 +112,22 @@ def check_checklists(ctx: Context) -> str:
     if not ALARM_KINDS <= kinds:
         raise CheckFailed(f"no checklist for {', '.join(sorted(ALARM_KINDS - kinds))}")
     return f"{len(kinds)} templates ({', '.join(sorted(kinds))})"
+
+
+def check_vendors(ctx: Context) -> str:
+    """The ingest bridge's product tables (resources/vendors/*.toml): each one readable."""
+    from console.bridge.product_table import ProductError
+    from console.bridge.products import Products
+
+    folder = ctx.resources / "vendors"
+    if not sorted(folder.glob("*.toml")):
+        raise CheckFailed(f"no product tables in {folder}")
+    try:
+        products = Products.load(folder)
+    except ProductError as exc:
+        raise CheckFailed(str(exc)) from None
+    platforms = sorted({p.platform for p in products.products})
+    return f"{len(products.products)} product tables ({', '.join(platforms)})"
 
 
 def check_risk(ctx: Context) -> str:
@@ -370,6 +390,7 @@ def check_map(ctx: Context) -> str:
 CHECKS: dict[str, Callable[[Context], str]] = {
     "resources": check_resources,
     "checklists": check_checklists,
+    "vendors": check_vendors,
     "risk": check_risk,
     "sounds": check_sounds,
     "broker-config": check_broker_config,
