@@ -13,26 +13,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
-# the contract's lists (console/domain/events.py EVTS plus "offline"; docs/payloads.md): kept here
-# so this module needs nothing beyond the standard library; tests/bridge/test_products.py checks
-# they agree with the domain's
-KINDS: Final = ("smoke", "co", "gas", "electric")
-EVTS: Final = (
-    "alarm",
-    "restore",
-    "fault",
-    "fault_clear",
-    "low_battery",
-    "battery_ok",
-    "tamper",
-    "tamper_clear",
-    "heartbeat",
-    "self_test",
-    "mute",
-    "end_of_life",
-    "offline",
-)
-UNITS: Final = ("ppm", "%LEL", "°C", "mA", "A", "V")
+from console.domain.codec import VAL_RANGES
+from console.domain.events import EVTS, KINDS
+
+# the contract's lists (docs/payloads.md), from the domain itself
+UNITS: Final = tuple(VAL_RANGES)
 
 # the order of the events one push yields: what an officer must see first, first
 ORDER: Final = (

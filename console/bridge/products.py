@@ -47,13 +47,11 @@ from pathlib import Path
 from typing import Any, Final
 
 from console.bridge.product_table import (
-    EVTS,
     FLATTEN_DEPTH,
     FRAME_TYPES,
     HB_MAX_S,
     HB_MIN_S,
     HB_UNITS,
-    KINDS,
     ORDER,
     RSSI_MAX,
     RSSI_MIN,
@@ -70,6 +68,7 @@ from console.bridge.product_table import (
     Status,
 )
 from console.bridge.push import DATA, EVENT, OFFLINE, ONLINE, Push, Quarantine, V1Event
+from console.domain.events import EVTS, KINDS
 
 __all__ = [
     "EVTS",

@@ -1,5 +1,5 @@
-"""Fixtures of the bridge's tests: a loop thread, a district of the test's own on the real
-Mosquitto, a watcher of its device events."""
+"""Fixtures of the bridge's tests: the gateway tests' loop thread and district (imported: the
+same fixtures), and a watcher of the district's device events on the real Mosquitto."""
 
 from __future__ import annotations
 
@@ -9,21 +9,9 @@ from typing import Any
 import pytest
 
 from tests.bridge.bridge_support import Events
-from tests.gateway.gw_support import Loop
+from tests.gateway.conftest import district, loop
 
-
-@pytest.fixture
-def loop() -> Iterator[Loop]:
-    lp = Loop()
-    try:
-        yield lp
-    finally:
-        lp.close()
-
-
-@pytest.fixture
-def district(unique_topic_prefix: str) -> str:
-    return unique_topic_prefix
+__all__ = ["district", "events", "loop"]
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from console.bridge.platforms.ctwing import check_token, id_text, load_object
+from console.bridge.platforms.common import check_token, id_text, load_object
 from console.bridge.push import DATA, OFFLINE, ONLINE, Answer, Malformed, Push
 
 NAME = "iotda"

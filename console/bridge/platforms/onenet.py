@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from console.bridge.platforms.ctwing import epoch_ms, id_text, load_object
+from console.bridge.platforms.common import epoch_ms, id_text, load_object
 from console.bridge.push import DATA, EVENT, OFFLINE, ONLINE, Answer, Malformed, Push, Refused
 
 NAME = "onenet"

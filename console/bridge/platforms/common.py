@@ -1,0 +1,92 @@
+"""What the platform adapters share: reading a JSON body, ids, times, sequence numbers, and the
+bridge's own shared-token check (for the platforms that document no check of their own:
+CTWing and IoTDA; see their modules)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from console.bridge.push import Malformed, Refused
+
+TOKEN_PARAM = "token"
+TOKEN_HEADER = "x-bridge-token"
+MAX_ID = 256  # longer "ids" are not ids
+MAX_MS = 10**14  # ms since the epoch beyond year 5000: not a time
+# CTWing writes these for "no value" (e.g. IMSI on LwM2M devices)
+NO_VALUE = frozenset({"", "undefined", "null", "-1"})
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def _constant(text: str) -> Any:
+    raise ValueError(f"{text} is not JSON")
+
+
+def load_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or Malformed (NaN, infinities, over-deep nesting included)."""
+    try:
+        obj = json.loads(body.decode("utf-8"), parse_float=_finite, parse_constant=_constant)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError, JSONDecodeError are ValueErrors
+        raise Malformed("not_json", type(exc).__name__) from None
+    if not isinstance(obj, dict):
+        raise Malformed("not_object", type(obj).__name__)
+    try:  # a lone surrogate from a \ud800 escape would break every later encoder
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        raise Malformed("bad_text", "lone surrogate") from None
+    return obj
+
+
+def id_text(value: Any) -> str | None:
+    """An id as text (CTWing sends productId / tenantId as strings or numbers); None for none."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip() not in NO_VALUE and len(value) <= MAX_ID:
+        return value
+    return None
+
+
+def epoch_ms(value: Any) -> int | None:
+    """A ms-epoch timestamp given as a number or digits; None when absent or unreadable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 15:
+        value = int(value)
+    if isinstance(value, int) and 0 < value < MAX_MS:
+        return value
+    return None
+
+
+def sequence(value: Any) -> str:
+    """``upPacketSN`` as text; "" for LwM2M's -1 or "" (and anything that is not a count)."""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int):
+        return str(value) if value >= 0 else ""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
+        return value
+    return ""
+
+
+def check_token(token: str, headers: Mapping[str, str], query: Mapping[str, str]) -> None:
+    """The bridge's own shared-token check (see the module docstring)."""
+    if not token:
+        return
+    given = query.get(TOKEN_PARAM) or headers.get(TOKEN_HEADER)
+    if not given:
+        raise Refused("missing_token", 401)
+    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode("utf-8")):
+        raise Refused("bad_token", 403)
