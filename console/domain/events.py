@@ -172,10 +172,13 @@ class TicketAction(Event, frozen=True, kw_only=True, tag="ticket"):
 
 
 class RevealContact(Event, frozen=True, kw_only=True, tag="reveal"):
+    """An officer shows one masked number, for a reason, for REVEAL_FOR_S (console/domain/privacy.py)."""
+
     operator: str
     console: str
     household: str
     field: str  # e.g. "contact:C123:phone" or "resident:R1:id_number"
+    reason: str = ""  # why (required since #20; older journals hold reveals without one)
 
 
 class Login(Event, frozen=True, kw_only=True, tag="login"):

@@ -13,7 +13,7 @@ from typing import Final
 
 import msgspec
 
-from console.domain import alarms, bulk, field, miss_ack, notify_plan, open_index
+from console.domain import alarms, bulk, field, miss_ack, notify_plan, open_index, privacy
 from console.domain import events as ev
 from console.domain import storm as storm_policy
 from console.domain.checklist import Template
@@ -172,6 +172,10 @@ class World:
             self.handovers.append(e)
             return []
         if isinstance(e, ev.RevealContact):
+            hh = self.register.households.get(e.household)
+            r = privacy.reveal_refusal(e, self.sessions.get(e.console), hh)
+            if r is not None:
+                return [CommandRefused(e.console, e.operator, 0, r.code, r.detail)]
             self.reveals.append(e)
             return []
         if isinstance(e, ev.BusStatus):

@@ -101,7 +101,12 @@ def scripted_day() -> Live:
     )
     lv.put(
         ev.RevealContact(
-            at=lv.at(1), operator="op1", console="c1", household="H1", field="contact:H1-e:phone"
+            at=lv.at(1),
+            operator="op1",
+            console="c1",
+            household="H1",
+            field="contact:H1-e:phone",
+            reason="回访",
         )
     )
     lv.put(

@@ -42,7 +42,10 @@ def test_quarantine_is_counted_by_reason() -> None:
 def test_handover_and_reveal_are_kept_for_the_record() -> None:
     w = world()
     h = ev.Handover(at=T0, console="c1", from_operator="a", to_operator="b", open_incidents=(1,))
-    r = ev.RevealContact(at=T0, operator="a", console="c1", household="H1", field="contact:H1-e:phone")
+    login(w, T0 - NS, operator="a")
+    r = ev.RevealContact(
+        at=T0, operator="a", console="c1", household="H1", field="contact:H1-e:phone", reason="回访老人"
+    )
     assert w.apply(h) == [] and w.apply(r) == []
     assert w.handovers == [h] and w.reveals == [r]
 
