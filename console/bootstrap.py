@@ -39,6 +39,21 @@ def templates() -> dict[str, Template]:
     return load_templates(resource("checklists"))
 
 
+def services() -> dict[str, tuple[Any, ...]]:
+    """Who an escalation to each service notifies: the district's escalation.toml in the
+    settings folder when there is one, else the shipped example (resources/escalation.toml)."""
+    from console.app.data import load_services
+    from console.config import config_path
+
+    own = config_path().parent / "escalation.toml"
+    path = own if own.exists() else resource("escalation.toml")
+    try:
+        return load_services(path)
+    except (OSError, ValueError) as exc:
+        log.error("ESCALATIONS NOTIFY NOBODY: %s cannot be read: %s", path, exc)
+        return {}
+
+
 def triage() -> TriageWeights:
     """resources/triage.toml: the queue's weights and, as ``.storm``, the storm rules."""
     return load_triage(resource("triage.toml"))
@@ -296,6 +311,7 @@ def build_core(
         silence=Silence(register, township=settings.township),
     )
     engine.district, engine.township = settings.district, settings.township
+    engine.services = services()
     engine.config_problems = tuple(problems)
     engine.recover(progress)
     store.registers.add(register)

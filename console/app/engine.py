@@ -127,6 +127,8 @@ class Engine:
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self.intake = Intake()  # decodes, deduplicates and counts what the bus delivers
+        # who an escalation to each service notifies (resources/escalation.toml; bootstrap)
+        self.services: dict[str, tuple[ev.ServiceContact, ...]] = {}
         self._last_at = 0
         self._pending: list[ev.AnyEvent] = []  # applied, not yet journaled
         self._pending_done: list[Callable[[], None]] = []
@@ -413,6 +415,9 @@ class Engine:
             self._bus_batch(item)
         elif isinstance(item, _Cmd):
             e = msgspec.structs.replace(item.event, at=self._now())
+            if isinstance(e, ev.Escalate) and not e.recipients and e.target in self.services:
+                # who the service is, in the record itself: a replay notifies the same numbers
+                e = msgspec.structs.replace(e, recipients=self.services[e.target])
             self._commit([e], None)
         elif isinstance(item, _FlushBeats):
             self._flush_beats()

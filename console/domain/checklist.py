@@ -25,6 +25,8 @@ CAUSES: Final = (
     "test",
 )
 FALSE_ALARM_CAUSES: Final = ("cooking_smoke", "false_alarm", "device_fault", "test")
+# the service a real emergency's cause calls for: proposed to the officer when it is recorded
+CAUSE_ESCALATION: Final = {"real_fire": "fire_119", "gas_leak": "gas", "co_poisoning": "ambulance_120"}
 
 
 class Step(msgspec.Struct, frozen=True, kw_only=True):

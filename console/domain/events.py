@@ -132,8 +132,18 @@ class CompleteStep(Command, frozen=True, kw_only=True, tag="step"):
     values: dict[str, str] = {}
 
 
+class ServiceContact(msgspec.Struct, frozen=True, kw_only=True):
+    """Who an escalation to a service notifies (the district's escalation.toml, written into the
+    Escalate record by the engine, so a replay notifies the same numbers as the live run)."""
+
+    name: str
+    phone: str
+    channels: tuple[str, ...] = ("voice", "sms")
+
+
 class Escalate(Command, frozen=True, kw_only=True, tag="esc"):
     target: str  # district | fire_119 | ambulance_120 | power | gas
+    recipients: tuple[ServiceContact, ...] = ()  # filled by the engine from the district's config
 
 
 class Reassign(Command, frozen=True, kw_only=True, tag="reassign"):

@@ -18,6 +18,7 @@ from console.domain.checklist import Template
 from console.domain.codec import NotifyRequest
 from console.domain.deadlines import NS
 from console.domain.effects import PublishRequest
+from console.domain.events import ServiceContact
 from console.domain.incident import Incident, NotificationRecord
 from console.domain.registry import Household
 
@@ -27,6 +28,9 @@ DELIVER_WITHIN_S: Final = 120
 """An accepted SMS or call with no delivery or call receipt in this long is shown as late (the
 gateway asks the provider itself once a callback is this late, docs/gateway.md)."""
 OTHER_CHANNEL: Final = {"sms": "voice", "voice": "sms"}
+SERVICE_ROLE: Final = "service:"  # a notification's role when an escalation told a service (service:fire_119)
+SERVICE_ZH: Final = {"fire_119": "消防", "ambulance_120": "急救", "power": "供电抢修", "gas": "燃气抢修"}
+"""The services as an escalation's SMS / call text names them."""
 
 KIND_ZH: Final = {"smoke": "烟感", "co": "一氧化碳", "gas": "燃气泄漏", "electric": "电气隐患"}
 """The alarm kinds as the SMS / call text names them."""
@@ -135,6 +139,11 @@ def hold_due(inc: Incident) -> int | None:
 def request_for(inc: Incident, hh: Household, n: NotificationRecord) -> PublishRequest:
     kinds = "、".join(KIND_ZH.get(k, k) for k in inc.kinds)
     text = f"【守护台】{hh.address}发生{kinds}报警，请立即确认老人安全。事件号{inc.id}"
+    msg = "alarm"
+    if n.role.startswith(SERVICE_ROLE):
+        service = SERVICE_ZH.get(n.role[len(SERVICE_ROLE) :], n.role)
+        text = f"【守护台】{hh.address}独居老人家中发生{kinds}警情，请求{service}处置。事件号{inc.id}"
+        msg = "escalation"
     return PublishRequest(
         inc.district,
         NotifyRequest(
@@ -146,7 +155,7 @@ def request_for(inc: Incident, hh: Household, n: NotificationRecord) -> PublishR
             to=n.to,
             text=text,
             attempt=n.attempt,
-            msg="alarm",
+            msg=msg,
             # the approved template's variables (console/gateway/templates.py); the gateway adds
             # the center's callback number from its own configuration
             vars={"address": hh.address, "kinds": kinds, "incident": str(inc.id)},
@@ -174,7 +183,11 @@ DELIVERED: Final = frozenset({"delivered", "answered"})
 
 def _group_time(inc: Incident, field: str) -> int | None:
     """When every group the incident notifies had a notification reach ``field``."""
-    live = [n for n in inc.notifications.values() if n.status not in ("held", "dropped")]
+    live = [
+        n
+        for n in inc.notifications.values()
+        if n.status not in ("held", "dropped") and not n.role.startswith(SERVICE_ROLE)
+    ]
     if not live:
         return None
     times: list[int] = []
@@ -270,6 +283,37 @@ def switched(inc: Incident, n: NotificationRecord, at: int) -> NotificationRecor
     inc.notifications[m.req] = m
     inc.note(at, f"switch:{m.role}:{other}", n.detail or n.channel, n.to)
     return m
+
+
+def escalation_requests(
+    inc: Incident, hh: Household | None, target: str, recipients: tuple[ServiceContact, ...], at: int
+) -> list[PublishRequest]:
+    """An escalation to a service: each of its configured recipients on each of their channels,
+    recorded on the incident like any notification (role ``service:<target>``: delivery shown
+    the same way, a failure retried like a call), and the requests to publish."""
+    out: list[PublishRequest] = []
+    for i, r in enumerate(recipients, 1):
+        contact = f"S{target}{i}"
+        for channel in r.channels:
+            if channel not in ("sms", "voice"):
+                continue
+            n = NotificationRecord(
+                req=f"I{inc.id}-{contact}-{channel}-1",
+                role=f"{SERVICE_ROLE}{target}",
+                channel=channel,
+                to=r.phone,
+                contact=contact,
+                at=at,
+                retries_left=2,
+                retry_after_s=60,
+            )
+            if n.req in inc.notifications:
+                continue
+            inc.notifications[n.req] = n
+            inc.note(at, f"notify_service:{target}:{channel}", r.name, r.phone)
+            if hh is not None:
+                out.append(request_for(inc, hh, n))
+    return out
 
 
 def waiting(n: NotificationRecord, now: int) -> tuple[str, int] | None:

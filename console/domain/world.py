@@ -16,7 +16,7 @@ import msgspec
 from console.domain import alarms, bulk, field, miss_ack, notify_plan, open_index, privacy
 from console.domain import events as ev
 from console.domain import storm as storm_policy
-from console.domain.checklist import Template
+from console.domain.checklist import CAUSE_ESCALATION, Template
 from console.domain.commands import Session, refusal_of
 from console.domain.deadlines import NS, REIGNITION_WINDOW_S, TICKET_SLA_H
 from console.domain.effects import Alert, CommandRefused, Effect, bulk_summary
@@ -558,6 +558,11 @@ class World:
             t = self.templates[inc.kind]
             was_open = inc.is_open
             complete_step(inc, t, c.step, c.values, c.at, c.operator, c.console)
+            resolve = t.action_step("resolve")
+            target = CAUSE_ESCALATION.get(inc.cause) if resolve is not None and c.step == resolve.id else None
+            if target is not None and target not in inc.escalations:
+                inc.note(c.at, f"propose_escalation:{target}", inc.cause, c.operator)
+                effects.append(Alert("propose_escalation", inc.id, target))
             step = t.step(c.step)
             if step is not None and step.action in storm_policy.OFFICER_ACTIONS:
                 effects.extend(storm_policy.after_officer(inc, self._household(inc), c.at, step.action))
@@ -568,6 +573,16 @@ class World:
             if c.target not in inc.escalations:  # a miss just above may have raised it already
                 inc.escalations.append(c.target)
             inc.note(c.at, f"escalate:{c.target}", "", c.operator)
+            if c.target != "district":
+                # a service told is a matter for the district too: on its attention list
+                if "district" not in inc.escalations:
+                    inc.escalations.append("district")
+                if not c.recipients:
+                    inc.note(c.at, f"escalate_unconfigured:{c.target}", "", c.operator)
+                    effects.append(Alert("escalation_unconfigured", inc.id, c.target))
+                effects.extend(
+                    notify_plan.escalation_requests(inc, self._household(inc), c.target, c.recipients, c.at)
+                )
             inc.version += 1
             effects.extend(storm_policy.after_officer(inc, self._household(inc), c.at, "escalate"))
         else:
