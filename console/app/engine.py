@@ -127,6 +127,9 @@ class Engine:
         self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self.intake = Intake()  # decodes, deduplicates and counts what the bus delivers
+        # no window: the alerts (with their incident's township and kind) go here instead, in
+        # words on headless's log (console/entry/headless.py)
+        self.on_alerts: Callable[[list[tuple[Alert, dict[str, str]]]], None] | None = None
         # who an escalation to each service notifies (resources/escalation.toml; bootstrap)
         self.services: dict[str, tuple[ev.ServiceContact, ...]] = {}
         self._last_at = 0
@@ -674,6 +677,14 @@ class Engine:
         )
         self.changes.bump()
 
+    def _alert_facts(self, a: Alert) -> dict[str, str]:
+        """What a line about an alert may say of its incident: its township and kinds (no
+        household, address or person)."""
+        inc = self.world.incidents.get(a.incident)
+        if inc is None:
+            return {}
+        return {"township": inc.township, "kinds": ",".join(inc.kinds), "state": inc.state}
+
     def _bridge_problems(self) -> tuple[BridgeProblem, ...]:
         return self._bridges
 
@@ -829,6 +840,8 @@ class Engine:
                 self._last_flush = now
                 self._refresh_storm()  # no window, but status() (headless's line) shows the storm and held
             self.world.take_dirty()
+            if self._alerts and self.on_alerts is not None:
+                self.on_alerts([(a, self._alert_facts(a)) for a in self._alerts])
             self._alerts.clear()
             self._refusals.clear()
             return

@@ -29,6 +29,12 @@ FALSE_ALARM_CAUSES: Final = ("cooking_smoke", "false_alarm", "device_fault", "te
 CAUSE_ESCALATION: Final = {"real_fire": "fire_119", "gas_leak": "gas", "co_poisoning": "ambulance_120"}
 
 
+def proposed_escalation(cause: str, escalations: list[str]) -> str | None:
+    """The escalation the recorded cause calls for and the incident has not had yet."""
+    target = CAUSE_ESCALATION.get(cause)
+    return target if target is not None and target not in escalations else None
+
+
 class Step(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     stage: int  # 1 | 5 | 30

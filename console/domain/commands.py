@@ -6,7 +6,7 @@ from __future__ import annotations
 import msgspec
 
 from console.domain import events as ev
-from console.domain.checklist import FALSE_ALARM_CAUSES, Template
+from console.domain.checklist import CAUSE_ESCALATION, FALSE_ALARM_CAUSES, Template
 from console.domain.incident import ESCALATION_TARGETS, Incident, Refusal, check_step
 
 
@@ -53,7 +53,8 @@ def refusal_of(
             return Refusal("bad_target", c.target)
         if c.target in inc.escalations:
             return Refusal("already_escalated", c.target)
-        if inc.resolved_at is not None:
+        if inc.resolved_at is not None and c.target != CAUSE_ESCALATION.get(inc.cause):
+            # once the cause is recorded only the service it calls for (a real fire: 119)
             return Refusal("not_escalatable", inc.state)
         return None
     if session.role not in ("district_officer", "admin"):

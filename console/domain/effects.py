@@ -27,7 +27,6 @@ AlertKind = Literal[
     "notify_silent",  # requests not accepted by any provider in time (engine)
     "bridge_problem",  # an ingest bridge gone, stale or full, or a platform silent (engine)
     "escalation_unconfigured",  # an escalation to a service with no numbers configured: phone it
-    "propose_escalation",  # the cause recorded calls for a service (detail: the target)
 ]
 
 

@@ -560,9 +560,8 @@ class World:
             complete_step(inc, t, c.step, c.values, c.at, c.operator, c.console)
             resolve = t.action_step("resolve")
             target = CAUSE_ESCALATION.get(inc.cause) if resolve is not None and c.step == resolve.id else None
-            if target is not None and target not in inc.escalations:
+            if target is not None and target not in inc.escalations:  # shown as proposed_escalation
                 inc.note(c.at, f"propose_escalation:{target}", inc.cause, c.operator)
-                effects.append(Alert("propose_escalation", inc.id, target))
             step = t.step(c.step)
             if step is not None and step.action in storm_policy.OFFICER_ACTIONS:
                 effects.extend(storm_policy.after_officer(inc, self._household(inc), c.at, step.action))

@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from console.app.alert_lines import QUARANTINE_MEANS
 from console.config import add_flags, from_args
 
 log = logging.getLogger("console.headless")
@@ -62,6 +63,37 @@ def status_line(st: Any) -> dict[str, Any]:
         "bridges": [[p.bridge, p.what, p.platform] for p in st.bridges],
         "seq": st.last_seq,
     }
+
+
+def say_alerts(alerts: list[tuple[Any, dict[str, str]]], as_json: bool) -> None:
+    """Each alert as a line in words on the log (WARNING), and as JSON on stdout with --json."""
+    from console.app.alert_lines import as_json as alert_json
+    from console.app.alert_lines import words
+
+    for a, facts in alerts:
+        log.warning("%s", words(a, facts))
+        if as_json:
+            print(json.dumps(alert_json(a, facts), ensure_ascii=False), flush=True)
+
+
+class QuarantineWatch:
+    """A line when payloads are quarantined, by reason, with what the reason means."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def see(self, quarantine: dict[str, int]) -> None:
+        grown = {r: n - self.counts.get(r, 0) for r, n in quarantine.items() if n > self.counts.get(r, 0)}
+        self.counts = dict(quarantine)
+        if grown:
+            parts = [
+                f"{n} {r} ({QUARANTINE_MEANS.get(r, r.replace('_', ' '))})" for r, n in sorted(grown.items())
+            ]
+            log.warning(
+                "QUARANTINED %d payload(s): %s; nothing of them opened an incident",
+                sum(grown.values()),
+                ", ".join(parts),
+            )
 
 
 class BusWatch:
@@ -130,6 +162,11 @@ def main(argv: list[str]) -> int:
     p.add_argument("--register-json", type=Path, help="a register file (registry.dumps) to use")
     p.add_argument("--sim-households", type=int, help="use the synthetic district with N households")
     p.add_argument("--status-every", type=float, default=1.0)
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="also print each alert (a missed mark, a new alarm, a lost gateway ...) as a JSON line on stdout",
+    )
     args = p.parse_args(argv)
     from console.config import ConfigError
 
@@ -168,11 +205,14 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, lambda *_: done.set())
     bus_watch = BusWatch(core.bus) if core.bus is not None else None
     journal_watch = JournalWatch()
+    quarantine_watch = QuarantineWatch()
+    core.engine.on_alerts = lambda alerts: say_alerts(alerts, args.json)
     print("headless: ready", flush=True)
     try:
         while not done.wait(args.status_every):
             st = core.engine.status()
             journal_watch.see(st)
+            quarantine_watch.see(st.quarantine)
             print(json.dumps(status_line(st)), flush=True)
     finally:
         if bus_watch is not None:

@@ -11,6 +11,7 @@ import pytest
 
 from console.app.data import load_services
 from console.domain import events as ev
+from console.domain.checklist import proposed_escalation
 from console.domain.codec import decode_notify
 from console.domain.notify_plan import ALERT_GROUPS
 from tests.support import WAIT_S
@@ -78,9 +79,12 @@ def test_recording_a_real_fire_proposes_119() -> None:
     login(w, T0 - NS)
     iid = open_incident(w, at=T0)
     do(w, iid, "ack", T0 + 10 * NS)
-    fx = do(w, iid, "resolve", T0 + 20 * NS, {"cause": "real_fire"})
-    assert [a.detail for a in alerts(fx, "propose_escalation")] == ["fire_119"]
-    assert w.incidents[iid].timeline[-1].what == "propose_escalation:fire_119"
+    do(w, iid, "resolve", T0 + 20 * NS, {"cause": "real_fire"})
+    inc = w.incidents[iid]
+    assert inc.timeline[-1].what == "propose_escalation:fire_119"
+    assert proposed_escalation(inc.cause, inc.escalations) == "fire_119"
+    w.apply(escalate(iid, "fire_119", T0 + 30 * NS))
+    assert proposed_escalation(inc.cause, inc.escalations) is None
     # a false alarm proposes nothing
     w2 = world()
     login(w2, T0 - NS)

@@ -3,6 +3,7 @@ escalation, and the automatic notifications."""
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from console.domain import events as ev
@@ -368,9 +369,18 @@ def test_escalation_targets(target: str) -> None:
     w = ready()
     iid = open_incident(w)
     esc = ev.Escalate(at=T0 + NS, operator="op1", console="c1", incident=iid, target=target)
-    assert w.apply(esc) == []
-    assert w.incidents[iid].escalations == [target]
-    assert w.incidents[iid].timeline[-1].what == f"escalate:{target}"
+    fx = w.apply(esc)
+    inc = w.incidents[iid]
+    if target == "district":
+        assert fx == [] and inc.escalations == [target]
+        assert inc.timeline[-1].what == f"escalate:{target}"
+    else:  # a service, with no numbers in this test: on the district's list, and said loudly
+        assert fx == [Alert("escalation_unconfigured", iid, target)]
+        assert inc.escalations == [target, "district"]
+        assert [e.what for e in inc.timeline[-2:]] == [
+            f"escalate:{target}",
+            f"escalate_unconfigured:{target}",
+        ]
     assert codes(w.apply(esc)) == ["already_escalated"]
 
 
@@ -383,6 +393,15 @@ def test_bad_target_and_escalation_after_resolution_refused() -> None:
     do(w, iid, "resolve", T0 + 3 * NS, {"cause": "test"})
     late = ev.Escalate(at=T0 + 4 * NS, operator="op1", console="c1", incident=iid, target="fire_119")
     assert codes(w.apply(late)) == ["not_escalatable"]
+    # a real fire found when the cause is recorded: 119 is still called
+    w2 = ready()
+    iid2 = open_incident(w2)
+    do(w2, iid2, "ack", T0 + 2 * NS)
+    do(w2, iid2, "resolve", T0 + 3 * NS, {"cause": "real_fire"})
+    assert codes(w2.apply(msgspec.structs.replace(late, incident=iid2))) == []
+    assert codes(
+        w2.apply(ev.Escalate(at=T0 + 5 * NS, operator="op1", console="c1", incident=iid2, target="power"))
+    ) == ["not_escalatable"]
 
 
 def test_escalate_to_district_just_after_a_miss_is_not_listed_twice() -> None:
