@@ -65,6 +65,7 @@ _WORLD_FIELDS: Final = frozenset(
         "gateway_state",
         "gateway_since",
         "gateway_failing",
+        "rules",
     }
 )
 _SUPERVISOR_FIELDS: Final = frozenset({"health", "_due", "_since", "_own", "copies"})
@@ -100,6 +101,7 @@ class WorldState(msgspec.Struct, array_like=True):
     seen_keys: set[str] | None = None  # World.seen_keys, where the World has it
     register_digest: str | None = None  # World.register_digest: the register in force
     gateway: tuple[str, int, tuple[str, ...]] = ("unknown", 0, ())  # World.gateway_state/since/failing
+    rules: int = 1  # World.rules: the journal's rules version (console/domain/closure.py)
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -158,6 +160,7 @@ def snapshot_core(world: World, health: bool = True) -> bytes:
         seen_keys=getattr(world, "seen_keys", None),
         register_digest=world.register_digest,
         gateway=(world.gateway_state, world.gateway_since, world.gateway_failing),
+        rules=world.rules,
     )
     raw = _encoder.encode(state)
     return b"z" + zlib.compress(raw, 1) if len(raw) > COMPRESS_ABOVE else b"m" + raw
@@ -200,6 +203,7 @@ def restore(world: World, core: bytes, incidents: dict[int, bytes]) -> World:
     if s.seen_keys is not None:
         world.seen_keys = s.seen_keys
     world.gateway_state, world.gateway_since, world.gateway_failing = s.gateway
+    world.rules = s.rules
     world.use_register(s.register_digest)
     world.dirty_incidents, world.dirty_tickets, world.dirty_households = set(), set(), set()
     world._index = OpenIndex()  # indexed again from the restored incidents when next asked

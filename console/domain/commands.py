@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
+from console.domain import closure
 from console.domain import events as ev
 from console.domain.checklist import CAUSE_ESCALATION, FALSE_ALARM_CAUSES, Template
 from console.domain.incident import ESCALATION_TARGETS, Incident, Refusal, check_step
@@ -37,8 +38,10 @@ def refusal_of(
     session: Session | None,
     inc: Incident | None,
     template: Template | None,
+    rules: int = 1,
 ) -> Refusal | None:
-    """Why ``c`` cannot be applied (``template``: the checklist of the incident's kind)."""
+    """Why ``c`` cannot be applied (``template``: the checklist of the incident's kind; ``rules``:
+    the journal's rules version, 2 = closure on evidence, console/domain/closure.py)."""
     r = who_and_what(c, session, inc)
     if r is not None or inc is None or session is None:  # (who_and_what refused those)
         return r
@@ -47,7 +50,11 @@ def refusal_of(
     if isinstance(c, ev.CompleteStep):
         if template is None:
             return Refusal("no_checklist", inc.kind)
-        return check_step(inc, template, c.step, c.values)
+        r = check_step(inc, template, c.step, c.values)
+        step = template.step(c.step)
+        if r is None and rules >= closure.RULES and step is not None:
+            r = closure.check(inc, step, c.values)
+        return r
     if isinstance(c, ev.Escalate):
         if c.target not in ESCALATION_TARGETS:
             return Refusal("bad_target", c.target)

@@ -107,6 +107,9 @@ class World:
         self.next_ticket = 1
         self.handovers: list[ev.Handover] = []
         self.reveals: list[ev.RevealContact] = []
+        # the rules the journal was written under (a SystemNote "rules" raises it): 1 the first
+        # ones, 2 closure on evidence (console/domain/closure.py); a replay folds by the same
+        self.rules = 1
         self.dirty_incidents: set[int] = set()
         self.dirty_tickets: set[int] = set()
         self.dirty_households: set[str] = set()
@@ -189,6 +192,8 @@ class World:
         if isinstance(e, ev.SystemNote):
             if e.what == "start":
                 self._start(e.at)
+            elif e.what == "rules" and e.detail.isdigit():
+                self.rules = max(self.rules, int(e.detail))
             return []
         return []
 
@@ -630,7 +635,8 @@ class World:
 
     def _refuse(self, c: ev.CompleteStep | ev.Escalate | ev.Reassign) -> Refusal | None:
         inc = self.incidents.get(c.incident)
-        return refusal_of(c, self.sessions.get(c.console), inc, self.templates.get(inc.kind) if inc else None)
+        template = self.templates.get(inc.kind) if inc else None
+        return refusal_of(c, self.sessions.get(c.console), inc, template, self.rules)
 
     def _household(self, inc: Incident) -> Household | None:
         return self.register.households.get(inc.household)
