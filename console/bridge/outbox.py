@@ -15,10 +15,13 @@ pruned.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from console.io.group_writer import GroupWriter
 
@@ -55,6 +58,7 @@ CREATE TABLE IF NOT EXISTS alarms(
 );
 """
 HEAD = 4096  # bytes of a quarantined body kept
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -75,13 +79,21 @@ class Waiting:
 
 @dataclass(frozen=True)
 class Stored:
-    new: int  # events added
+    new: list[tuple[int, int]]  # (index in the rows given, seq) of each event added, in order
     duplicates: int  # events whose key was there already (a platform's retry)
 
 
 class BridgeOutbox(GroupWriter):
     def __init__(self, path: Path) -> None:
         super().__init__(path, SCHEMA, "bridge-outbox")
+        self.loop: asyncio.AbstractEventLoop | None = None  # the service's: its operations resolve there
+
+    def _op(self, fn: Callable[[sqlite3.Connection], T]) -> Awaitable[T]:
+        """The service's hot path (store, read the waiting rows, mark published): an asyncio
+        future on its loop (one wake-up per batch), else a plain Future wrapped."""
+        if self.loop is not None:
+            return self.submit_async(fn, self.loop)
+        return asyncio.wrap_future(self.submit(fn))
 
     def store(
         self,
@@ -90,33 +102,38 @@ class BridgeOutbox(GroupWriter):
         alarms_on: list[tuple[str, str]],
         alarms_off: list[tuple[str, str]],
         aliases: list[tuple[str, str, str]] | None = None,
-    ) -> Future[Stored]:
+    ) -> Awaitable[Stored]:
         """One push: its events, its quarantine rows (at_ns, platform, reason, detail, body) and
         the alarm states it changes, in one transaction."""
 
         def op(db: sqlite3.Connection) -> Stored:
-            new = 0
-            for r in rows:
+            new: list[tuple[int, int]] = []
+            for i, r in enumerate(rows):
                 cur = db.execute(
                     "INSERT OR IGNORE INTO events(key, topic, payload, evt, received_ns) VALUES (?, ?, ?, ?, ?)",
                     (r.key, r.topic, r.payload, r.evt, r.received_ns),
                 )
-                new += cur.rowcount
+                if cur.rowcount == 1 and cur.lastrowid is not None:
+                    new.append((i, cur.lastrowid))
             for at, platform, reason, detail, body in quarantined:
                 db.execute(
                     "INSERT INTO quarantine(at_ns, platform, reason, detail, head) VALUES (?, ?, ?, ?, ?)",
                     (at, platform, reason, detail[:512], body[:HEAD]),
                 )
-            db.executemany("INSERT OR IGNORE INTO alarms(dev, kind) VALUES (?, ?)", alarms_on)
-            db.executemany("DELETE FROM alarms WHERE dev = ? AND kind = ?", alarms_off)
-            db.executemany(
-                "INSERT OR REPLACE INTO aliases(platform, device_id, ids) VALUES (?, ?, ?)", aliases or []
-            )
-            return Stored(new, len(rows) - new)
+            # (most pushes change none of these: no statement at all then)
+            if alarms_on:
+                db.executemany("INSERT OR IGNORE INTO alarms(dev, kind) VALUES (?, ?)", alarms_on)
+            if alarms_off:
+                db.executemany("DELETE FROM alarms WHERE dev = ? AND kind = ?", alarms_off)
+            if aliases:
+                db.executemany(
+                    "INSERT OR REPLACE INTO aliases(platform, device_id, ids) VALUES (?, ?, ?)", aliases
+                )
+            return Stored(new, len(rows) - len(new))
 
-        return self.submit(op)
+        return self._op(op)
 
-    def waiting(self, after_seq: int, limit: int) -> Future[list[Waiting]]:
+    def waiting(self, after_seq: int, limit: int) -> Awaitable[list[Waiting]]:
         """Events not yet acknowledged by the broker, oldest first, after ``after_seq``."""
 
         def op(db: sqlite3.Connection) -> list[Waiting]:
@@ -126,13 +143,13 @@ class BridgeOutbox(GroupWriter):
             )
             return [Waiting(seq, topic, bytes(payload)) for seq, topic, payload in cur]
 
-        return self.submit(op)
+        return self._op(op)
 
-    def published(self, seqs: list[int], at_ns: int) -> Future[None]:
+    def published(self, seqs: list[int], at_ns: int) -> Awaitable[None]:
         def op(db: sqlite3.Connection) -> None:
             db.executemany("UPDATE events SET published_ns = ? WHERE seq = ?", [(at_ns, s) for s in seqs])
 
-        return self.submit(op)
+        return self._op(op)
 
     def depth(self) -> Future[int]:
         """Events waiting for the broker."""

@@ -37,6 +37,7 @@ import asyncio
 import hashlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
@@ -48,7 +49,7 @@ from aiohttp import web
 
 from console.app.changes import Changes
 from console.bridge.config import BridgeConfig, PlatformConfig, VendorMqttConfig
-from console.bridge.outbox import BridgeOutbox, Row
+from console.bridge.outbox import BridgeOutbox, Row, Waiting
 from console.bridge.platforms.mqtt_json import MqttJson
 from console.bridge.products import Products
 from console.bridge.push import Answer, Malformed, Platform, Push, Quarantine, Refused, V1Event
@@ -67,6 +68,7 @@ CST: Final = timezone(timedelta(hours=8))
 UNREGISTERED: Final = "unregistered"  # the township level of a device the register does not know
 MAX_BODY: Final = 1 << 20
 PRUNE_EVERY_S: Final = 3600.0
+MEM_MAX: Final = 50_000  # events waiting in memory for the drainer; beyond, it reads the outbox
 
 
 async def done(fut: Future[T]) -> T:
@@ -181,6 +183,11 @@ class Bridge:
         self._unknown_devices: set[str] = set()
         self._wake = asyncio.Event()
         self._acked: list[int] = []
+        # what the drainer publishes next, straight from the store (no read of the outbox) while
+        # it keeps up; past MEM_MAX (a broker down for long) it reads the outbox instead
+        self._mem: deque[Waiting] = deque()
+        self._mem_on = False
+        self._mem_overflow = False
         self._tasks: list[asyncio.Task[Any]] = []
         self._runner: web.AppRunner | None = None
         self.bus: MqttBus | None = None
@@ -197,6 +204,7 @@ class Bridge:
         broker is down), listen, and start draining. Raises OSError when it cannot listen."""
         loop = asyncio.get_running_loop()
         self.started_ns = self.clock_ns()
+        self.outbox.loop = loop
         self._alarms = await done(self.outbox.alarms())
         self._aliases = {k: msgspec.json.decode(v) for k, v in (await done(self.outbox.aliases())).items()}
         self.depth = await done(self.outbox.depth())
@@ -418,8 +426,8 @@ class Bridge:
 
     async def _store(self, st: PlatformState, taken: Taken) -> bool:
         try:
-            stored = await done(
-                self.outbox.store(taken.rows, taken.quarantined, taken.on, taken.off, taken.aliases)
+            stored = await self.outbox.store(
+                taken.rows, taken.quarantined, taken.on, taken.off, taken.aliases
             )
         except Exception as exc:  # noqa: BLE001 (a full disk, a broken file: said, and 503)
             self.counters["store_errors"] += 1
@@ -429,8 +437,15 @@ class Bridge:
                 exc,
             )
             return False
-        self.depth += stored.new
-        self.counters["events"] += stored.new
+        self.depth += len(stored.new)
+        self.counters["events"] += len(stored.new)
+        if self._mem_on:
+            if len(self._mem) + len(stored.new) <= MEM_MAX:
+                self._mem.extend(
+                    Waiting(seq, taken.rows[i].topic, taken.rows[i].payload) for i, seq in stored.new
+                )
+            else:
+                self._mem_on, self._mem_overflow = False, True
         self.counters["duplicates"] += stored.duplicates
         if taken.quarantined:
             st.quarantined += len(taken.quarantined)
@@ -470,24 +485,47 @@ class Bridge:
     # --- to the bus ----------------------------------------------------------------------------
 
     async def _drain(self) -> None:
-        """Publish waiting events in order, at most ``window`` unacknowledged at a time."""
+        """Publish waiting events in order, at most ``window`` unacknowledged at a time: first
+        what the outbox holds (from an earlier run, or past MEM_MAX), then, once caught up, what
+        each store hands over in memory. Every event is published after every one stored before
+        it (``last``: the highest seq published; anything at or below it is skipped)."""
         assert self.bus is not None
         last = 0
         inflight: set[asyncio.Future[None]] = set()
+        from_outbox = True
         while True:
             if len(inflight) >= self.cfg.window:
                 _, inflight = await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
                 await self._mark_acked()
                 continue
-            rows = await done(self.outbox.waiting(last, min(500, self.cfg.window - len(inflight))))
+            room = min(500, self.cfg.window - len(inflight))
+            if self._mem_overflow:
+                from_outbox, self._mem_overflow = True, False
+                self._mem.clear()
+            rows: list[Waiting] = []
+            if from_outbox:
+                rows = await self.outbox.waiting(last, room)
+                if len(rows) < room:
+                    # caught up: stores hand their rows over from now on; what was stored while
+                    # this read ran is read once more (the seq filter drops a row seen twice)
+                    self._mem_on, from_outbox = True, False
+                    tail = await self.outbox.waiting(rows[-1].seq if rows else last, room)
+                    rows.extend(tail)
+            while self._mem and len(rows) < room:
+                r = self._mem.popleft()
+                rows.append(r)
+            rows = [r for r in rows if r.seq > last]
             if not rows:
                 await self._mark_acked()
                 self._wake.clear()
+                if self._mem or self._mem_overflow:
+                    continue
                 try:
                     await asyncio.wait_for(self._wake.wait(), 1.0)
                 except TimeoutError:
                     pass
                 continue
+            rows.sort(key=lambda r: r.seq)
             for r in rows:
                 fut = self.bus.publish(r.topic, r.payload, qos=1)
                 fut.add_done_callback(self._acked_cb(r.seq))
@@ -515,7 +553,7 @@ class Bridge:
             return
         seqs, self._acked = self._acked, []
         try:
-            await done(self.outbox.published(seqs, self.clock_ns()))
+            await self.outbox.published(seqs, self.clock_ns())
         except Exception as exc:  # noqa: BLE001 (published again after a restart: deduplicated)
             log.error("bridge: cannot mark %d events published: %s", len(seqs), exc)
             return

@@ -8,6 +8,7 @@ transaction, so a storm of requests costs a handful of fsyncs, not one each.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import sqlite3
@@ -21,9 +22,30 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def _settle(fut: Future[Any], value: Any, error: BaseException | None) -> None:
+def _settle_all(settled: list[tuple[asyncio.Future[Any], Any]]) -> None:
+    for fut, value in settled:
+        if not fut.done():
+            fut.set_result(value)
+
+
+def _settle(fut: Future[Any] | asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
     """A caller that stopped waiting (a cancelled task) cancelled its future: the work is done
     all the same."""
+    if isinstance(fut, asyncio.Future):  # an operation that failed alone: resolved on its loop
+        loop = fut.get_loop()
+
+        def settle() -> None:
+            if not fut.done():
+                if error is not None:
+                    fut.set_exception(error)
+                else:
+                    fut.set_result(value)
+
+        try:
+            loop.call_soon_threadsafe(settle)
+        except RuntimeError:
+            pass
+        return
     if fut.done():
         return
     try:
@@ -49,7 +71,7 @@ class GroupWriter:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(schema)
-        self._queue: queue.SimpleQueue[tuple[Callable[[sqlite3.Connection], Any], Future[Any]] | None] = (
+        self._queue: queue.SimpleQueue[tuple[Callable[[sqlite3.Connection], Any], Any] | None] = (
             queue.SimpleQueue()
         )
         self.commits = 0
@@ -61,6 +83,19 @@ class GroupWriter:
 
     def submit(self, fn: Callable[[sqlite3.Connection], T]) -> Future[T]:
         fut: Future[T] = Future()
+        if self._closed:
+            fut.set_exception(WriterClosed(f"{self.path.name} is closed"))
+            return fut
+        self._queue.put((fn, fut))
+        return fut
+
+    def submit_async(
+        self, fn: Callable[[sqlite3.Connection], T], loop: asyncio.AbstractEventLoop
+    ) -> asyncio.Future[T]:
+        """``submit`` for a caller on ``loop``: an asyncio future, resolved on the loop once
+        durable; a batch resolves all of its futures on a loop with one wake-up (not one per
+        operation: a storm of pushes would otherwise pay a thread hand-off each)."""
+        fut: asyncio.Future[T] = loop.create_future()
         if self._closed:
             fut.set_exception(WriterClosed(f"{self.path.name} is closed"))
             return fut
@@ -84,7 +119,7 @@ class GroupWriter:
                 batch.append(nxt)
             self._commit(batch)
 
-    def _commit(self, batch: list[tuple[Callable[[sqlite3.Connection], Any], Future[Any]]]) -> None:
+    def _commit(self, batch: list[tuple[Callable[[sqlite3.Connection], Any], Any]]) -> None:
         """One transaction for the whole batch; if an operation fails, the batch is rolled back
         and run again one operation a transaction, so one bad operation costs only itself."""
         db = self._db
@@ -105,8 +140,17 @@ class GroupWriter:
                     self._commit([one])
             return
         self.commits += 1
+        on_loops: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any]]] = {}
         for (_, fut), value in zip(batch, values, strict=True):  # only now: durable
-            _settle(fut, value, None)
+            if isinstance(fut, asyncio.Future):
+                on_loops.setdefault(fut.get_loop(), []).append((fut, value))
+            else:
+                _settle(fut, value, None)
+        for loop, settled in on_loops.items():
+            try:
+                loop.call_soon_threadsafe(_settle_all, settled)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                pass
 
     def close(self) -> None:
         if self._closed:

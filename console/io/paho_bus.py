@@ -95,6 +95,8 @@ class MqttBus:
         self._lock = threading.Lock()
         self._pending: dict[int, asyncio.Future[None]] = {}
         self._early: set[int] = set()  # PUBACKs that came before publish() registered the mid
+        self._acked: list[asyncio.Future[None]] = []  # acknowledged, to resolve on the loop
+        self._resolving = False
         self._subscribed = threading.Event()
         self._connected = threading.Event()
         self._failure: list[str] = []
@@ -197,11 +199,24 @@ class MqttBus:
             fut = self._pending.pop(mid, None)
             if fut is None:
                 self._early.add(mid)
-        if fut is not None:
-            try:
-                self._loop.call_soon_threadsafe(_resolve, fut)
-            except RuntimeError:
-                pass
+                return
+            self._acked.append(fut)
+            if self._resolving:
+                return  # a hand-over to the loop is on its way already: it takes this one too
+            self._resolving = True
+        try:
+            # one wake-up of the loop for every PUBACK that comes before it runs (a storm's
+            # thousands of PUBACKs cost a handful of thread hand-offs, not one each)
+            self._loop.call_soon_threadsafe(self._resolve_acked)
+        except RuntimeError:
+            pass
+
+    def _resolve_acked(self) -> None:
+        with self._lock:
+            acked, self._acked = self._acked, []
+            self._resolving = False
+        for fut in acked:
+            _resolve(fut)
 
     # --- the loop's side ----------------------------------------------------------------------
 

@@ -5,13 +5,14 @@ CTWing and IoTDA; see their modules)."""
 from __future__ import annotations
 
 import hmac
-import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
+
 from console.bridge.push import Malformed, Refused
 
+_decoder = msgspec.json.Decoder()
 TOKEN_PARAM = "token"
 TOKEN_HEADER = "x-bridge-token"
 MAX_ID = 256  # longer "ids" are not ids
@@ -20,29 +21,17 @@ MAX_MS = 10**14  # ms since the epoch beyond year 5000: not a time
 NO_VALUE = frozenset({"", "undefined", "null", "-1"})
 
 
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("number out of range")
-    return value
-
-
-def _constant(text: str) -> Any:
-    raise ValueError(f"{text} is not JSON")
-
-
 def load_object(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object, or Malformed (NaN, infinities, over-deep nesting included)."""
+    """The body as a JSON object, or Malformed. msgspec's decoder (a few times faster than the
+    standard library's, on every push) refuses NaN and infinities, numbers beyond a double,
+    integers beyond 64 bits, lone surrogates and text that is not UTF-8; over-deep nesting is a
+    RecursionError, refused too."""
     try:
-        obj = json.loads(body.decode("utf-8"), parse_float=_finite, parse_constant=_constant)
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError, JSONDecodeError are ValueErrors
+        obj = _decoder.decode(body)
+    except (msgspec.DecodeError, RecursionError) as exc:
         raise Malformed("not_json", type(exc).__name__) from None
     if not isinstance(obj, dict):
         raise Malformed("not_object", type(obj).__name__)
-    try:  # a lone surrogate from a \ud800 escape would break every later encoder
-        json.dumps(obj, ensure_ascii=False).encode("utf-8")
-    except (UnicodeEncodeError, RecursionError):
-        raise Malformed("bad_text", "lone surrogate") from None
     return obj
 
 
