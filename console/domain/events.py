@@ -174,11 +174,16 @@ class AckMiss(Command, frozen=True, kw_only=True, tag="ackmiss"):
 
 
 class TicketAction(Event, frozen=True, kw_only=True, tag="ticket"):
+    """An officer works a maintenance ticket (resources/checklists/device.toml): ``ack``,
+    ``assign`` (to ``assignee``, a technician), ``note`` (``note``), ``close`` (``note``: what
+    was done, or why it is closed without repair)."""
+
     operator: str
     console: str
     ticket: int
-    action: str  # ack | close
+    action: str  # ack | assign | note | close
     note: str = ""
+    assignee: str = ""
 
 
 class RevealContact(Event, frozen=True, kw_only=True, tag="reveal"):

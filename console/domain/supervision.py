@@ -42,6 +42,12 @@ class Health(msgspec.Struct, gc=False):
     end_of_life: bool = False
 
 
+class TicketNote(msgspec.Struct, frozen=True):
+    at: int
+    operator: str
+    text: str
+
+
 class Ticket(msgspec.Struct, kw_only=True):
     id: int
     dev: str
@@ -53,6 +59,13 @@ class Ticket(msgspec.Struct, kw_only=True):
     closed: int | None = None
     acked_by: str = ""
     note: str = ""
+    assignee: str = ""  # the technician it was given to
+    notes: list[TicketNote] = msgspec.field(default_factory=list)
+    closed_by: str = ""  # the officer who closed it ("" closed by the device itself)
+
+    def overdue(self, now: int) -> bool:
+        """Open past its service level (TICKET_SLA_H of its kind)."""
+        return self.closed is None and now > self.due
 
 
 class Supervisor:

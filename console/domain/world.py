@@ -13,7 +13,7 @@ from typing import Final
 
 import msgspec
 
-from console.domain import alarms, bulk, field, miss_ack, notify_plan, open_index, privacy
+from console.domain import alarms, bulk, closure, field, miss_ack, notify_plan, open_index, privacy
 from console.domain import events as ev
 from console.domain import storm as storm_policy
 from console.domain.checklist import CAUSE_ESCALATION, Template
@@ -29,7 +29,7 @@ from console.domain.incident import (
 from console.domain.registry import Household, Register
 from console.domain.risk import Risk, Weights, assess
 from console.domain.storm import Storm
-from console.domain.supervision import TROUBLE, Health, Supervisor, Ticket
+from console.domain.supervision import TROUBLE, Health, Supervisor, Ticket, TicketNote
 
 DAY_NS: Final = 86_400 * NS
 
@@ -527,21 +527,41 @@ class World:
         self.dirty_households.add(t.household)
 
     def _ticket_action(self, e: ev.TicketAction) -> list[Effect]:
+        """Working a maintenance ticket. Under rules 2 (closure.RULES) the officer's township
+        scope holds, and a close needs what was done or why (an end-of-life or a tampered
+        detector is closed only by an officer, with the reason)."""
         t = self.tickets.get(e.ticket)
-        if e.console not in self.sessions:
-            return [CommandRefused(e.console, e.operator, 0, "not_logged_in")]
+        session = self.sessions.get(e.console)
+
+        def refuse(code: str, detail: str = "") -> list[Effect]:
+            return [CommandRefused(e.console, e.operator, 0, code, detail)]
+
+        if session is None:
+            return refuse("not_logged_in")
         if t is None:
-            return [CommandRefused(e.console, e.operator, 0, "unknown_ticket", str(e.ticket))]
+            return refuse("unknown_ticket", str(e.ticket))
         if t.closed is not None:
-            return [CommandRefused(e.console, e.operator, 0, "ticket_closed", str(e.ticket))]
+            return refuse("ticket_closed", str(e.ticket))
+        strict = self.rules >= closure.RULES
+        if strict and session.scope != "*" and session.scope != t.township:
+            return refuse("out_of_scope", t.township)
         if e.action == "ack":
             t.acked_by = e.operator
+        elif e.action == "assign" and e.assignee.strip():
+            t.assignee = e.assignee.strip()[:64]
+            t.notes.append(TicketNote(e.at, e.operator, f"assign:{t.assignee}"))
+        elif e.action == "note" and e.note.strip():
+            t.notes.append(TicketNote(e.at, e.operator, e.note.strip()[:500]))
         elif e.action == "close":
+            if strict and len(e.note.strip()) < closure.REASON_MIN:
+                return refuse("ticket_needs_reason", t.kind)
             self.open_ticket.pop((t.dev, t.kind), None)
-            t.closed, t.note = e.at, e.note
+            t.closed, t.note, t.closed_by = e.at, e.note, e.operator
             self.dirty_households.add(t.household)
+        elif e.action in ("assign", "note"):
+            return refuse("missing_field", "assignee" if e.action == "assign" else "note")
         else:
-            return [CommandRefused(e.console, e.operator, 0, "bad_action", e.action)]
+            return refuse("bad_action", e.action)
         self.dirty_tickets.add(t.id)
         return []
 
