@@ -188,6 +188,7 @@ class Bridge:
         self._mem: deque[Waiting] = deque()
         self._mem_on = False
         self._mem_overflow = False
+        self.outbox_reads = 0  # drainer reads of the outbox that found events (not the memory hand-over)
         self._tasks: list[asyncio.Task[Any]] = []
         self._runner: web.AppRunner | None = None
         self.bus: MqttBus | None = None
@@ -505,6 +506,7 @@ class Bridge:
             rows: list[Waiting] = []
             if from_outbox:
                 rows = await self.outbox.waiting(last, room)
+                self.outbox_reads += bool(rows)
                 if len(rows) < room:
                     # caught up: stores hand their rows over from now on; what was stored while
                     # this read ran is read once more (the seq filter drops a row seen twice)
@@ -514,7 +516,12 @@ class Bridge:
             while self._mem and len(rows) < room:
                 r = self._mem.popleft()
                 rows.append(r)
-            rows = [r for r in rows if r.seq > last]
+            rows.sort(key=lambda r: r.seq)
+            fresh: list[Waiting] = []
+            for r in rows:  # each seq once (read again, or both read and handed over), in order
+                if r.seq > (fresh[-1].seq if fresh else last):
+                    fresh.append(r)
+            rows = fresh
             if not rows:
                 await self._mark_acked()
                 self._wake.clear()
@@ -525,7 +532,6 @@ class Bridge:
                 except TimeoutError:
                     pass
                 continue
-            rows.sort(key=lambda r: r.seq)
             for r in rows:
                 fut = self.bus.publish(r.topic, r.payload, qos=1)
                 fut.add_done_callback(self._acked_cb(r.seq))

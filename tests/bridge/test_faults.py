@@ -169,6 +169,37 @@ def test_broker_down_while_pushes_continue_then_all_arrive_in_order(
         assert [e["ts"] for e in got] == sorted(e["ts"] for e in got)
         assert len({e["id"] for e in got}) == 301 == len(got)
         wait_until(lambda: r.bridge.depth == 0, 20, "the outbox to drain", on=r.bridge.changes)
+        assert r.bridge.counters["published"] == 301  # each one published once
+    finally:
+        r.stop()
+        events.close()
+
+
+def test_past_the_memory_bound_the_drainer_reads_the_outbox_and_nothing_is_lost(
+    loop: Loop, mosquitto: Any, unique_topic_prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.bridge import service
+
+    monkeypatch.setattr(service, "MEM_MAX", 40)  # a broker down long enough to fill memory
+    district = unique_topic_prefix
+    events = PersistentEvents(mosquitto, district)
+    r = Running(loop, bridge_config(mosquitto, district, window=16), tmp_path / "bridge")
+    try:
+        assert [r.post("ctwing", push(i))[0] for i in range(20)] == [200] * 20  # memory hand-over
+        events.wait_count(20)
+        assert r.bridge.outbox_reads == 0
+        mosquitto.stop()
+        assert [r.post("ctwing", push(i))[0] for i in range(20, 220)] == [200] * 200  # past the bound
+        mosquitto.start()
+        got = events.wait_count(220, timeout=60)
+        assert [e["ts"] for e in got] == sorted(e["ts"] for e in got)
+        assert len({e["id"] for e in got}) == 220 == len(got)
+        wait_until(lambda: r.bridge.depth == 0, 20, "the outbox to drain", on=r.bridge.changes)
+        assert r.bridge.outbox_reads > 0  # it did read the outbox past the bound
+        assert r.bridge.counters["published"] == 220
+        # and back to the memory hand-over once caught up
+        assert r.post("ctwing", push(999))[0] == 200
+        assert len(events.wait_count(221)) == 221
     finally:
         r.stop()
         events.close()
