@@ -37,6 +37,35 @@ INFORM_HOW: Final = ("call", "sms", "in_person")
 REASON_MIN: Final = 2
 
 
+# what a step asks the officer under rules 2 (beyond the checklist's own ``records``), and the
+# choices of each value that has a fixed set: for the window's step dialogs
+ASKS: Final = {
+    "call_elder": ("outcome", "how"),
+    "on_site": ("confirmed_by", "who"),
+    "inform": ("who", "how", "outcome"),
+}
+CHOICES: Final = {
+    "outcome": CALL_OUTCOMES,
+    "how": CALL_HOW,
+    "confirmed_by": CONFIRMED_BY,
+}
+STEP_CHOICES: Final = {("inform", "who"): INFORM_WHO, ("inform", "how"): INFORM_HOW}
+
+
+def asks(step: Step, rules: int) -> tuple[str, ...]:
+    """The values the step's dialog asks for: the checklist's, then the evidence rules 2 add
+    (``skip_escalation`` is asked by the close dialog only when a proposal stands)."""
+    extra = ASKS.get(step.id, ()) if rules >= RULES else ()
+    if step.action == "on_site" and rules >= RULES:
+        extra = ASKS["on_site"]
+    return tuple(dict.fromkeys((*step.records, *extra)))
+
+
+def choices(step: Step, name: str) -> tuple[str, ...] | None:
+    """The fixed choices of one value (None: free text)."""
+    return STEP_CHOICES.get((step.id, name)) or CHOICES.get(name)
+
+
 class Fact(msgspec.Struct, frozen=True):
     """One thing the close dialog shows: confirmed or not, and how."""
 

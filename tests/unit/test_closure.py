@@ -90,3 +90,19 @@ def test_a_journal_without_the_rules_note_folds_as_before() -> None:
     for s in ("ack", "dispatch", "on_site", "resolve", "inform", "close"):
         assert do(w, iid, s, at(10)) == [], s  # keys pressed, nothing recorded: rules 1
     assert w.rules == 1 and not w.incidents[iid].is_open
+
+
+def test_what_each_dialog_asks_and_offers() -> None:
+    from console.domain.closure import asks, choices
+
+    t = world().templates["smoke"]
+    step = {s.id: s for s in t.steps}
+    assert asks(step["call_elder"], 1) == ("outcome",) and asks(step["inform"], 1) == ()
+    assert asks(step["call_elder"], 2) == ("outcome", "how")
+    assert asks(step["on_site"], 2) == ("confirmed_by", "who")
+    assert asks(step["inform"], 2) == ("who", "how", "outcome")
+    assert asks(step["close"], 2) == ("feedback",)
+    assert choices(step["inform"], "how") == ("call", "sms", "in_person")
+    assert choices(step["call_elder"], "how") == ("gateway_call", "by_hand")
+    assert choices(step["inform"], "outcome") == ("safe", "needs_help", "no_answer")
+    assert choices(step["close"], "feedback") is None
