@@ -14,6 +14,7 @@ def test_township_scope_and_receipts() -> None:
         "guard/v1/notify/500103/receipt",
         "guard/v1/notify/500103/reply",  # the field's answers
         "guard/v1/notify/500103/gateway",  # the gateway's presence (retained)
+        "guard/v1/bridge/500103/+",  # the ingest bridges' health (retained)
     ]
     assert cfg.client_id == "guardian-jfb-01"
     assert cfg.presence_topic == "guard/v1/console/500103/jfb-01"
