@@ -44,8 +44,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--config", type=Path, required=True, help="bridge.toml (docs/bridge.md)")
     p.add_argument("--data-dir", type=Path, help="the outbox's directory (overrides [bridge] data_dir)")
-    p.add_argument("--db-url", help="the store holding the register (overrides [bridge] db_url and the settings)")
-    p.add_argument("--port", type=int, help="the push server's port (overrides [server] port; 0: any free port)")
+    p.add_argument(
+        "--db-url", help="the store holding the register (overrides [bridge] db_url and the settings)"
+    )
+    p.add_argument(
+        "--port", type=int, help="the push server's port (overrides [server] port; 0: any free port)"
+    )
     p.add_argument(
         "--check", action="store_true", help="read the config, the product tables and the register, then exit"
     )
@@ -110,7 +114,9 @@ def _settings_url() -> str | None:
         return None
 
 
-async def _run(cfg: Any, secrets: Any, data_dir: Path, register: Any, products: Any, password: str | None) -> int:
+async def _run(
+    cfg: Any, secrets: Any, data_dir: Path, register: Any, products: Any, password: str | None
+) -> int:
     from console.bridge.build import build_bridge
 
     try:

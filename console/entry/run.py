@@ -58,7 +58,7 @@ def main(argv: list[str]) -> int:
         )
         store.close()
         return 1
-    dlg = LoginDialog(accounts.sign_in)
+    dlg = LoginDialog(accounts.sign_in, console=settings.console_id, district=settings.district)
     accepted = dlg.exec() == LoginDialog.DialogCode.Accepted
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if not accepted:

@@ -31,13 +31,17 @@ def register_schemes() -> None:
 
 
 def install_translations(app: QApplication, locale: str) -> bool:
+    """The window's language. Every widget gets a LanguageChange and words itself again
+    (``retranslate``); the default locale is set first, so they read the new one."""
+    if locale.startswith("en"):
+        QLocale.setDefault(QLocale(QLocale.Language.English))
+    else:
+        QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
     for t in _translators:
         app.removeTranslator(t)
     _translators.clear()
     if locale.startswith("en"):
-        QLocale.setDefault(QLocale(QLocale.Language.English))
         return True
-    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
     t = QTranslator(app)
     ok = t.load(str(resource("i18n", f"guardian_{locale}.qm")))
     if ok:

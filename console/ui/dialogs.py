@@ -5,46 +5,81 @@ from __future__ import annotations
 from typing import ClassVar
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from console.domain.checklist import CAUSES
-from console.domain.field import responders
+from console.domain.field import responder_text, responders
 from console.domain.registry import Household
 from console.ui import words
+from console.ui.personal import RevealLog, contact_field, mask_phone
 
 
 class DispatchDialog(QDialog):
-    def __init__(self, hh: Household | None, parent: QWidget | None = None, proposed: str = "") -> None:
+    """The responders nearest first; their numbers masked, one shown by a reveal (a reason,
+    journaled, for REVEAL_FOR_S) when the officer must dial it."""
+
+    def __init__(
+        self,
+        hh: Household | None,
+        parent: QWidget | None = None,
+        proposed: str = "",
+        reveals: RevealLog | None = None,
+    ) -> None:
         """``proposed``: the contact the incident proposes next (after a responder replied they
         cannot go), selected first."""
         super().__init__(parent)
+        self.hh = hh
+        self.reveals = reveals
         self.setWindowTitle(self.tr("Dispatch someone nearby"))
         lay = QVBoxLayout(self)
         self.list = QListWidget()
         self.list.setObjectName("responders")
+        self.contacts = [c for c, _d in responders(hh)] if hh else []
+        self.distances = [d for _c, d in responders(hh)] if hh else []
         first = 0
-        for c, d in responders(hh) if hh else []:
+        for c in self.contacts:
             if c.id == proposed:
                 first = self.list.count()
-            dist = f"{d:.0f} m" if d is not None else "?"
-            item = QListWidgetItem(f"{words.role(c.role)}  {c.name}  {c.phone}  ({dist})")
-            item.setData(Qt.ItemDataRole.UserRole, f"{c.name} {c.phone} ({words.role(c.role)})")
+            item = QListWidgetItem()
+            # the journal records whom: name, number and role (console.domain.field.responder_text)
+            item.setData(Qt.ItemDataRole.UserRole, responder_text(c))
             self.list.addItem(item)
+        self.show_numbers()
         self.other = QLineEdit()
         self.other.setPlaceholderText(self.tr("or type a name and phone"))
         lay.addWidget(QLabel(self.tr("Proposed responders, nearest first:")))
         lay.addWidget(self.list)
+        self.reveal_button = QPushButton(self.tr("Show the number to dial…"))
+        self.reveal_button.setObjectName("btn_reveal")
+        self.reveal_button.setToolTip(
+            self.tr("Asks for a reason; recorded in the journal; the number is masked again after a while")
+        )
+        self.reveal_button.clicked.connect(self.reveal)
+        self.reveal_button.setEnabled(reveals is not None and bool(self.contacts))
+        self.refused = QLabel("")
+        self.refused.setObjectName("revealRefused")
+        self.refused.setWordWrap(True)
+        self.refused.setStyleSheet("color:#c62828")
+        self.refused.hide()
+        row = QHBoxLayout()
+        row.addWidget(self.reveal_button)
+        row.addWidget(self.refused, 1)
+        lay.addLayout(row)
         lay.addWidget(self.other)
         bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         bb.accepted.connect(self.accept)
@@ -53,6 +88,39 @@ class DispatchDialog(QDialog):
         if self.list.count():
             self.list.setCurrentRow(first)
         self.list.setFocus()
+        if reveals is not None:
+            reveals.changed.connect(self.show_numbers)
+            reveals.refused.connect(self._refused)
+        self.setMinimumWidth(480)
+
+    def show_numbers(self) -> None:
+        """Each responder's line: role, name, number (masked unless revealed here), distance."""
+        for row, c in enumerate(self.contacts):
+            d = self.distances[row]
+            dist = f"{d:.0f} m" if d is not None else self.tr("distance unknown")
+            number = (
+                self.reveals.phone(self.hh.code, c.id, c.phone)
+                if self.reveals is not None and self.hh is not None
+                else mask_phone(c.phone)
+            )
+            item = self.list.item(row)
+            if item is not None:
+                item.setText(f"{words.role(c.role)}  {c.name}  {number}  ({dist})")
+
+    def reveal(self) -> None:
+        row = self.list.currentRow()
+        if self.reveals is None or self.hh is None or not 0 <= row < len(self.contacts):
+            return
+        c = self.contacts[row]
+        self.refused.hide()
+        self.reason_dialog = self.reveals.ask(
+            self, self.hh.code, contact_field(c.id), f"{words.role(c.role)} {c.name}"
+        )
+
+    def _refused(self, household: str, _field: str, text: str) -> None:
+        if self.hh is not None and household == self.hh.code:
+            self.refused.setText(text)
+            self.refused.show()
 
     def responder(self) -> str:
         if self.other.text().strip():
@@ -61,23 +129,49 @@ class DispatchDialog(QDialog):
         return str(item.data(Qt.ItemDataRole.UserRole)) if item else ""
 
 
+class _TextBox(QPlainTextEdit):
+    """A few lines of text, wrapped and shown whole; Enter confirms the dialog (as a line edit
+    would), Shift+Enter starts a new line."""
+
+    def __init__(self, text: str, dialog: QDialog) -> None:
+        super().__init__(text)
+        self.dialog = dialog
+        self.setTabChangesFocus(True)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        lines = 4
+        self.setMinimumHeight(self.fontMetrics().lineSpacing() * lines + 16)
+        self.setMinimumWidth(380)
+
+    def keyPressEvent(self, e: QKeyEvent) -> None:
+        if e.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+            e.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        ):
+            self.dialog.accept()
+            return
+        super().keyPressEvent(e)
+
+
 class ValuesDialog(QDialog):
     """Asks for the values a checklist step records (cause gets a list; others free text)."""
 
+    LONG: ClassVar[frozenset[str]] = frozenset({"feedback", "finding"})  # a few lines, shown whole
     DEFAULTS: ClassVar[dict[str, str]] = {"feedback": "已电话回访老人及监护人，确认安全"}
 
     def __init__(self, title: str, names: tuple[str, ...], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         form = QFormLayout(self)
-        self.fields: dict[str, QComboBox | QLineEdit] = {}
+        self.fields: dict[str, QComboBox | QLineEdit | QPlainTextEdit] = {}
         for name in names:
-            w: QComboBox | QLineEdit
+            w: QComboBox | QLineEdit | QPlainTextEdit
             if name == "cause":
                 w = QComboBox()
                 w.setObjectName("cause")
                 for c in CAUSES:
                     w.addItem(words.cause(c), c)
+            elif name in self.LONG:
+                w = _TextBox(self.DEFAULTS.get(name, ""), self)
+                w.setObjectName(name)
             else:
                 w = QLineEdit(self.DEFAULTS.get(name, ""))
                 w.setObjectName(name)
@@ -89,6 +183,9 @@ class ValuesDialog(QDialog):
         form.addRow(bb)
         if self.fields:
             next(iter(self.fields.values())).setFocus()
+        # sized for what it holds: a whole sentence of feedback visible without scrolling
+        self.setMinimumWidth(520)
+        self.adjustSize()
 
     def label(self, name: str) -> str:
         return {
@@ -102,5 +199,10 @@ class ValuesDialog(QDialog):
     def values(self) -> dict[str, str]:
         out: dict[str, str] = {}
         for name, w in self.fields.items():
-            out[name] = str(w.currentData()) if isinstance(w, QComboBox) else w.text()
+            if isinstance(w, QComboBox):
+                out[name] = str(w.currentData())
+            elif isinstance(w, QPlainTextEdit):
+                out[name] = w.toPlainText().strip()
+            else:
+                out[name] = w.text()
         return out

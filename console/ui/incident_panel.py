@@ -6,7 +6,7 @@ import html
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -23,14 +23,34 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain import events as ev
-from console.domain import notify_plan
+from console.domain import notify_plan, privacy
 from console.domain.checklist import Step, Template
 from console.domain.incident import ESCALATION_TARGETS, Incident
-from console.domain.registry import Register
+from console.domain.registry import Household, Register
 from console.domain.triage import TriageWeights, row_of
 from console.domain.triage_words import words as reason_words
 from console.ui import words
 from console.ui.dialogs import DispatchDialog, ValuesDialog
+from console.ui.personal import RevealLog, mask_text
+
+
+def _empty_label(name: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setStyleSheet("color:#607d8b;padding:12px")
+    return label
+
+
+def _with_empty(table: QTableWidget, empty: QLabel) -> QWidget:
+    """A table with the line that says what will appear in it while it is empty."""
+    page = QWidget()
+    lay = QVBoxLayout(page)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(empty)
+    lay.addWidget(table, 1)
+    return page
 
 
 def hhmmss(ns: int | None) -> str:
@@ -40,7 +60,8 @@ def hhmmss(ns: int | None) -> str:
 
 
 def mask_phone(p: str) -> str:
-    return p[:3] + "****" + p[-4:] if len(p) >= 7 else "****"
+    """138****8000 (console/domain/privacy.py; kept here by name: other modules import it)."""
+    return privacy.mask_phone(p)
 
 
 class IncidentPanel(QWidget):
@@ -69,7 +90,8 @@ class IncidentPanel(QWidget):
         # panel words the same reasons as the incident's row.
         self.weights: TriageWeights | None = None
 
-        self.header = QLabel(self.tr("No incident selected"))
+        self.reveals: RevealLog | None = None  # the window's (console/ui/personal.py)
+        self.header = QLabel()
         self.header.setObjectName("incidentHeader")
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.TextFormat.RichText)
@@ -81,9 +103,6 @@ class IncidentPanel(QWidget):
 
         self.steps = QTableWidget(0, 5)
         self.steps.setObjectName("checklist")
-        self.steps.setHorizontalHeaderLabels(
-            [self.tr("Stage"), self.tr("Step"), self.tr("Who"), self.tr("Required"), self.tr("Done")]
-        )
         self.steps.horizontalHeader().setStretchLastSection(True)
         self.steps.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.steps.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -92,46 +111,56 @@ class IncidentPanel(QWidget):
 
         buttons = QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
-        for action, text in (
-            ("acknowledge", self.tr("Acknowledge (A)")),
-            ("dispatch", self.tr("Dispatch (D)")),
-            ("on_site", self.tr("On site (O)")),
-            ("resolve", self.tr("Resolve (R)")),
-            ("close", self.tr("Close (C)")),
-        ):
-            b = QPushButton(text)
+        for action in ("acknowledge", "dispatch", "on_site", "resolve", "close"):
+            b = QPushButton()
             b.setObjectName(f"btn_{action}")
             b.clicked.connect(lambda _=False, a=action: self.do_action(a))
             buttons.addWidget(b)
             self.buttons[action] = b
-        esc = QPushButton(self.tr("Escalate (E)"))
+        esc = QPushButton()
         esc.setObjectName("btn_escalate")
         esc.clicked.connect(self.escalate_menu)
         buttons.addWidget(esc)
         self.buttons["escalate"] = esc
-        hhb = QPushButton(self.tr("Household file (H)"))
+        hhb = QPushButton()
+        hhb.setObjectName("btn_household")
+        self.household_button = hhb
         hhb.clicked.connect(self.open_household)
         buttons.addWidget(hhb)
-        for b in self.buttons.values():
-            b.setEnabled(not read_only)
 
         self.notes = QTableWidget(0, 5)
         self.notes.setObjectName("notifications")
-        self.notes.setHorizontalHeaderLabels(
-            [self.tr("Role"), self.tr("Channel"), self.tr("To"), self.tr("Status"), self.tr("Attempt")]
-        )
         self.notes.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.notes.horizontalHeader().setStretchLastSection(True)
         self.timeline = QTableWidget(0, 4)
         self.timeline.setObjectName("timeline")
-        self.timeline.setHorizontalHeaderLabels(
-            [self.tr("Time"), self.tr("What"), self.tr("Detail"), self.tr("Who")]
-        )
         self.timeline.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.timeline.horizontalHeader().setStretchLastSection(True)
+        self.timeline.horizontalHeader().setStretchLastSection(False)
+        # what happened and who read whole; the detail takes the rest (its full text in a tooltip)
+        for col, mode in enumerate(
+            (
+                QHeaderView.ResizeMode.ResizeToContents,
+                QHeaderView.ResizeMode.ResizeToContents,
+                QHeaderView.ResizeMode.Stretch,
+                QHeaderView.ResizeMode.ResizeToContents,
+            )
+        ):
+            self.timeline.horizontalHeader().setSectionResizeMode(col, mode)
+        notes_header = self.notes.horizontalHeader()
+        notes_header.setStretchLastSection(False)
+        for col in range(5):
+            notes_header.setSectionResizeMode(
+                col, QHeaderView.ResizeMode.Stretch if col == 3 else QHeaderView.ResizeMode.ResizeToContents
+            )
+        for table in (self.steps, self.notes, self.timeline):
+            table.verticalHeader().hide()  # row numbers say nothing to the officer
+        self.notes_empty = _empty_label("notesEmpty")
+        self.timeline_empty = _empty_label("timelineEmpty")
         tabs = QTabWidget()
-        tabs.addTab(self.notes, self.tr("Notifications"))
-        tabs.addTab(self.timeline, self.tr("Timeline"))
+        tabs.setObjectName("incidentTabs")
+        tabs.addTab(_with_empty(self.notes, self.notes_empty), "")
+        tabs.addTab(_with_empty(self.timeline, self.timeline_empty), "")
+        self.tabs = tabs
 
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.steps)
@@ -141,6 +170,43 @@ class IncidentPanel(QWidget):
         lay.addWidget(self.refusal)
         lay.addLayout(buttons)
         lay.addWidget(split, 1)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Every text of the panel in the current language (at start and on a language switch)."""
+        self.steps.setHorizontalHeaderLabels(
+            [self.tr("Stage"), self.tr("Step"), self.tr("Who"), self.tr("Required"), self.tr("Done")]
+        )
+        for action, text in (
+            ("acknowledge", self.tr("Acknowledge (A)")),
+            ("dispatch", self.tr("Dispatch (D)")),
+            ("on_site", self.tr("On site (O)")),
+            ("resolve", self.tr("Resolve (R)")),
+            ("close", self.tr("Close (C)")),
+            ("escalate", self.tr("Escalate (E)")),
+        ):
+            self.buttons[action].setText(text)
+        self.household_button.setText(self.tr("Household file (H)"))
+        self.notes.setHorizontalHeaderLabels(
+            [self.tr("Role"), self.tr("Channel"), self.tr("To"), self.tr("Status"), self.tr("Attempt")]
+        )
+        self.timeline.setHorizontalHeaderLabels(
+            [self.tr("Time"), self.tr("What happened"), self.tr("Detail"), self.tr("Who")]
+        )
+        self.tabs.setTabText(0, self.tr("Notifications"))
+        self.tabs.setTabText(1, self.tr("Timeline"))
+        self.notes_empty.setText(
+            self.tr("The SMS and calls sent for the selected incident, with their delivery, appear here.")
+        )
+        self.timeline_empty.setText(
+            self.tr("Everything that happens to the selected incident appears here, newest first.")
+        )
+        self.show_incident(self.incident)
+
+    def changeEvent(self, e: QEvent) -> None:
+        if e.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(e)
 
     # --- showing -----------------------------------------------------------------------------
 
@@ -160,11 +226,15 @@ class IncidentPanel(QWidget):
         if inc is not None and self.incident is not None and inc.id != self.incident.id:
             self.refusal.hide()
         self.incident = inc
+        self._enable_actions(inc)
         if inc is None:
-            self.header.setText(self.tr("No incident selected"))
+            self.header.setText(
+                self.tr("No incident selected: choose one in the alarm queue (N takes the next).")
+            )
             self.steps.setRowCount(0)
             self.notes.setRowCount(0)
             self.timeline.setRowCount(0)
+            self._empties()
             return
         hh = self.register.households.get(inc.household)
         addr = hh.address if hh else self.tr("unregistered device %s") % ", ".join(inc.devices)
@@ -189,7 +259,7 @@ class IncidentPanel(QWidget):
         for r, s in enumerate(steps):
             done = inc.steps.get(s.id)
             status = (
-                f"✔ {hhmmss(done.at)} {done.operator}"
+                f"✔ {hhmmss(done.at)} {self.who(done.operator, hh)}"
                 if done
                 else (self.tr("waived") if s.id in inc.waived else "")
             )
@@ -206,9 +276,61 @@ class IncidentPanel(QWidget):
         self._show_notes(inc)
         tl = inc.timeline[-200:]
         self.timeline.setRowCount(len(tl))
+        title = self.step_title
         for r, e in enumerate(reversed(tl)):
-            for c, text in enumerate([hhmmss(e.at), e.what, e.detail, e.who]):
-                self.timeline.setItem(r, c, QTableWidgetItem(text))
+            what, detail = words.timeline_entry(e.what, e.detail, title)
+            for c, text in enumerate([hhmmss(e.at), what, detail, self.who(e.who, hh)]):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.timeline.setItem(r, c, item)
+        self._empties()
+
+    def _empties(self) -> None:
+        self.notes_empty.setVisible(self.notes.rowCount() == 0)
+        self.timeline_empty.setVisible(self.timeline.rowCount() == 0)
+
+    def step_title(self, step_id: str) -> str:
+        t = self.template()
+        s = t.step(step_id) if t is not None else None
+        if s is None:
+            return step_id
+        return s.title_zh if words.is_chinese() else s.title_en
+
+    def who(self, who: str, hh: Household | None) -> str:
+        """Who did it: an operator's id, the system, a contact (their name and masked number)."""
+        if who == "system":
+            return words.role("system")
+        contacts = hh.contacts if hh is not None else ()
+        if who.startswith("field:"):
+            c = next((c for c in contacts if c.id == who[6:]), None)
+            return f"{c.name} ({words.role(c.role)})" if c is not None else words.role("responder")
+        c = next((c for c in contacts if c.phone and c.phone == who), None)
+        if c is not None:
+            return f"{c.name} {mask_phone(c.phone)}"
+        return mask_text(who)
+
+    def _enable_actions(self, inc: Incident | None) -> None:
+        """An action the World would refuse is disabled: everything on a closed incident, a step
+        already done, escalation once resolved; the tooltip says why."""
+        t = self.template() if inc is not None else None
+        for action, b in self.buttons.items():
+            why = ""
+            if inc is None:
+                why = self.tr("Select an incident first")
+            elif not inc.is_open:
+                why = self.tr("This incident is closed")
+            elif action == "escalate":
+                if inc.resolved_at is not None:
+                    why = self.tr("A resolved incident cannot be escalated")
+            else:
+                s = t.action_step(action) if t is not None else None
+                if s is None:
+                    why = self.tr("Not in this incident's checklist")
+                elif s.id in inc.steps:
+                    why = self.tr("Already done")
+            b.setEnabled(not self.read_only and not why)
+            b.setToolTip(why)
+        self.household_button.setEnabled(inc is not None)
 
     def _show_notes(self, inc: Incident) -> None:
         notes = list(inc.notifications.values())
@@ -220,7 +342,9 @@ class IncidentPanel(QWidget):
                 [
                     words.role(n.role),
                     words.channel(n.channel),
-                    mask_phone(n.to),
+                    self.reveals.phone(inc.household, n.contact, n.to)
+                    if self.reveals is not None
+                    else mask_phone(n.to),
                     # what the gateway said last (or that it said nothing for too long), why (a
                     # failure's or a block's detail) and by whom
                     (words.delivery_late(*late) if late else words.delivery(n.status))
@@ -230,6 +354,7 @@ class IncidentPanel(QWidget):
                 ]
             ):
                 self.notes.setItem(r, c, QTableWidgetItem(text))
+        self._empties()
 
     def tick(self) -> None:
         """Every second: the notifications' "no receipt after N s" moves on."""
@@ -264,7 +389,10 @@ class IncidentPanel(QWidget):
         self.actionStarted.emit(self.incident.id)
         if step.action == "dispatch":
             dlg: QDialog = DispatchDialog(
-                self.register.households.get(self.incident.household), self, proposed=self.incident.proposed
+                self.register.households.get(self.incident.household),
+                self,
+                proposed=self.incident.proposed,
+                reveals=self.reveals,
             )
             d = dlg
 
@@ -273,7 +401,7 @@ class IncidentPanel(QWidget):
                 self._send_step(step, {"responder": d.responder()})
 
         elif step.records:
-            dlg = ValuesDialog(f"{step.title_zh} / {step.title_en}", step.records, self)
+            dlg = ValuesDialog(self.step_title(step.id), step.records, self)
             v = dlg
 
             def accepted() -> None:
@@ -294,6 +422,10 @@ class IncidentPanel(QWidget):
             self.complete(t.steps[row])
 
     def do_action(self, action: str) -> None:
+        b = self.buttons.get(action)
+        if b is not None and not b.isEnabled() and not self.read_only and b.toolTip():
+            self.show_refusal(b.toolTip())  # the key of a disabled button: why, not a refusal
+            return
         t = self.template()
         s = t.action_step(action) if t else None
         if s is not None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Final
 
 import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -63,6 +63,7 @@ class KpiPanel(QWidget):
         self._thread: threading.Thread | None = None
 
         self.tiles: dict[str, QLabel] = {}
+        self.captions: dict[str, QLabel] = {}
         grid = QGridLayout()
         names = [
             ("alarms_24h", _t("Alarms, last 24 h")),
@@ -90,6 +91,7 @@ class KpiPanel(QWidget):
             box.addWidget(val)
             grid.addLayout(box, i // 5, i % 5)
             self.tiles[key] = val
+            self.captions[key] = cap
 
         pg.setConfigOptions(antialias=True)
         self.hourly = pg.PlotWidget(title=_t("Alarms per hour, last 24 h"))
@@ -142,6 +144,50 @@ class KpiPanel(QWidget):
         root.addLayout(charts, 2)
         root.addWidget(self.table, 1)
         root.addWidget(self.status)
+        self._names = dict(names)
+
+    def retranslate(self) -> None:
+        """A language switch: captions, titles and headers again (the numbers stay)."""
+        fresh = {
+            "alarms_24h": _t("Alarms, last 24 h"),
+            "incidents": _t("Incidents"),
+            "mark_1": _t("1 min met"),
+            "mark_5": _t("5 min met"),
+            "mark_30": _t("30 min met"),
+            "dispatch": _t("Dispatch median / p90 (min)"),
+            "closure": _t("Closure median / p90 (min)"),
+            "closure_rate": _t("Closure rate"),
+            "online": _t("Devices online"),
+            "tickets": _t("Open tickets"),
+            "accepted_1": _t("Accepted within 1 min"),
+            "delivered_1": _t("Delivered within 1 min"),
+        }
+        for key, cap in self.captions.items():
+            cap.setText(fresh.get(key, self._names.get(key, key)))
+        self.hourly.setTitle(_t("Alarms per hour, last 24 h"))
+        self.daily.setTitle(_t("Alarms per day and devices online"))
+        self.tickets.setTitle(_t("Open tickets by age"))
+        self.daily.getAxis("right").setLabel(_t("online"))
+        self.table.setHorizontalHeaderLabels(
+            [
+                _t("Township"),
+                _t("Alarms"),
+                _t("Incidents"),
+                _t("1 min"),
+                _t("5 min"),
+                _t("30 min"),
+                _t("Closure rate"),
+                _t("Online"),
+                _t("Tickets"),
+            ]
+        )
+        if self.kpis is not None:
+            self.set_data(self.kpis)
+
+    def changeEvent(self, e: QEvent) -> None:
+        if e.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(e)
 
     def _sync_views(self) -> None:
         self.online_view.setGeometry(self.daily.getViewBox().sceneBoundingRect())

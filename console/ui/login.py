@@ -88,7 +88,35 @@ def hhmm(ns: int | None) -> str:
 
 
 class LoginDialog(CredentialsDialog):
-    def __init__(self, check: Callable[[str, str], Any], parent: QWidget | None = None) -> None:
+    """The first thing an officer sees: which product, which console, which district."""
+
+    def __init__(
+        self,
+        check: Callable[[str, str], Any],
+        parent: QWidget | None = None,
+        console: str = "",
+        district: str = "",
+    ) -> None:
         super().__init__(check, parent)
         self.setWindowTitle(_t("Guardian Console — log in"))
+        self.product = QLabel(
+            "<span style='font-size:18pt;font-weight:bold'>"
+            + _t("Guardian Console")
+            + "</span><br>"
+            + _t("Fire and gas safety of elderly people living alone")
+        )
+        self.product.setObjectName("product")
+        self.product.setWordWrap(True)
+        self.form.addRow(self.product)
+        where = []
+        if console:
+            where.append(_t("Console %1").replace("%1", console))
+        if district:
+            where.append(_t("District %1").replace("%1", district))
+        self.where = QLabel(" · ".join(where))
+        self.where.setObjectName("where")
+        self.where.setStyleSheet("color:#455a64")
+        self.where.setVisible(bool(where))
+        self.form.addRow(self.where)
         self.add_credentials(_t("Operator"))
+        self.setMinimumWidth(420)

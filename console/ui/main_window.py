@@ -21,23 +21,29 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
+    QEvent,
     QItemSelectionModel,
     QModelIndex,
     QObject,
+    QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMainWindow,
     QPushButton,
     QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -57,12 +63,27 @@ from console.ui import words
 from console.ui.household_view import HouseholdFile
 from console.ui.incident_panel import IncidentPanel
 from console.ui.operator import Operator
+from console.ui.personal import RevealLog
 from console.ui.qtsink import QtSink
 from console.ui.queue_model import SORT_ROLE, QueueModel
 from console.ui.sound import AlertSound
 from console.ui.status_view import StatusView
 from console.ui.ticket_table import TicketTable
 from console.ui.triage_header import STORM_MORE_THAN, STORM_WINDOW_S, TriageHeader
+
+
+class ElideLeft(QStyledItemDelegate):
+    """Cut a long text at its start (…3栋2单元7-5), not at its end."""
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.textElideMode = Qt.TextElideMode.ElideLeft
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
 
 
 class _Results(QObject):
@@ -104,22 +125,9 @@ class MainWindow(QMainWindow):
         self._results = _Results()
         self._results.ready.connect(lambda cb, value: cb(value))
 
-        title = self.tr("Guardian Console 守护台")
-        if mode == "training":
-            title += " — " + self.tr("TRAINING")
-        elif mode == "replay":
-            title += " — " + self.tr("REPLAY")
-        self.setWindowTitle(f"{title} — {operator.name or operator.id}")
-
         self.status_view = StatusView(mode, self, backup_status=backup_status)
         self.banner = self.status_view.banner
-        self.mode_mark = QLabel(
-            self.tr("TRAINING — no real SMS or calls")
-            if mode == "training"
-            else self.tr("REPLAY — read only")
-            if mode == "replay"
-            else ""
-        )
+        self.mode_mark = QLabel()
         self.mode_mark.setObjectName("modeMark")
         self.mode_mark.setStyleSheet("background:#1565c0;color:white;font-weight:bold;padding:4px;")
         self.mode_mark.setVisible(mode != "live")
@@ -140,7 +148,7 @@ class MainWindow(QMainWindow):
         header.setStretchLastSection(True)
         # fixed starting widths: resize-to-contents would read every row on each update of a storm
         widths = {"lane": 80, "score": 50, "countdown": 80, "kind": 70, "state": 70, "code": 150}
-        widths |= {"address": 200, "reasons": 260, "responder": 90}
+        widths |= {"address": 240, "reasons": 240, "responder": 150}
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for col, width in widths.items():
             header.resizeSection(QueueModel.COLUMNS.index(col), width)
@@ -148,35 +156,25 @@ class MainWindow(QMainWindow):
         self.table.setSortingEnabled(True)
         header.sortIndicatorChanged.connect(lambda *_: self._sorted_changed())
         self.table.verticalHeader().hide()
-        self.table.setToolTip(
-            self.tr(
-                "Ranked: new alarms on top, then in progress, then the rest; by triage score. "
-                "↑/↓ select, N takes the next new alarm, Ctrl+R back to ranked after sorting by a column."
-            )
-        )
+        # an address cut to fit keeps its end (building, unit, room), the part that tells homes apart
+        self.address_delegate = ElideLeft(self.table)
+        self.table.setItemDelegateForColumn(QueueModel.COLUMNS.index("address"), self.address_delegate)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._follow_selection())
         self.selected: int | None = None
 
-        self.take_next_button = QPushButton(self.tr("Take next (N)"))
+        self.take_next_button = QPushButton()
         self.take_next_button.setObjectName("btn_take_next")
-        self.take_next_button.setToolTip(
-            self.tr("Select the top of the new lane: the incident to take next (N)")
-        )
         self.take_next_button.clicked.connect(self.take_next)
-        self.ranked_button = QPushButton(self.tr("Ranked (Ctrl+R)"))
+        self.ranked_button = QPushButton()
         self.ranked_button.setObjectName("btn_ranked")
-        self.ranked_button.setToolTip(self.tr("Back to the ranked order after sorting by a column (Ctrl+R)"))
         self.ranked_button.clicked.connect(self.show_ranked)
         self.ranked_button.setEnabled(False)
         queue_bar = QHBoxLayout()
         queue_bar.setContentsMargins(0, 0, 0, 0)
         queue_bar.addWidget(self.take_next_button)
         queue_bar.addWidget(self.ranked_button)
-        self.bulk_button = QPushButton(self.tr("Close restored… (Ctrl+B)"))
+        self.bulk_button = QPushButton()
         self.bulk_button.setObjectName("btn_bulk")
-        self.bulk_button.setToolTip(
-            self.tr("Close restored false alarms together: the selected rows, or all of a kind in a township")
-        )
         self.bulk_button.clicked.connect(self.open_bulk)
         self.bulk_button.setVisible(mode != "replay")
         self.bulk_dialog: Any = None
@@ -186,6 +184,12 @@ class MainWindow(QMainWindow):
         queue_lay = QVBoxLayout(queue_page)
         queue_lay.setContentsMargins(0, 0, 0, 0)
         queue_lay.addLayout(queue_bar)
+        self.queue_empty = QLabel()  # what will appear in the queue, while it is empty
+        self.queue_empty.setObjectName("queueEmpty")
+        self.queue_empty.setWordWrap(True)
+        self.queue_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.queue_empty.setStyleSheet("color:#607d8b;padding:12px")
+        queue_lay.addWidget(self.queue_empty)
         queue_lay.addWidget(self.table, 1)
 
         rules = getattr(self.queue.weights, "storm", None)
@@ -203,8 +207,8 @@ class MainWindow(QMainWindow):
 
         left = QTabWidget()
         left.setObjectName("leftTabs")
-        left.addTab(queue_page, self.tr("Alarm queue"))
-        left.addTab(self.ticket_table, self.tr("Maintenance"))
+        left.addTab(queue_page, "")
+        left.addTab(self.ticket_table.page(), "")
         self.left_tabs = left
         self.kpi_compute = kpi_compute
         self.kpi_panel: Any = None
@@ -212,7 +216,7 @@ class MainWindow(QMainWindow):
             from console.ui.kpi_panel import KpiPanel
 
             self.kpi_panel = KpiPanel()
-            left.addTab(self.kpi_panel, self.tr("KPIs"))
+            left.addTab(self.kpi_panel, "")
             left.currentChanged.connect(lambda i: i == 2 and self.refresh_kpis())
         self.run_import = run_import
         self.run_boundaries = run_boundaries
@@ -228,6 +232,12 @@ class MainWindow(QMainWindow):
             read_only=(mode == "replay"),
             now=self.clock.now_ns,
         )
+        # the reveals this console sent that the World took (console/ui/personal.py)
+        self.reveals = RevealLog(
+            self.send, self.query, lambda: (self.op.id, self.console_id), self.clock.now_ns, self
+        )
+        self.panel.reveals = self.reveals
+        self.reveals.changed.connect(lambda: self.panel.show_incident(self.panel.incident))
         self.panel.householdRequested.connect(self.open_household)
         self.panel.actionStarted.connect(self._working)
 
@@ -274,16 +284,13 @@ class MainWindow(QMainWindow):
         self.timer.start()
         self.check_login = check_login
         self.save_locale = save_locale
-        self.no_register = QLabel(
-            self.tr(
-                "No household register yet: alarms still become incidents (unregistered device). Import it: Register → Import."
-            )
-        )
+        self.no_register = QLabel()
         self.no_register.setObjectName("noRegister")
         self.no_register.setStyleSheet("color:#e65100;font-weight:bold")
         self.statusBar().addWidget(self.no_register)
         self.no_register.setVisible(len(self.register) == 0)
         self._menus()
+        self.retranslate()
         self.resize(1366, 768)
         self._load_open()
 
@@ -291,32 +298,110 @@ class MainWindow(QMainWindow):
 
     def _menus(self) -> None:
         bar = self.menuBar()
-        duty = bar.addMenu(self.tr("&Duty"))
-        act = duty.addAction(self.tr("Shift handover…"), self.handover)
+        self.duty_menu = duty = bar.addMenu("")
+        self.handover_action = act = duty.addAction("", self.handover)
         act.setEnabled(self.mode != "replay" and self.check_login is not None)
-        duty.addAction(self.tr("Reassign incident…"), self.reassign)
-        self.escalated_only = duty.addAction(self.tr("Escalation list only"))
+        self.reassign_action = duty.addAction("", self.reassign)
+        self.escalated_only = duty.addAction("")
         self.escalated_only.setCheckable(True)
         self.escalated_only.toggled.connect(self.set_escalated_only)
-        reg = bar.addMenu(self.tr("&Register"))
-        imp = reg.addAction(self.tr("Import household register…"), self.open_import)
+        self.register_menu = reg = bar.addMenu("")
+        self.import_action = imp = reg.addAction("", self.open_import)
         imp.setEnabled(self.run_import is not None and self.mode == "live")
-        self.operators_action = reg.addAction(self.tr("Operators…"), self.open_operators)
+        self.operators_action = reg.addAction("", self.open_operators)
         self.operators_action.setObjectName("act_operators")
         self.operators_action.setVisible(self.manage_operators is not None and self.op.role == "admin")
-        view = bar.addMenu(self.tr("&View"))
-        self.wall_action = view.addAction(self.tr("Wall mode"), self.toggle_wall)
+        self.view_menu = view = bar.addMenu("")
+        self.wall_action = view.addAction("", self.toggle_wall)
         self.wall_action.setObjectName("act_wall")
         self.wall_action.setShortcut(QKeySequence("F11"))
         self.wall_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.language_menu = lang = bar.addMenu("")
+        group = QActionGroup(self)
+        group.setExclusive(True)
+        self.language_actions: dict[str, QAction] = {}
+        for code, name in (("zh_CN", "中文"), ("en", "English")):  # each in its own language
+            a = lang.addAction(name, lambda c=code: self.choose_locale(c))
+            a.setCheckable(True)
+            a.setObjectName(f"act_lang_{code}")
+            group.addAction(a)
+            self.language_actions[code] = a
+        self._check_language()
+
+    def _check_language(self) -> None:
+        """The language menu marks the language the window shows."""
+        current = "zh_CN" if words.is_chinese() else "en"
+        for code, a in self.language_actions.items():
+            a.setChecked(code == current)
+
+    def retranslate(self) -> None:
+        """Every text the window set itself, in the current language (at start and at a switch)."""
+        title = self.tr("Guardian Console")
+        if self.mode == "training":
+            title += " — " + self.tr("TRAINING")
+        elif self.mode == "replay":
+            title += " — " + self.tr("REPLAY")
+        self.setWindowTitle(f"{title} — {self.op.name or self.op.id}")
+        self.mode_mark.setText(
+            self.tr("TRAINING — no real SMS or calls")
+            if self.mode == "training"
+            else self.tr("REPLAY — read only")
+            if self.mode == "replay"
+            else ""
+        )
+        self.table.setToolTip(
+            self.tr(
+                "Ranked: new alarms on top, then in progress, then the rest; by triage score. "
+                "↑/↓ select, N takes the next new alarm, Ctrl+R back to ranked after sorting by a column."
+            )
+        )
+        self.take_next_button.setText(self.tr("Take next (N)"))
+        self.take_next_button.setToolTip(
+            self.tr("Select the top of the new lane: the incident to take next (N)")
+        )
+        self.ranked_button.setText(self.tr("Ranked (Ctrl+R)"))
+        self.ranked_button.setToolTip(self.tr("Back to the ranked order after sorting by a column (Ctrl+R)"))
+        self.bulk_button.setText(self.tr("Close restored… (Ctrl+B)"))
+        self.bulk_button.setToolTip(
+            self.tr("Close restored false alarms together: the selected rows, or all of a kind in a township")
+        )
+        self.left_tabs.setTabText(0, self.tr("Alarm queue"))
+        self.queue_empty.setText(
+            self.tr(
+                "No open alarm. New alarms appear here as they come in, the one to take next on top (N selects it)."
+            )
+        )
+        self.left_tabs.setTabText(1, self.tr("Maintenance (%n)", "", self.ticket_table.rowCount()))
+        if self.kpi_panel is not None:
+            self.left_tabs.setTabText(2, self.tr("KPIs"))
+        self.no_register.setText(
+            self.tr(
+                "No household register yet: alarms still become incidents (unregistered device). Import it: Register → Import."
+            )
+        )
+        self.duty_menu.setTitle(self.tr("&Duty"))
+        self.handover_action.setText(self.tr("Shift handover…"))
+        self.reassign_action.setText(self.tr("Reassign incident…"))
+        self.escalated_only.setText(self.tr("Escalation list only"))
+        self.register_menu.setTitle(self.tr("&Register"))
+        self.import_action.setText(self.tr("Import household register…"))
+        self.operators_action.setText(self.tr("Operators…"))
+        self.view_menu.setTitle(self.tr("&View"))
+        self.wall_action.setText(self.tr("Wall mode"))
         self.wall_action.setToolTip(
             self.tr(
                 "The wall screen: counters, top of the queue, map and townships, full screen on the second monitor (F11; Esc closes it)"
             )
         )
-        lang = bar.addMenu(self.tr("&Language"))
-        lang.addAction("中文", lambda: self.choose_locale("zh_CN"))
-        lang.addAction("English", lambda: self.choose_locale("en"))
+        self.language_menu.setTitle(self.tr("&Language"))
+        self._check_language()
+
+    def changeEvent(self, e: QEvent) -> None:
+        if e.type() == QEvent.Type.LanguageChange and hasattr(self, "language_actions"):
+            self.retranslate()
+            self.queue.words_changed()
+            self.update_banner()
+        super().changeEvent(e)
 
     def toggle_wall(self) -> None:
         """F11: open the wall screen (console/ui/wall.py) on the second monitor if there is one, or
@@ -367,7 +452,6 @@ class MainWindow(QMainWindow):
         )
 
     def choose_locale(self, locale: str) -> None:
-        from PySide6.QtWidgets import QApplication
 
         from console.ui.app import install_translations
 
@@ -376,7 +460,7 @@ class MainWindow(QMainWindow):
             install_translations(app, locale)
         if self.save_locale is not None:
             self.save_locale(locale)
-        self.statusBar().showMessage(self.tr("Language saved; all labels change at the next start."), 8000)
+        self.statusBar().showMessage(self.tr("Language changed and saved."), 8000)
 
     def set_escalated_only(self, on: bool) -> None:
         self.queue.set_escalated_only(on)
@@ -387,8 +471,10 @@ class MainWindow(QMainWindow):
 
         if self.check_login is None:
             return
-        dlg = HandoverDialog(list(self.queue.rows), self.check_login, self)
+        dlg = HandoverDialog(list(self.queue.rows), self.check_login, self, now=self.clock.now_ns)
         self.handover_dialog = dlg
+        dlg.finished.connect(lambda _r: setattr(self, "handover_open", None))
+        self.handover_open: Any = dlg
 
         def accepted() -> None:
             new = dlg.incoming
@@ -417,6 +503,10 @@ class MainWindow(QMainWindow):
             }
             self._follow_selection()
             self.setWindowTitle(self.windowTitle().rsplit(" — ", 1)[0] + f" — {self.op.name or self.op.id}")
+            self.handover_done = self.tr(
+                "Shift handed over to %1: %n open incident(s), recorded in the journal.", "", len(open_ids)
+            ).replace("%1", new.name or new.id)
+            self.statusBar().showMessage(self.handover_done, 30000)
 
         dlg.accepted.connect(accepted)
         dlg.open()
@@ -559,7 +649,6 @@ class MainWindow(QMainWindow):
             if hh is not None and hasattr(self.map_view, "show_responders"):
                 from console.domain.field import responders
                 from console.domain.geo import to_wgs84
-                from console.ui.incident_panel import mask_phone
 
                 def wgs(c: Any) -> tuple[float, float]:
                     return to_wgs84(c.lat, c.lon, hh.crs)
@@ -570,7 +659,7 @@ class MainWindow(QMainWindow):
                         {
                             "name": c.name,
                             "role": words.role(c.role),
-                            "phone": mask_phone(c.phone),
+                            "phone": self.reveals.phone(hh.code, c.id, c.phone),
                             "lat": wgs(c)[0],
                             "lon": wgs(c)[1],
                             "distance_m": round(d) if d is not None else None,
@@ -638,7 +727,9 @@ class MainWindow(QMainWindow):
             }
 
         def show(f: dict[str, Any]) -> None:
-            self.house_file = HouseholdFile(hh, f, self.send, lambda: (self.op.id, self.console_id), self)
+            self.house_file = HouseholdFile(
+                hh, f, self.send, lambda: (self.op.id, self.console_id), self, reveals=self.reveals
+            )
             self.house_file.show()
 
         self.query(facts, show)
@@ -661,6 +752,9 @@ class MainWindow(QMainWindow):
         was_empty = not self.queue.rows
         pinned_at = self.view_index(self.queue.pinned).row() if self.queue.pinned is not None else -1
         self.queue.update(incidents)
+        self.queue_empty.setVisible(not self.queue.rows)
+        if getattr(self, "handover_open", None) is not None:
+            self.handover_open.refresh(list(self.queue.rows))  # an alarm during the handover
         scope = self.queue.scope
         self.header.update_incidents(i for i in incidents if scope == "*" or i.township == scope)
         self._follow_selection()
@@ -722,7 +816,10 @@ class MainWindow(QMainWindow):
                 continue
             if r.console == self.console_id:
                 self.refusals_shown += 1
-                text = words.refusal(r.code, r.detail)
+                text = words.refusal(r.code, r.detail, self.panel.step_title)
+                if r.incident == 0 and self.reveals.on_refusal(r.code, text):
+                    self.statusBar().showMessage(text, 8000)  # the reveal's dialog shows it too
+                    continue
                 self.panel.show_refusal(text)
                 self.statusBar().showMessage(text, 8000)
         for a in d.alerts:
@@ -758,7 +855,9 @@ class MainWindow(QMainWindow):
 
     def on_second(self) -> None:
         self.queue.tick()
+        self.queue_empty.setVisible(not self.queue.rows)
         self.panel.tick()
+        self.reveals.tick()
         self.header.refresh()
         self._seconds = getattr(self, "_seconds", 0) + 1
         if self._seconds % 300 == 0 and self.left_tabs.currentIndex() == 2:
@@ -777,7 +876,7 @@ class MainWindow(QMainWindow):
     def notify_desktop(self, inc: Incident, kind: str) -> None:
         if self.isActiveWindow():
             return
-        from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+        from PySide6.QtWidgets import QSystemTrayIcon
 
         if QSystemTrayIcon.isSystemTrayAvailable():
             tray = getattr(self, "_tray", None)

@@ -33,7 +33,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from console.domain.deadlines import NS
 from console.domain.incident import Incident
-from console.domain.registry import Register
+from console.domain.registry import Household, Register
 from console.domain.triage import LANE_ORDER, Row, TriageWeights, row_of, sort_key
 from console.domain.triage_words import words as reason_words
 from console.ui import words
@@ -128,6 +128,19 @@ def countdown(inc: Incident, now: int) -> tuple[str, QColor]:
     sign = "-" if left < 0 else ""
     m, s = divmod(abs(left), 60)
     return (f"{minute}′ {sign}{m:02d}:{s:02d}", colour)
+
+
+def short_address(hh: Household, register: Register) -> str:
+    """What tells one home from the next: the address after its township's name (community,
+    street, building, unit, room), not the city, district and township every row repeats. The
+    whole address is the cell's tooltip."""
+    for code in (hh.township, hh.district):
+        area = register.areas.get(code)
+        name = area.name.split(" (", 1)[0].strip() if area is not None else ""
+        at = hh.address.find(name) if name else -1
+        if at >= 0 and hh.address[at + len(name) :].strip():
+            return hh.address[at + len(name) :].strip()
+    return hh.address
 
 
 def ui_locale() -> str:
@@ -304,6 +317,14 @@ class QueueModel(QAbstractTableModel):
         self._words, self._headers = key, None
         self._cells.clear()
         return True
+
+    def words_changed(self) -> None:
+        """A language switch: headers and every cell in the new language, now."""
+        self._check_words()
+        self._cells.clear()
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(self.COLUMNS) - 1))
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.COLUMNS) - 1)
 
     def update(self, incidents: Iterable[Incident]) -> None:
         """Take the incidents a delta carries (new copies); rows change in place."""
@@ -524,7 +545,9 @@ class QueueModel(QAbstractTableModel):
             return inc.household
         if col == "address":
             hh = self.register.households.get(inc.household)
-            return hh.address if hh else self.tr("unregistered device %s") % inc.devices[0]
+            return (
+                short_address(hh, self.register) if hh else self.tr("unregistered device %s") % inc.devices[0]
+            )
         if col == "kind":
             return " + ".join(words.kind(k) for k in inc.kinds)
         if col == "state":
@@ -534,7 +557,7 @@ class QueueModel(QAbstractTableModel):
         if col == "reasons":
             return reason_words(t.reasons, ui_locale())
         if col == "responder":
-            return inc.responder
+            return words.responder(inc.responder)
         if col == "flags":
             return self.flags_text(inc)
         return None
@@ -550,7 +573,15 @@ class QueueModel(QAbstractTableModel):
         display = [None if k == cd else self._display(inc, t, col) for k, col in enumerate(self.COLUMNS)]
         reasons = reason_words(t.reasons, ui_locale())
         e.display = tuple(display)
-        e.tooltip = tuple(reasons if col in ("reasons", "lane") else None for col in self.COLUMNS)
+        hh = self.register.households.get(inc.household)
+        e.tooltip = tuple(
+            reasons
+            if col in ("reasons", "lane")
+            else hh.address
+            if col == "address" and hh is not None
+            else None
+            for col in self.COLUMNS
+        )
         e.fore = tuple(
             _QUIET_FG if quiet else _CLOCK if k == cd else _NEW_FG if col == "lane" and new else None
             for k, col in enumerate(self.COLUMNS)

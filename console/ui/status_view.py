@@ -179,10 +179,14 @@ class StatusView(QObject):
                     " taking them"
                 )
             else:
-                text = self.tr(
-                    "PLATFORM SILENT — %3 has pushed nothing to bridge %1 for longer than its devices'"
-                    " heartbeat (last push %4, noticed %2)"
-                ).replace("%3", words.platform(p.platform)).replace("%4", p.last_push or self.tr("never"))
+                text = (
+                    self.tr(
+                        "PLATFORM SILENT — %3 has pushed nothing to bridge %1 for longer than its devices'"
+                        " heartbeat (last push %4, noticed %2)"
+                    )
+                    .replace("%3", words.platform(p.platform))
+                    .replace("%4", p.last_push or self.tr("never"))
+                )
             out.append(text.replace("%1", p.bridge).replace("%2", _hhmm(p.since)))
         return out
 
@@ -265,22 +269,46 @@ class StatusView(QObject):
         else:
             self.banner.hide()
         if s is not None:
-            q = ", ".join(f"{words.reason(k)} {v}" for k, v in sorted(s.quarantine.items())) or "0"
-            self.counters.setText(
-                self.tr(
-                    "received %1 · duplicates %2 · rejected %3 [%4] · unknown heartbeats %5 · open %6 · tickets %7 · journal #%8"
-                )
-                .replace("%1", str(s.received))
-                .replace("%2", str(s.duplicates))
-                .replace("%3", str(s.rejected))
-                .replace("%4", q)
-                .replace("%5", str(s.unknown_heartbeats))
-                .replace("%6", str(s.open_incidents))
-                .replace("%7", str(s.open_tickets))
-                .replace("%8", str(s.last_seq))
-                + " · "
-                + self.backup_text()
+            self.counters.setText(self.plain(s))
+            self.counters.setToolTip(self.details(s))
+
+    def plain(self, s: Status) -> str:
+        """The status bar in plain words: is the console hearing, is it recording, what is open."""
+        hearing = (
+            self.tr("Hearing alarms")
+            if s.bus == "connected" or self.mode != "live"
+            else self.tr("Alarm bus: %1").replace("%1", words.bus_state(s.bus))
+        )
+        journal = self.tr("everything recorded") if s.journal == "ok" else self.tr("journal NOT writable")
+        return " · ".join(
+            [
+                hearing,
+                journal,
+                self.tr("%n open incident(s)", "", s.open_incidents),
+                self.tr("%n open ticket(s)", "", s.open_tickets),
+                self.backup_text(),
+            ]
+        )
+
+    def details(self, s: Status) -> str:
+        """The counters, for IT and the curious: in the status bar's tooltip."""
+        q = words.list_of(f"{words.reason(k)} {v}" for k, v in sorted(s.quarantine.items()))
+        lines = [
+            self.tr("Device messages received: %1").replace("%1", str(s.received)),
+            self.tr("Duplicates ignored: %1").replace("%1", str(s.duplicates)),
+            self.tr("Messages rejected: %1").replace("%1", str(s.rejected)) + (f" ({q})" if q else ""),
+            self.tr("Heartbeats from devices not in the register: %1").replace(
+                "%1", str(s.unknown_heartbeats)
+            ),
+            self.tr("Journal entries: %1").replace("%1", str(s.last_seq)),
+        ]
+        if s.register_version:
+            lines.append(
+                self.tr("Register %1: %2 households")
+                .replace("%1", s.register_version)
+                .replace("%2", str(s.register_households))
             )
+        return "\n".join(lines)
 
 
 def _hhmm(at_ns: int) -> str:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from console.app.delta import HeldNote
@@ -156,23 +156,17 @@ class TriageHeader(QWidget):
         self.held: list[HeldNote] = []
         self.shown = Counts(0, 0, 0, 0, 0, 0)
 
-        captions = {
-            "to_ack": self.tr("To acknowledge"),
-            "over_1": self.tr("Over 1′"),
-            "to_dispatch": self.tr("To dispatch"),
-            "over_5": self.tr("Over 5′"),
-            "to_close": self.tr("To close"),
-            "over_30": self.tr("Over 30′"),
-        }
         tiles = QGridLayout()
         tiles.setHorizontalSpacing(18)
         tiles.setVerticalSpacing(0)
         self.values: dict[str, QLabel] = {}
+        self.captions: dict[str, QLabel] = {}
         for c, key in enumerate(self.TILES):
             value = QLabel("0")
             value.setObjectName(f"count_{key}")
             value.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            caption = QLabel(captions[key])
+            caption = QLabel()
+            self.captions[key] = caption
             caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
             caption.setStyleSheet("color:#455a64;")
             tiles.addWidget(value, 0, c)
@@ -180,9 +174,6 @@ class TriageHeader(QWidget):
             self.values[key] = value
         self.compliance = QLabel("")
         self.compliance.setObjectName("compliance")
-        self.compliance.setToolTip(
-            self.tr("Share of today's incidents (since 00:00) that met each mark, of those already due")
-        )
         row = QHBoxLayout()
         row.addLayout(tiles)
         row.addStretch(1)
@@ -212,13 +203,8 @@ class TriageHeader(QWidget):
         self.miss_text = QLabel("")
         self.miss_text.setObjectName("missText")
         self.miss_text.setWordWrap(True)
-        self.miss_button = QPushButton(self.tr("Acknowledge miss (K)"))
+        self.miss_button = QPushButton()
         self.miss_button.setObjectName("btn_ack_miss")
-        self.miss_button.setToolTip(
-            self.tr(
-                "Seen: records that these misses were seen and stops their repeating alert, on every console (K); a new miss sounds again"
-            )
-        )
         self.miss_button.clicked.connect(self.acknowledge_misses)
         miss_row = QHBoxLayout(self.miss_banner)
         miss_row.setContentsMargins(6, 3, 6, 3)
@@ -233,7 +219,36 @@ class TriageHeader(QWidget):
         lay.addWidget(self.storm_banner)
         lay.addWidget(self.held_button)
         lay.addWidget(self.miss_banner)
+        self.retranslate()
         self.update_incidents(incidents)
+
+    def retranslate(self) -> None:
+        captions = {
+            "to_ack": self.tr("To acknowledge"),
+            "over_1": self.tr("Over 1′"),
+            "to_dispatch": self.tr("To dispatch"),
+            "over_5": self.tr("Over 5′"),
+            "to_close": self.tr("To close"),
+            "over_30": self.tr("Over 30′"),
+        }
+        for key, label in self.captions.items():
+            label.setText(captions[key])
+        self.compliance.setToolTip(
+            self.tr("Share of today's incidents (since 00:00) that met each mark, of those already due")
+        )
+        self.miss_button.setText(self.tr("Acknowledge miss (K)"))
+        self.miss_button.setToolTip(
+            self.tr(
+                "Seen: records that these misses were seen and stops their repeating alert, on every console (K); a new miss sounds again"
+            )
+        )
+
+    def changeEvent(self, e: QEvent) -> None:
+        if e.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+            if hasattr(self, "shown"):
+                self.refresh()
+        super().changeEvent(e)
 
     # --- input -------------------------------------------------------------------------------
 

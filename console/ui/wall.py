@@ -284,8 +284,10 @@ class WallWindow(QWidget):
         self.town_grid.setHorizontalSpacing(24)
         self.town_grid.setVerticalSpacing(2)
         heads = ("", self.tr("Open"), self.tr("Overdue"))
+        self.heads: list[QLabel] = []
         for c, text in enumerate(heads):
             h = QLabel(text)
+            self.heads.append(h)
             h.setFont(_font(MIN_PX))
             h.setStyleSheet(f"color:{DIM};")
             h.setAlignment(Qt.AlignmentFlag.AlignRight if c else Qt.AlignmentFlag.AlignLeft)
@@ -428,6 +430,18 @@ class WallWindow(QWidget):
         town = self.township_name(inc.township)
         _, sep, rest = hh.address.partition(town)  # the address without its district and township
         return f"{town} · {rest if sep and rest else hh.address}"
+
+    def changeEvent(self, e: QEvent) -> None:
+        """A language switch on the officer's window: the wall's own texts follow (the header is
+        a TriageHeader and rewords itself)."""
+        if e.type() == QEvent.Type.LanguageChange:
+            self.setWindowTitle(self.tr("Guardian Console — wall"))
+            self.empty.setText(self.tr("No open incidents"))
+            self.town_title.setText(self.tr("Townships, most overdue first"))
+            for h, text in zip(self.heads, ("", self.tr("Open"), self.tr("Overdue")), strict=True):
+                h.setText(text)
+            self.refresh()
+        super().changeEvent(e)
 
     def refresh(self) -> None:
         self._due = False

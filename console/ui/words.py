@@ -10,7 +10,8 @@ report's word is a message of its own in the ``report`` context (``report_state`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -135,7 +136,15 @@ def field_reply(incident: int, role_code: str, answer: str) -> str:
     return _t("Incident %1: %2 replied").replace("%1", str(incident)).replace("%2", who)
 
 
-def refusal(code: str, detail: str = "") -> str:
+def refusal(code: str, detail: str = "", step_title: Callable[[str], str] | None = None) -> str:
+    """A refusal in words, its detail worded too (step titles through ``step_title``, causes,
+    roles, targets); details that only a developer reads (versions, operator ids) are left out."""
+    if code == "incident_closed":
+        return (
+            _t("Incident %1 is already closed: nothing more to do on it.").replace("%1", detail)
+            if detail
+            else _t("The incident is already closed.")
+        )
     text = {
         "conflict": _t(
             "Another workstation changed this incident first; the view is refreshed, check and try again."
@@ -143,7 +152,6 @@ def refusal(code: str, detail: str = "") -> str:
         "not_logged_in": _t("You are not logged in on this console."),
         "out_of_scope": _t("This incident belongs to another township."),
         "unknown_incident": _t("Unknown incident."),
-        "incident_closed": _t("The incident is already closed."),
         "unknown_step": _t("This checklist has no such step."),
         "already_done": _t("This step is already done."),
         "out_of_order": _t("Do these steps first:"),
@@ -169,8 +177,121 @@ def refusal(code: str, detail: str = "") -> str:
         "bad_mark": _t("Not a 1-5-30 mark:"),
         "not_missed": _t("That mark was not missed:"),
         "miss_already_acked": _t("That miss is already acknowledged:"),
+        # showing a masked number (console/domain/privacy.py)
+        "reveal_needs_reason": _t("Give a reason to show the number."),
+        "unknown_household": _t("This household is not in the register."),
+        "unknown_field": _t("This number is not in the household's file."),
+        # maintenance tickets
+        "unknown_ticket": _t("Unknown maintenance ticket."),
+        "ticket_closed": _t("This maintenance ticket is already closed."),
+        "bad_action": _t("This action does not apply to a maintenance ticket."),
+        # closure on evidence (console/domain/closure.py)
+        "not_delivered": _t("No delivered SMS on record to:"),
+        "bad_value": _t("Choose a value from the list:"),
+        "escalation_needed": _t("This cause calls for an escalation; escalate, or give the reason not to:"),
+    }.get(code)
+    if text is None:
+        return _t("Refused (%1).").replace("%1", code)
+    return f"{text} {_refusal_detail(code, detail, step_title)}".strip()
+
+
+def _refusal_detail(code: str, detail: str, step_title: Callable[[str], str] | None) -> str:
+    if not detail or code in ("conflict", "not_logged_in", "out_of_scope", "bad_command", "forbidden_role"):
+        return ""
+    parts = [p for p in detail.split(",") if p]
+    if code in ("unknown_step", "already_done", "out_of_order", "required_steps_open"):
+        return _join(step_title(p) if step_title else p for p in parts)
+    if code == "missing_field":
+        return _join(field_name(p) for p in parts)
+    if code in ("bad_cause", "already_resolved"):
+        return cause(detail)
+    if code in ("bad_target", "already_escalated"):
+        return target(detail)
+    if code == "not_escalatable":
+        return state(detail)
+    if code in ("no_checklist", "corroborated"):
+        return _join(kind(p) for p in parts)
+    if code == "dispatched":
+        return responder(detail)
+    if code == "not_delivered":
+        return value("who", detail)
+    if code == "bad_value":
+        return field_name(detail.partition("=")[0])
+    if code == "escalation_needed":
+        return target(detail)
+    if code in ("bad_mark", "not_missed", "miss_already_acked"):
+        return f"{detail}′"
+    if code in (
+        "reveal_needs_reason",
+        "unknown_field",
+        "unknown_household",
+        "ticket_closed",
+        "unknown_ticket",
+    ):
+        return ""
+    return detail
+
+
+def _join(parts: Iterable[str]) -> str:
+    return ("、" if is_chinese() else ", ").join(parts)
+
+
+def field_name(code: str) -> str:
+    """A value a checklist step records."""
+    return {
+        "cause": _t("Cause"),
+        "feedback": _t("Feedback"),
+        "outcome": _t("Outcome"),
+        "responder": _t("Responder"),
+        "finding": _t("Finding"),
+        "confirmed_by": _t("Confirmed by"),
+        "who": _t("Who"),
+        "how": _t("How"),
+        "skip_escalation": _t("Why not escalated"),
     }.get(code, code)
-    return f"{text} {detail}".strip()
+
+
+def value(name: str, code: str) -> str:
+    """A value a step recorded from a fixed list (console/domain/closure.py ``CHOICES``)."""
+    if name == "cause":
+        return cause(code)
+    if name == "responder":
+        return responder(code)
+    if name == "who" and code in ("elder", "guardian"):
+        return role(code)
+    words_of = {
+        "safe": _t("reached, safe"),
+        "needs_help": _t("reached, needs help"),
+        "no_answer": _t("not reached"),
+        "gateway_call": _t("called through the gateway"),
+        "by_hand": _t("dialled by hand"),
+        "call": _t("by phone"),
+        "sms": _t("by SMS"),
+        "key": _t("by key in the call"),
+        "phone": _t("by phone"),
+        "in_person": _t("in person"),
+        "both": _t("elder and guardian"),
+    }
+    return words_of.get(code, code) if name in ("outcome", "how", "confirmed_by", "who") else code
+
+
+def responder(text: str) -> str:
+    """The incident's responder as recorded (``name phone (role)``): the role in words, the
+    number masked."""
+    from console.ui.personal import mask_text
+
+    m = re.fullmatch(r"(.*)\(([a-z_]+)\)\s*", text)
+    if m is not None:
+        text = f"{m.group(1).strip()} ({role(m.group(2))})"
+    return mask_text(text)
+
+
+def operator_role(code: str) -> str:
+    return {
+        "township_officer": _t("Township officer"),
+        "district_officer": _t("District officer"),
+        "admin": _t("Administrator"),
+    }.get(code, code)
 
 
 def reason(code: str) -> str:
@@ -280,19 +401,128 @@ def hold_reason(code: str) -> str:
 
 
 def timeline(what: str) -> str:
-    """A timeline code in words, for the codes a storm and bulk handling add (others as they are):
-    notify_held, notify_released, notify_dropped, bulk_close, miss_ack:<mark>, refused:<code>."""
-    head, _, arg = what.partition(":")
-    if head == "miss_ack":
-        return _t("Miss of the %1′ mark acknowledged").replace("%1", arg)
-    if head == "refused" and arg:
-        return _t("Refused: %1").replace("%1", refusal(arg))
+    """A timeline code in words (its detail and who: ``timeline_entry``)."""
+    return timeline_entry(what, "")[0]
+
+
+def how(code: str) -> str:
+    """How a reply came: by SMS or a key pressed in the call."""
+    return {"sms": _t("by SMS"), "key": _t("by key in the call")}.get(code, code)
+
+
+def answer(code: str) -> str:
     return {
-        "notify_held": _t("Notifications held back (storm)"),
-        "notify_released": _t("Held notifications sent"),
-        "notify_dropped": _t("Held notifications dropped"),
-        "bulk_close": _t("Closed in a bulk close"),
-    }.get(what, what)
+        "going": _t("going"),
+        "cannot": _t("cannot go"),
+        "other": _t("other answer"),
+    }.get(code, code)
+
+
+def _roles(text: str) -> str:
+    return _join(role(r.strip()) for r in text.split(",") if r.strip())
+
+
+def _values(detail: str) -> str:
+    """A step's recorded values (``k=v; k=v``) as ``Cause: Cooking smoke; …``."""
+    out = []
+    for part in detail.split("; "):
+        k, sep, v = part.partition("=")
+        if not sep:
+            out.append(part)
+            continue
+        v = value(k, v)
+        out.append(_t("%1: %2").replace("%1", field_name(k)).replace("%2", v))
+    return "; ".join(out)
+
+
+def timeline_entry(what: str, detail: str, step_title: Callable[[str], str] | None = None) -> tuple[str, str]:
+    """(what happened, its detail) of one timeline entry in words; numbers in the detail masked.
+    Every code the domain notes (``inc.note``) has words here; an unknown one is shown as it is."""
+    from console.ui.personal import mask_text
+
+    head, _, arg = what.partition(":")
+    sub, _, sub2 = arg.partition(":")
+    d = detail
+    if head == "step":
+        title = step_title(arg) if step_title else arg
+        w, d = _t("Step done: %1").replace("%1", title), _values(detail)
+    elif head == "missed":
+        w = _t("The %1′ mark was missed").replace("%1", arg)
+        d = _t("%1 s after T0").replace("%1", detail) if detail.isdigit() else detail
+    elif head == "miss_ack":
+        w, d = _t("Miss of the %1′ mark acknowledged").replace("%1", arg), detail
+    elif head == "refused":
+        w, d = _t("Refused: %1").replace("%1", refusal(arg, detail, step_title)), ""
+    elif head == "escalate":
+        w = _t("Escalated to %1").replace("%1", target(arg))
+        m = re.fullmatch(r"missed (\d+) min", detail)
+        d = _t("automatically: the %1′ mark was missed").replace("%1", m.group(1)) if m else detail
+    elif head == "reply":
+        w = _t("Reply from %1").replace("%1", role(arg))
+        m = re.fullmatch(r"(\w+) \((\w+)\)", detail)
+        d = f"{answer(m.group(1))}, {how(m.group(2))}" if m else detail
+    elif head == "notify":
+        w = _t("%1 by %2").replace("%1", role(sub)).replace("%2", channel(sub2))
+        status, _, rest = detail.partition(" ")
+        d = delivery(status) + (f" ({rest})" if rest else "")
+    elif head == "switch":
+        w = _t("%1: switched to %2").replace("%1", role(sub)).replace("%2", channel(sub2))
+        d = _t("because: %1").replace("%1", channel(detail)) if detail in ("sms", "voice") else detail
+    elif head == "retry":
+        w = _t("%1: %2 tried again").replace("%1", role(sub)).replace("%2", channel(sub2))
+        d = _t("attempt %1").replace("%1", detail) if detail.isdigit() else detail
+    elif what in ("notify_held", "notify_released", "notify_dropped"):
+        w = {
+            "notify_held": _t("Notifications held back (storm)"),
+            "notify_released": _t("Held notifications sent"),
+            "notify_dropped": _t("Held notifications dropped"),
+        }[what]
+        roles, sep, why = detail.partition(": ")
+        d = f"{_roles(roles)}: {hold_reason(why)}" if sep else detail
+    elif what == "dispatch_confirmed":
+        w = _t("Dispatch confirmed by the responder")
+        m = re.fullmatch(r"(\w+) \((\w+)\)", detail)
+        d = f"{role(m.group(1))}, {how(m.group(2))}" if m else detail
+    elif what == "responder_cannot":
+        w = _t("The responder cannot go")
+        m = re.fullmatch(r"(\w+); next (\S+)", detail)
+        d = (
+            _t("%1 cannot go; proposed next: %2")
+            .replace("%1", role(m.group(1)))
+            .replace("%2", role(m.group(2)) if m.group(2) != "-" else _t("nobody left"))
+            if m
+            else detail
+        )
+    elif what in ("alarm", "restore"):
+        w = _t("Alarm") if what == "alarm" else _t("Sensor restored")
+        k, _, rest = detail.partition(" ")
+        d = f"{kind(k)} {rest}".strip() if k else detail
+    elif what == "reignition":
+        w, d = _t("Alarm again after restore: possible re-ignition"), detail
+    elif what == "unregistered_device":
+        w, d = _t("The device is not in the register"), detail
+    elif what == "mute":
+        w, d = _t("Alarm silenced at the device"), detail
+    elif what == "reassign":
+        w, d = _t("Reassigned to %1").replace("%1", detail), ""
+    elif what == "bulk_close":
+        w = _t("Closed in a bulk close")
+        m = re.fullmatch(r"\S+ (\w+) x(\d+)", detail)
+        d = (
+            _t("%1, %2 incidents together").replace("%1", cause(m.group(1))).replace("%2", m.group(2))
+            if m
+            else detail
+        )
+    elif what == "alert_out":
+        w, d = _t("First notification accepted by a provider"), ""
+    elif what == "alert_delivered":
+        w, d = _t("First notification delivered"), ""
+    elif what == "alert_published":
+        w = _t("Notifications handed to the gateway")
+        d = _t("%1 in the batch").replace("%1", detail) if detail.isdigit() else detail
+    else:
+        w = what
+    return w, mask_text(d)
 
 
 def is_chinese() -> bool:
@@ -331,3 +561,37 @@ def report_state(code: str) -> str:
 def report_ticket(code: str) -> str:
     """Maintenance ticket kinds as the reports print them; two are worded apart from the screen's."""
     return {"low_battery": _r("Low battery"), "tamper": _r("Tamper")}.get(code) or ticket(code)
+
+
+def risk_reason(code: str, name_of: Callable[[str], str] | None = None) -> str:
+    """One reason of a household's risk (console/domain/risk.py) in words; ``name_of`` names a
+    resident or a device from its id."""
+    head, _, arg = code.partition(":")
+    who = name_of(arg) if name_of is not None and arg else arg
+    if head == "group":
+        return group(arg)
+    if head == "age80":
+        return _t("%1 is 80 or older").replace("%1", who)
+    if head == "missing":
+        return _t("no %1 detector").replace("%1", kind(arg))
+    if head == "offline":
+        return _t("device %1 offline").replace("%1", who)
+    if head in ("low_battery", "fault", "tamper"):
+        return _t("%1: %2").replace("%1", ticket(head)).replace("%2", who)
+    if head == "no_co_with_gas":
+        return _t("cooks with gas, no CO detector")
+    if head == "incidents_90d":
+        return _t("%1 incident(s) in 90 days").replace("%1", arg)
+    if head == "real_fires_365d":
+        return _t("%1 real fire(s) in a year").replace("%1", arg)
+    return code
+
+
+def device_trouble(code: str) -> str:
+    """A device's trouble as the household file and the maintenance tab show it."""
+    return ticket(code)
+
+
+def list_of(items: Iterable[str]) -> str:
+    """Items one after the other in the window's language (、 in Chinese, a comma in English)."""
+    return _join(items)

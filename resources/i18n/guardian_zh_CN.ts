@@ -86,6 +86,18 @@
         <source>Proposed responders, nearest first:</source>
         <translation>建议派遣人员（由近及远）：</translation>
     </message>
+    <message>
+        <source>Show the number to dial…</source>
+        <translation>显示要拨打的号码…</translation>
+    </message>
+    <message>
+        <source>Asks for a reason; recorded in the journal; the number is masked again after a while</source>
+        <translation>需填写原因；记入日志；稍后号码重新隐藏</translation>
+    </message>
+    <message>
+        <source>distance unknown</source>
+        <translation>距离未知</translation>
+    </message>
 </context>
 <context>
     <name>FirstAdminDialog</name>
@@ -132,10 +144,24 @@
         <source>Shift handover</source>
         <translation>交接班</translation>
     </message>
+    <message>
+        <source>what the next officer must know</source>
+        <translation>接班值班员需要知道的情况</translation>
+    </message>
+    <message>
+        <source>OVERDUE</source>
+        <translation>已超时</translation>
+    </message>
     <message numerus="yes">
         <source>Open incidents handed over: %n</source>
         <translation>
             <numerusform>移交在办警情：%n 起</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>(%n overdue, listed first)</source>
+        <translation>
+            <numerusform>（%n 起已超时，排在最前）</numerusform>
         </translation>
     </message>
     <message>
@@ -149,6 +175,22 @@
 </context>
 <context>
     <name>HouseholdFile</name>
+    <message>
+        <source>Residents</source>
+        <translation>居住人员</translation>
+    </message>
+    <message>
+        <source>Contacts</source>
+        <translation>联系人</translation>
+    </message>
+    <message>
+        <source>Devices</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Past incidents</source>
+        <translation>历史警情</translation>
+    </message>
     <message>
         <source>Safety file %s</source>
         <translation>安全档案 %s</translation>
@@ -182,8 +224,12 @@
         <translation>电话</translation>
     </message>
     <message>
-        <source>Reveal</source>
-        <translation>显示号码</translation>
+        <source>Show…</source>
+        <translation>显示…</translation>
+    </message>
+    <message>
+        <source>Show the number: asks for a reason, recorded in the journal</source>
+        <translation>显示号码：需填写原因，记入日志</translation>
     </message>
     <message>
         <source>Device</source>
@@ -206,6 +252,18 @@
         <translation>异常</translation>
     </message>
     <message>
+        <source>not heard yet</source>
+        <translation>尚未上报</translation>
+    </message>
+    <message>
+        <source>online</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <source>offline</source>
+        <translation>离线</translation>
+    </message>
+    <message>
         <source>Incident</source>
         <translation>警情</translation>
     </message>
@@ -220,6 +278,14 @@
     <message>
         <source>Cause</source>
         <translation>原因</translation>
+    </message>
+    <message>
+        <source>the ID number of %1</source>
+        <translation>%1 的身份证号</translation>
+    </message>
+    <message>
+        <source>the phone of %1 (%2)</source>
+        <translation>%1（%2）的电话</translation>
     </message>
 </context>
 <context>
@@ -243,10 +309,6 @@
 </context>
 <context>
     <name>IncidentPanel</name>
-    <message>
-        <source>No incident selected</source>
-        <translation>未选择警情</translation>
-    </message>
     <message>
         <source>Stage</source>
         <translation>节点</translation>
@@ -320,12 +382,32 @@
         <translation>时间</translation>
     </message>
     <message>
-        <source>What</source>
-        <translation>事项</translation>
+        <source>Select an incident first</source>
+        <translation>请先选择一条警情</translation>
+    </message>
+    <message>
+        <source>This incident is closed</source>
+        <translation>该警情已闭环</translation>
+    </message>
+    <message>
+        <source>A resolved incident cannot be escalated</source>
+        <translation>已处置的警情不能升级上报</translation>
+    </message>
+    <message>
+        <source>Not in this incident&apos;s checklist</source>
+        <translation>该警情的处置清单中没有此步骤</translation>
+    </message>
+    <message>
+        <source>Already done</source>
+        <translation>已完成</translation>
     </message>
     <message>
         <source>Detail</source>
         <translation>详情</translation>
+    </message>
+    <message>
+        <source>What happened</source>
+        <translation>事件</translation>
     </message>
     <message>
         <source>Notifications</source>
@@ -334,6 +416,18 @@
     <message>
         <source>Timeline</source>
         <translation>时间线</translation>
+    </message>
+    <message>
+        <source>The SMS and calls sent for the selected incident, with their delivery, appear here.</source>
+        <translation>所选警情发出的短信和电话及其送达情况显示在这里。</translation>
+    </message>
+    <message>
+        <source>Everything that happens to the selected incident appears here, newest first.</source>
+        <translation>所选警情的全部经过显示在这里，最新的在最上面。</translation>
+    </message>
+    <message>
+        <source>No incident selected: choose one in the alarm queue (N takes the next).</source>
+        <translation>未选择警情：请在警情队列中选择一条（按 N 接下一条）。</translation>
     </message>
     <message>
         <source>unregistered device %s</source>
@@ -375,6 +469,22 @@
         <translation>守护台 — 登录</translation>
     </message>
     <message>
+        <source>Guardian Console</source>
+        <translation>守护台</translation>
+    </message>
+    <message>
+        <source>Fire and gas safety of elderly people living alone</source>
+        <translation>独居老人消防与燃气安全值守</translation>
+    </message>
+    <message>
+        <source>Console %1</source>
+        <translation>值班台 %1</translation>
+    </message>
+    <message>
+        <source>District %1</source>
+        <translation>辖区 %1</translation>
+    </message>
+    <message>
         <source>Operator</source>
         <translation>值班员</translation>
     </message>
@@ -389,10 +499,6 @@
 </context>
 <context>
     <name>MainWindow</name>
-    <message>
-        <source>Guardian Console 守护台</source>
-        <translation>守护台</translation>
-    </message>
     <message>
         <source>TRAINING</source>
         <translation>演练</translation>
@@ -440,10 +546,6 @@
     <message>
         <source>Alarm queue</source>
         <translation>警情队列</translation>
-    </message>
-    <message>
-        <source>Maintenance</source>
-        <translation>运维工单</translation>
     </message>
     <message>
         <source>KPIs</source>
@@ -498,10 +600,6 @@
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <source>Language saved; all labels change at the next start.</source>
-        <translation>语言设置已保存，下次启动后全部界面文字生效。</translation>
-    </message>
-    <message>
         <source>Reassign incident</source>
         <translation>转交警情</translation>
     </message>
@@ -529,6 +627,24 @@
         <source>Maintenance (%n)</source>
         <translation>
             <numerusform>运维工单（%n）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Guardian Console</source>
+        <translation>守护台</translation>
+    </message>
+    <message>
+        <source>No open alarm. New alarms appear here as they come in, the one to take next on top (N selects it).</source>
+        <translation>当前没有未闭环的警情。新报警会显示在这里，最该先处理的在最上面（按 N 选中）。</translation>
+    </message>
+    <message>
+        <source>Language changed and saved.</source>
+        <translation>界面语言已切换并保存。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Shift handed over to %1: %n open incident(s), recorded in the journal.</source>
+        <translation>
+            <numerusform>已交班给 %1：%n 起未闭环警情，已记入日志。</numerusform>
         </translation>
     </message>
     <message>
@@ -835,6 +951,39 @@
     </message>
 </context>
 <context>
+    <name>RevealReasonDialog</name>
+    <message>
+        <source>Show a number</source>
+        <translation>显示号码</translation>
+    </message>
+    <message>
+        <source>Why do you need to see %1? Your reason is recorded in the journal.</source>
+        <translation>为什么需要查看%1？原因将记入日志。</translation>
+    </message>
+    <message>
+        <source>Call the elder back</source>
+        <translation>回访老人</translation>
+    </message>
+    <message>
+        <source>Contact the guardian</source>
+        <translation>联系监护人</translation>
+    </message>
+    <message>
+        <source>Dispatch a responder</source>
+        <translation>调度响应人</translation>
+    </message>
+    <message>
+        <source>or write the reason</source>
+        <translation>或填写其他原因</translation>
+    </message>
+    <message numerus="yes">
+        <source>The number is shown on this console for %n minute(s), then masked again.</source>
+        <translation>
+            <numerusform>号码仅在本值班台显示 %n 分钟，之后重新隐藏。</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>StatusView</name>
     <message>
         <source>ALARM BUS LOST — this console may not hear alarms (%s)</source>
@@ -959,8 +1108,56 @@
         <translation>备份文件夹中尚无日志备份 — 请通知信息科</translation>
     </message>
     <message>
-        <source>received %1 · duplicates %2 · rejected %3 [%4] · unknown heartbeats %5 · open %6 · tickets %7 · journal #%8</source>
-        <translation>已接收 %1 · 重复 %2 · 拒收 %3 [%4] · 未知心跳 %5 · 在办警情 %6 · 工单 %7 · 日志 #%8</translation>
+        <source>Hearing alarms</source>
+        <translation>报警接收正常</translation>
+    </message>
+    <message>
+        <source>Alarm bus: %1</source>
+        <translation>报警总线：%1</translation>
+    </message>
+    <message>
+        <source>everything recorded</source>
+        <translation>日志记录正常</translation>
+    </message>
+    <message>
+        <source>journal NOT writable</source>
+        <translation>日志无法写入</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n open incident(s)</source>
+        <translation>
+            <numerusform>在办警情 %n 起</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n open ticket(s)</source>
+        <translation>
+            <numerusform>运维工单 %n 张</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Device messages received: %1</source>
+        <translation>已接收设备消息：%1</translation>
+    </message>
+    <message>
+        <source>Duplicates ignored: %1</source>
+        <translation>重复消息（已忽略）：%1</translation>
+    </message>
+    <message>
+        <source>Messages rejected: %1</source>
+        <translation>被拒收的消息：%1</translation>
+    </message>
+    <message>
+        <source>Heartbeats from devices not in the register: %1</source>
+        <translation>未登记设备的心跳：%1</translation>
+    </message>
+    <message>
+        <source>Journal entries: %1</source>
+        <translation>日志条数：%1</translation>
+    </message>
+    <message>
+        <source>Register %1: %2 households</source>
+        <translation>台账 %1：%2 户</translation>
     </message>
 </context>
 <context>
@@ -988,6 +1185,10 @@
     <message>
         <source>Due</source>
         <translation>时限</translation>
+    </message>
+    <message>
+        <source>No open maintenance ticket. Device troubles (offline, low battery, fault, tamper, end of life) appear here, soonest due first.</source>
+        <translation>当前没有未完成的运维工单。设备问题（离线、电量低、故障、防拆报警、到期更换）会显示在这里，最先到期的在最上面。</translation>
     </message>
 </context>
 <context>
@@ -1579,6 +1780,10 @@
         <translation>该警情已闭环。</translation>
     </message>
     <message>
+        <source>Incident %1 is already closed: nothing more to do on it.</source>
+        <translation>警情 %1 已闭环，无需再处理。</translation>
+    </message>
+    <message>
         <source>This checklist has no such step.</source>
         <translation>处置清单中没有此步骤。</translation>
     </message>
@@ -1669,6 +1874,122 @@
     <message>
         <source>That miss is already acknowledged:</source>
         <translation>该超时已确认过：</translation>
+    </message>
+    <message>
+        <source>Give a reason to show the number.</source>
+        <translation>请填写查看号码的原因。</translation>
+    </message>
+    <message>
+        <source>This household is not in the register.</source>
+        <translation>台账中没有该住户。</translation>
+    </message>
+    <message>
+        <source>This number is not in the household&apos;s file.</source>
+        <translation>该号码不在住户档案中。</translation>
+    </message>
+    <message>
+        <source>Unknown maintenance ticket.</source>
+        <translation>未知的运维工单。</translation>
+    </message>
+    <message>
+        <source>This maintenance ticket is already closed.</source>
+        <translation>该运维工单已关闭。</translation>
+    </message>
+    <message>
+        <source>This action does not apply to a maintenance ticket.</source>
+        <translation>运维工单不能执行此操作。</translation>
+    </message>
+    <message>
+        <source>No delivered SMS on record to:</source>
+        <translation>没有已送达的短信记录：</translation>
+    </message>
+    <message>
+        <source>Choose a value from the list:</source>
+        <translation>请从列表中选择：</translation>
+    </message>
+    <message>
+        <source>This cause calls for an escalation; escalate, or give the reason not to:</source>
+        <translation>该原因需要升级上报；请升级上报，或填写不上报的理由：</translation>
+    </message>
+    <message>
+        <source>Refused (%1).</source>
+        <translation>操作被拒绝（%1）。</translation>
+    </message>
+    <message>
+        <source>Cause</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Feedback</source>
+        <translation>反馈</translation>
+    </message>
+    <message>
+        <source>Outcome</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Finding</source>
+        <translation>现场情况</translation>
+    </message>
+    <message>
+        <source>Confirmed by</source>
+        <translation>确认方式</translation>
+    </message>
+    <message>
+        <source>Who</source>
+        <translation>人员</translation>
+    </message>
+    <message>
+        <source>How</source>
+        <translation>方式</translation>
+    </message>
+    <message>
+        <source>Why not escalated</source>
+        <translation>未升级上报的理由</translation>
+    </message>
+    <message>
+        <source>reached, safe</source>
+        <translation>已接通，安全</translation>
+    </message>
+    <message>
+        <source>reached, needs help</source>
+        <translation>已接通，需要帮助</translation>
+    </message>
+    <message>
+        <source>not reached</source>
+        <translation>未接通</translation>
+    </message>
+    <message>
+        <source>called through the gateway</source>
+        <translation>经网关拨打</translation>
+    </message>
+    <message>
+        <source>dialled by hand</source>
+        <translation>手动拨打</translation>
+    </message>
+    <message>
+        <source>by phone</source>
+        <translation>电话</translation>
+    </message>
+    <message>
+        <source>in person</source>
+        <translation>当面</translation>
+    </message>
+    <message>
+        <source>elder and guardian</source>
+        <translation>老人及监护人</translation>
+    </message>
+    <message>
+        <source>Township officer</source>
+        <translation>镇街值班员</translation>
+    </message>
+    <message>
+        <source>District officer</source>
+        <translation>区值班员</translation>
+    </message>
+    <message>
+        <source>Administrator</source>
+        <translation>管理员</translation>
     </message>
     <message>
         <source>payload too large</source>
@@ -1899,12 +2220,80 @@
         <translation>警情已关闭</translation>
     </message>
     <message>
+        <source>by SMS</source>
+        <translation>短信回复</translation>
+    </message>
+    <message>
+        <source>by key in the call</source>
+        <translation>电话按键</translation>
+    </message>
+    <message>
+        <source>going</source>
+        <translation>马上到场</translation>
+    </message>
+    <message>
+        <source>cannot go</source>
+        <translation>无法前往</translation>
+    </message>
+    <message>
+        <source>other answer</source>
+        <translation>其他回复</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <source>Step done: %1</source>
+        <translation>完成：%1</translation>
+    </message>
+    <message>
+        <source>The %1′ mark was missed</source>
+        <translation>%1 分钟时限超时</translation>
+    </message>
+    <message>
+        <source>%1 s after T0</source>
+        <translation>报警后 %1 秒</translation>
+    </message>
+    <message>
         <source>Miss of the %1′ mark acknowledged</source>
         <translation>%1′ 超时已确认</translation>
     </message>
     <message>
         <source>Refused: %1</source>
         <translation>已拒绝：%1</translation>
+    </message>
+    <message>
+        <source>Escalated to %1</source>
+        <translation>已升级上报：%1</translation>
+    </message>
+    <message>
+        <source>automatically: the %1′ mark was missed</source>
+        <translation>自动：%1 分钟时限超时</translation>
+    </message>
+    <message>
+        <source>Reply from %1</source>
+        <translation>%1 回复</translation>
+    </message>
+    <message>
+        <source>%1 by %2</source>
+        <translation>%1 · %2</translation>
+    </message>
+    <message>
+        <source>%1: switched to %2</source>
+        <translation>%1：改用%2</translation>
+    </message>
+    <message>
+        <source>because: %1</source>
+        <translation>原渠道：%1</translation>
+    </message>
+    <message>
+        <source>%1: %2 tried again</source>
+        <translation>%1：%2 重试</translation>
+    </message>
+    <message>
+        <source>attempt %1</source>
+        <translation>第 %1 次</translation>
     </message>
     <message>
         <source>Notifications held back (storm)</source>
@@ -1919,8 +2308,68 @@
         <translation>暂缓的通知不再发送</translation>
     </message>
     <message>
+        <source>Dispatch confirmed by the responder</source>
+        <translation>响应人确认前往（已派遣）</translation>
+    </message>
+    <message>
+        <source>The responder cannot go</source>
+        <translation>响应人无法前往</translation>
+    </message>
+    <message>
+        <source>%1 cannot go; proposed next: %2</source>
+        <translation>%1 无法前往；建议下一位：%2</translation>
+    </message>
+    <message>
+        <source>nobody left</source>
+        <translation>已无其他人选</translation>
+    </message>
+    <message>
+        <source>Alarm</source>
+        <translation>报警</translation>
+    </message>
+    <message>
+        <source>Sensor restored</source>
+        <translation>探测器已恢复</translation>
+    </message>
+    <message>
+        <source>Alarm again after restore: possible re-ignition</source>
+        <translation>恢复后再次报警：疑似复燃</translation>
+    </message>
+    <message>
+        <source>The device is not in the register</source>
+        <translation>设备未登记</translation>
+    </message>
+    <message>
+        <source>Alarm silenced at the device</source>
+        <translation>设备端已消音</translation>
+    </message>
+    <message>
+        <source>Reassigned to %1</source>
+        <translation>已转交 %1</translation>
+    </message>
+    <message>
         <source>Closed in a bulk close</source>
         <translation>批量关闭</translation>
+    </message>
+    <message>
+        <source>%1, %2 incidents together</source>
+        <translation>%1，共 %2 起一并闭环</translation>
+    </message>
+    <message>
+        <source>First notification accepted by a provider</source>
+        <translation>首条通知已被服务商受理</translation>
+    </message>
+    <message>
+        <source>First notification delivered</source>
+        <translation>首条通知已送达</translation>
+    </message>
+    <message>
+        <source>Notifications handed to the gateway</source>
+        <translation>通知已提交网关</translation>
+    </message>
+    <message>
+        <source>%1 in the batch</source>
+        <translation>本批 %1 条</translation>
     </message>
     <message>
         <source>connected</source>
@@ -1937,6 +2386,30 @@
     <message>
         <source>not connected yet</source>
         <translation>尚未连接</translation>
+    </message>
+    <message>
+        <source>%1 is 80 or older</source>
+        <translation>%1 年满 80 岁</translation>
+    </message>
+    <message>
+        <source>no %1 detector</source>
+        <translation>未装%1探测器</translation>
+    </message>
+    <message>
+        <source>device %1 offline</source>
+        <translation>设备 %1 离线</translation>
+    </message>
+    <message>
+        <source>cooks with gas, no CO detector</source>
+        <translation>使用燃气但未装一氧化碳探测器</translation>
+    </message>
+    <message>
+        <source>%1 incident(s) in 90 days</source>
+        <translation>90 天内 %1 起警情</translation>
+    </message>
+    <message>
+        <source>%1 real fire(s) in a year</source>
+        <translation>一年内 %1 起真实火情</translation>
     </message>
 </context>
 </TS>

@@ -38,7 +38,11 @@ def zh(qapp: QApplication) -> Iterator[None]:
 def test_each_bridge_problem_is_a_banner_line(qtbot: QtBot) -> None:
     sv = StatusView("live")
     lines = sv.reasons(status(*PROBLEMS))
-    assert [line.split(" — ")[0] for line in lines] == ["INGEST BRIDGE DOWN", "PLATFORM SILENT", "INGEST BRIDGE FULL"]
+    assert [line.split(" — ")[0] for line in lines] == [
+        "INGEST BRIDGE DOWN",
+        "PLATFORM SILENT",
+        "INGEST BRIDGE FULL",
+    ]
     assert "OneNET (China Mobile)" in lines[1] and "2026-03-05T08:00:00+08:00" in lines[1]
     assert "bridge b1" in lines[0] and "%" not in "".join(lines)
     assert sv.reasons(status()) == []

@@ -125,7 +125,10 @@ def test_alarm_on_the_bus_appears_in_the_queue(rig: Rig) -> None:
     rig.qtbot.waitUntil(lambda: rig.row_for(hh.code) >= 0, timeout=10000)
     model = rig.window.queue
     row = rig.row_for(hh.code)
-    assert model.data(model.index(row, model.COLUMNS.index("address"))) == hh.address
+    # what tells the homes apart (building, unit, room); the whole address in the tooltip
+    address = model.index(row, model.COLUMNS.index("address"))
+    assert hh.address.endswith(model.data(address)) and len(model.data(address)) < len(hh.address)
+    assert model.data(address, Qt.ItemDataRole.ToolTipRole) == hh.address
     assert model.data(model.index(row, model.COLUMNS.index("kind"))) == "Smoke"
     assert "dev" in rig.journal_types()
 
@@ -205,6 +208,8 @@ def test_missed_five_minutes_turns_the_row_red_and_escalates(rig: Rig) -> None:
 
 
 def test_revealing_a_masked_number_is_journaled(rig: Rig) -> None:
+    from tests.gui.test_privacy_ui import reason_dialog
+
     hh = rig.household()
     rig.window.open_household(hh.code)
     rig.qtbot.waitUntil(lambda: rig.window.house_file is not None, timeout=5000)
@@ -213,16 +218,23 @@ def test_revealing_a_masked_number_is_journaled(rig: Rig) -> None:
     masked = f.contacts.item(0, 2).text()
     assert "****" in masked and masked != hh.contacts[0].phone
     f.reveal_buttons[0].click()
-    assert f.contacts.item(0, 2).text() == hh.contacts[0].phone
+    why = reason_dialog(rig.qtbot)  # a reveal names a reason (#20)
+    why.quick[0].click()
+    why.accept()
+    rig.qtbot.waitUntil(lambda: f.contacts.item(0, 2).text() == hh.contacts[0].phone, timeout=5000)
     rig.qtbot.waitUntil(lambda: "reveal" in rig.journal_types(), timeout=5000)
     rec = next(r for r in rig.core.store.journal.read(1) if r.type == "reveal")
     body = ev.decode(rec.body)
     assert isinstance(body, ev.RevealContact) and body.operator == "op1" and hh.contacts[0].id in body.field
+    assert body.reason
     # the resident's ID number likewise
     resident = hh.residents[0]
     assert f.people.item(0, 3).text() != resident.id_number
     f.reveal_id_buttons[0].click()
-    assert f.people.item(0, 3).text() == resident.id_number
+    why = reason_dialog(rig.qtbot)
+    why.text.setText("核对身份")
+    why.accept()
+    rig.qtbot.waitUntil(lambda: f.people.item(0, 3).text() == resident.id_number, timeout=5000)
     rig.qtbot.waitUntil(
         lambda: sum(1 for r in rig.core.store.journal.read(1) if r.type == "reveal") == 2, timeout=5000
     )

@@ -103,7 +103,7 @@ class MainWindow(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.setWindowTitle(self.tr("Guardian Console 守护台"))
+        self.setWindowTitle(self.tr("Guardian Console"))
         self.queue_tab = self.tr("Alarm queue")
         self.tickets_tab = self.tr("Maintenance (%n)", "", 3)
 

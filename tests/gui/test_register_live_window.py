@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 
 from console import bootstrap
 from console.app.clock import FakeClock
@@ -117,8 +118,11 @@ def test_a_wizard_import_takes_effect_in_the_running_window(
 
     qtbot.waitUntil(lambda: placed() is not None, timeout=15_000)
     row = win.queue.row_of(placed().id)
-    address = win.queue.data(win.queue.index(row, win.queue.COLUMNS.index("address")))
-    assert "渝北区" in str(address) or "双龙湖" in str(address) or "统景" in str(address)
+    cell = win.queue.index(row, win.queue.COLUMNS.index("address"))
+    # the column shows what differs (building, unit, room); the whole address is its tooltip
+    full = str(win.queue.data(cell, Qt.ItemDataRole.ToolTipRole))
+    assert full.endswith(str(win.queue.data(cell))) and len(full) > len(str(win.queue.data(cell)))
+    assert "渝北区" in full or "双龙湖" in full or "统景" in full
     # the incident from before the import keeps its history
     kept = win.queue.incidents[early.id]
     assert kept.household == early.household and kept.timeline[: len(early.timeline)] == early.timeline

@@ -50,7 +50,7 @@ def test_selftest_from_source_passes_and_lists_every_check(tmp_path: Path) -> No
     proc = _run(["-m", "console", "selftest"], tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].startswith("selftest (source): 14 checks")
+    assert lines[0].startswith("selftest (source): 15 checks")
     for name in selftest.CHECKS:
         assert any(line.split()[:2] == ["PASS", name] for line in lines), f"{name} missing:\n{proc.stdout}"
     assert lines[-1] == f"selftest: {len(selftest.CHECKS)} passed, 0 failed"
