@@ -31,6 +31,7 @@ from console.app.intake import Intake
 from console.app.mismatch import Unmatched, UnmatchedReport
 from console.app.ports import Clock, Journal, JournalError, Message, Publisher, UiSink
 from console.app.silence import Silence, SilentArea
+from console.domain import closure
 from console.domain import events as ev
 from console.domain.codec import (
     encode_notify,
@@ -83,6 +84,10 @@ class _Query(msgspec.Struct):
 
 class _FlushBeats(msgspec.Struct):
     """Journal held heartbeats now (before a snapshot, a handover, a test's comparison)."""
+
+
+class _Rules(msgspec.Struct):
+    pass
 
 
 class _Resend(msgspec.Struct):
@@ -223,6 +228,7 @@ class Engine:
         self._thread = threading.Thread(target=self._run, name="engine", daemon=True)
         self._thread.start()
         self.submit_system(ev.SystemNote(at=0, what="start", detail=self.console_id))
+        self._q.put(_Rules())
         self._q.put(_Resend())
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -424,6 +430,11 @@ class Engine:
             self._commit([e], None)
         elif isinstance(item, _FlushBeats):
             self._flush_beats()
+        elif isinstance(item, _Rules):
+            # the rules this code checks commands by, once per journal (console/domain/closure.py):
+            # from this record on; what came before folds by the rules it was written under
+            if self.world.rules < closure.RULES:
+                self._commit([ev.SystemNote(at=self._now(), what="rules", detail=str(closure.RULES))], None)
         elif isinstance(item, _Resend):
             # only this console's own: on a shared store the console that wrote the opening
             # record sends the notifications (and resends them after its own restart)

@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.domain.checklist import CAUSES
+from console.domain import closure
+from console.domain.checklist import CAUSES, Step
+from console.domain.closure import Fact
 from console.domain.field import responder_text, responders
 from console.domain.registry import Household
 from console.ui import words
@@ -152,31 +154,93 @@ class _TextBox(QPlainTextEdit):
 
 
 class ValuesDialog(QDialog):
-    """Asks for the values a checklist step records (cause gets a list; others free text)."""
+    """Asks for the values a checklist step records: a fixed list where the value has one (the
+    cause; under closure on evidence the call's outcome, how a responder confirmed, whom the
+    family was told by what: console/domain/closure.py), free text otherwise. Nothing is
+    pre-filled with a fact that was not recorded: the feedback is the officer's own words.
 
-    LONG: ClassVar[frozenset[str]] = frozenset({"feedback", "finding"})  # a few lines, shown whole
-    DEFAULTS: ClassVar[dict[str, str]] = {"feedback": "已电话回访老人及监护人，确认安全"}
+    ``facts``: for the close, what was and was not confirmed (closure.facts), shown above the
+    fields; ``proposal``: the escalation the cause calls for and the incident has not had (a real
+    fire: 119), with a field for why it was not made; ``elder``: the elder's line for the call."""
 
-    def __init__(self, title: str, names: tuple[str, ...], parent: QWidget | None = None) -> None:
+    LONG: ClassVar[frozenset[str]] = frozenset(
+        {"feedback", "finding", "skip_escalation"}
+    )  # a few lines, shown whole
+
+    def __init__(
+        self,
+        title: str,
+        names: tuple[str, ...],
+        parent: QWidget | None = None,
+        step: Step | None = None,
+        facts: list[Fact] | None = None,
+        proposal: str | None = None,
+        prefill: dict[str, str] | None = None,
+        elder: str = "",
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         form = QFormLayout(self)
         self.fields: dict[str, QComboBox | QLineEdit | QPlainTextEdit] = {}
-        for name in names:
+        prefill = prefill or {}
+        if elder:
+            line = QLabel(self.tr("Elder: %1").replace("%1", elder))
+            line.setObjectName("elderLine")
+            form.addRow(line)
+        if facts:
+            box = QLabel("\n".join(self.fact_line(f) for f in facts))
+            box.setObjectName("facts")
+            box.setWordWrap(True)
+            form.addRow(QLabel(self.tr("What was recorded:")), box)
+        if proposal:
+            names = (*names, "skip_escalation")
+            ask = QLabel(
+                self.tr(
+                    "The cause calls for %1, not escalated: escalate (E) first, or say here why not."
+                ).replace("%1", words.target(proposal))
+            )
+            ask.setObjectName("proposal")
+            ask.setWordWrap(True)
+            ask.setStyleSheet("color:#c62828")
+            form.addRow(ask)
+        for name in dict.fromkeys(names):
             w: QComboBox | QLineEdit | QPlainTextEdit
-            if name == "cause":
+            fixed = CAUSES if name == "cause" else (closure.choices(step, name) if step is not None else None)
+            if fixed:
                 w = QComboBox()
-                w.setObjectName("cause")
-                for c in CAUSES:
-                    w.addItem(words.cause(c), c)
+                if name != "cause":
+                    # nothing chosen until the officer chooses: Enter alone claims nothing
+                    w.addItem(self.tr("— choose —"), "")
+                for c in fixed:
+                    w.addItem(words.value(name, c), c)
+                if prefill.get(name) in fixed:
+                    w.setCurrentIndex(w.findData(prefill[name]))
             elif name in self.LONG:
-                w = _TextBox(self.DEFAULTS.get(name, ""), self)
-                w.setObjectName(name)
+                w = _TextBox(prefill.get(name, ""), self)
+                if name == "feedback":
+                    w.setPlaceholderText(self.tr("What was found and done, and who was told (in your words)"))
             else:
-                w = QLineEdit(self.DEFAULTS.get(name, ""))
-                w.setObjectName(name)
+                w = QLineEdit(prefill.get(name, ""))
+            w.setObjectName(name)
             self.fields[name] = w
             form.addRow(self.label(name), w)
+        self.missing = QLabel("")
+        self.missing.setObjectName("missing")
+        self.missing.setStyleSheet("color:#c62828")
+        self.missing.setWordWrap(True)
+        self.missing.hide()
+        form.addRow(self.missing)
+        how = self.fields.get("how")
+        if (
+            step is not None
+            and step.id == "inform"
+            and isinstance(how, QComboBox)
+            and "outcome" in self.fields
+        ):
+            outcome = self.fields["outcome"]
+            # the call's outcome is asked only when the family was told by phone
+            how.currentIndexChanged.connect(lambda _i: outcome.setEnabled(how.currentData() == "call"))
+            outcome.setEnabled(False)
         bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         bb.accepted.connect(self.accept)
         bb.rejected.connect(self.reject)
@@ -187,20 +251,48 @@ class ValuesDialog(QDialog):
         self.setMinimumWidth(520)
         self.adjustSize()
 
+    def accept(self) -> None:
+        """Only once every list the step asks has a choice (the World would refuse the rest)."""
+        empty = [
+            name
+            for name, w in self.fields.items()
+            if isinstance(w, QComboBox) and w.isEnabled() and not w.currentData()
+        ]
+        if empty:
+            self.missing.setText(
+                self.tr("Choose: %1").replace("%1", words.list_of(words.field_name(n) for n in empty))
+            )
+            self.missing.show()
+            self.fields[empty[0]].setFocus()
+            return
+        super().accept()
+
+    def fact_line(self, f: Fact) -> str:
+        mark = "✔" if f.confirmed else "✘"
+        item = {
+            "elder_reached": self.tr("Elder reached"),
+            "responder_going": self.tr("Responder confirmed going"),
+            "on_site": self.tr("On site confirmed"),
+            "family_informed": self.tr("Elder and guardian informed"),
+            "escalation": self.tr("Escalated as the cause calls for"),
+        }.get(f.item, f.item)
+        if f.item == "escalation":
+            how = words.list_of(words.target(t) for t in f.how.split(",") if t)
+        else:
+            how = words.value("how", f.how) if f.how else ""
+        if not f.confirmed:
+            return f"{mark} {item}: " + self.tr("not recorded")
+        return f"{mark} {item}" + (f" ({how})" if how else "")
+
     def label(self, name: str) -> str:
-        return {
-            "cause": self.tr("Cause"),
-            "feedback": self.tr("Feedback"),
-            "outcome": self.tr("Outcome"),
-            "responder": self.tr("Responder"),
-            "finding": self.tr("Finding"),
-        }.get(name, name)
+        return words.field_name(name)
 
     def values(self) -> dict[str, str]:
         out: dict[str, str] = {}
         for name, w in self.fields.items():
             if isinstance(w, QComboBox):
-                out[name] = str(w.currentData())
+                if w.isEnabled() and w.currentData():
+                    out[name] = str(w.currentData())
             elif isinstance(w, QPlainTextEdit):
                 out[name] = w.toPlainText().strip()
             else:

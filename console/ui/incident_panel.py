@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain import closure, notify_plan, privacy
 from console.domain import events as ev
-from console.domain import notify_plan, privacy
-from console.domain.checklist import Step, Template
+from console.domain.checklist import Step, Template, proposed_escalation
 from console.domain.incident import ESCALATION_TARGETS, Incident
 from console.domain.registry import Household, Register
 from console.domain.triage import TriageWeights, row_of
@@ -320,7 +320,8 @@ class IncidentPanel(QWidget):
             elif not inc.is_open:
                 why = self.tr("This incident is closed")
             elif action == "escalate":
-                if inc.resolved_at is not None:
+                # once the cause is recorded, only the service it calls for (a real fire: 119)
+                if inc.resolved_at is not None and proposed_escalation(inc.cause, inc.escalations) is None:
                     why = self.tr("A resolved incident cannot be escalated")
             else:
                 s = t.action_step(action) if t is not None else None
@@ -400,8 +401,21 @@ class IncidentPanel(QWidget):
                 assert isinstance(d, DispatchDialog)
                 self._send_step(step, {"responder": d.responder()})
 
-        elif step.records:
-            dlg = ValuesDialog(self.step_title(step.id), step.records, self)
+        elif closure.asks(step, closure.RULES):
+            # what happened, as closure on evidence asks it (a journal under the first rules
+            # ignores the values it did not ask for)
+            inc = self.incident
+            hh = self.register.households.get(inc.household)
+            dlg = ValuesDialog(
+                self.step_title(step.id),
+                closure.asks(step, closure.RULES),
+                self,
+                step=step,
+                facts=closure.facts(inc) if step.action == "close" else None,
+                proposal=proposed_escalation(inc.cause, inc.escalations) if step.action == "close" else None,
+                prefill=self._prefill(step),
+                elder=self._elder_line(hh) if step.id == "call_elder" else "",
+            )
             v = dlg
 
             def accepted() -> None:
@@ -415,6 +429,38 @@ class IncidentPanel(QWidget):
         dlg.finished.connect(lambda _r: setattr(self, "active_dialog", None))
         self.active_dialog = dlg
         dlg.open()
+
+    def _prefill(self, step: Step) -> dict[str, str]:
+        """Only what was recorded: on site, the responder the dispatch named; never a claim."""
+        inc = self.incident
+        if inc is not None and step.action == "on_site" and inc.responder:
+            return {"who": words.responder(inc.responder)}
+        return {}
+
+    def _elder_line(self, hh: Household | None) -> str:
+        """The elder's name and number, masked (a reveal in the household file shows it), and
+        whether the gateway's automatic call to them was answered."""
+        if hh is None:
+            return ""
+        elders = hh.contacts_by_role("elder")
+        if not elders:
+            return self.tr("no elder's number in the register")
+        c = elders[0]
+        inc = self.incident
+        calls = [
+            n
+            for n in (inc.notifications.values() if inc else ())
+            if n.role == "elder" and n.channel == "voice"
+        ]
+        answered = any(n.status == "answered" for n in calls)
+        state = (
+            self.tr("the gateway's call was answered")
+            if answered
+            else self.tr("the gateway's call not answered")
+        )
+        return (
+            f"{c.name} {mask_phone(c.phone)} · {state if calls else self.tr('no call through the gateway')}"
+        )
 
     def complete_row(self, row: int) -> None:
         t = self.template()
@@ -462,7 +508,15 @@ class IncidentPanel(QWidget):
         menu = QMenu(self)
         t = self.template()
         first = t.escalate_to if t else ()
-        for target in list(first) + [x for x in ESCALATION_TARGETS if x not in first]:
+        targets = list(first) + [x for x in ESCALATION_TARGETS if x not in first]
+        inc = self.incident
+        if inc is not None:
+            proposal = proposed_escalation(inc.cause, inc.escalations)
+            if proposal is not None:  # the one the recorded cause calls for, first (after resolve: alone)
+                targets = [proposal] + (
+                    [x for x in targets if x != proposal] if inc.resolved_at is None else []
+                )
+        for target in targets:
             menu.addAction(words.target(target), lambda tg=target: self.escalate(tg))
         menu.popup(self.buttons["escalate"].mapToGlobal(self.buttons["escalate"].rect().bottomLeft()))
 

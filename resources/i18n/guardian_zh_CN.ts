@@ -2,6 +2,21 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
 <context>
+    <name>AssignDialog</name>
+    <message>
+        <source>Send a technician</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Technician (name, and a phone or team):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>e.g. Zhang Wei, maintenance team 2</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>BulkCloseDialog</name>
     <message>
         <source>Close restored false alarms</source>
@@ -70,6 +85,71 @@
     <message>
         <source>Close</source>
         <translation>关闭</translation>
+    </message>
+</context>
+<context>
+    <name>CloseTicketDialog</name>
+    <message>
+        <source>Close the ticket</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Acknowledged</source>
+        <translation type="unfinished">已确认</translation>
+    </message>
+    <message>
+        <source>Not acknowledged</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>technician: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no technician sent</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n note(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>What was done, or why it is closed without a repair (required):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>e.g. Battery replaced on site, the detector tested</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A ticket is closed with its reason; it is recorded in the journal.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Detector replaced</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Elder refused a replacement (recorded)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reinstalled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Battery replaced</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Repaired</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Back online: power or network restored</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -402,6 +482,22 @@
         <translation>已完成</translation>
     </message>
     <message>
+        <source>no elder&apos;s number in the register</source>
+        <translation>登记中没有老人的电话</translation>
+    </message>
+    <message>
+        <source>the gateway&apos;s call was answered</source>
+        <translation>网关自动来电已接听</translation>
+    </message>
+    <message>
+        <source>the gateway&apos;s call not answered</source>
+        <translation>网关自动来电未接听</translation>
+    </message>
+    <message>
+        <source>no call through the gateway</source>
+        <translation>网关未拨打电话</translation>
+    </message>
+    <message>
         <source>Detail</source>
         <translation>详情</translation>
     </message>
@@ -444,6 +540,83 @@
     <message>
         <source>waived</source>
         <translation>免做</translation>
+    </message>
+</context>
+<context>
+    <name>IncidentSearch</name>
+    <message>
+        <source>Find an incident</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Incident number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Household code, address or resident&apos;s name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Opened on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Find</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Incident</source>
+        <translation type="unfinished">警情</translation>
+    </message>
+    <message>
+        <source>Opened</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation type="unfinished">类型</translation>
+    </message>
+    <message>
+        <source>Household</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation type="unfinished">状态</translation>
+    </message>
+    <message>
+        <source>Cause</source>
+        <translation type="unfinished">原因</translation>
+    </message>
+    <message>
+        <source>Give a number, a household or a day, then Find.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Replay from its start</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open the incident in the replay window, at the moment it opened</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation type="unfinished">关闭</translation>
+    </message>
+    <message>
+        <source>Searching…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n incident(s) found.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>No incident found: check the number, the household or the day.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -600,12 +773,44 @@
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
+        <source>Find an incident to replay… (Ctrl+F)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Replay the selected incident (P)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Reassign incident</source>
         <translation>转交警情</translation>
     </message>
     <message>
         <source>Operator id</source>
         <translation>值班员账号</translation>
+    </message>
+    <message>
+        <source>Replay from its start</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Find an incident to replay…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Select an incident first, or find one (Ctrl+F)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The replay cannot be opened: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>incident #%1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Incident #%1 is not in the journal.</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Select an incident first (N takes the next one)</source>
@@ -645,6 +850,12 @@
         <source>Shift handed over to %1: %n open incident(s), recorded in the journal.</source>
         <translation>
             <numerusform>已交班给 %1：%n 起未闭环警情，已记入日志。</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Maintenance (%n, %1 overdue)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
         </translation>
     </message>
     <message>
@@ -709,6 +920,21 @@
     <message>
         <source>Township outlines drawn from households (no boundaries imported)</source>
         <translation>乡镇（街道）轮廓按住户位置绘制（未导入边界）</translation>
+    </message>
+</context>
+<context>
+    <name>NoteDialog</name>
+    <message>
+        <source>Note on the ticket</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>What was found or done:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>e.g. Called the elder: a technician comes tomorrow morning</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -951,6 +1177,156 @@
     </message>
 </context>
 <context>
+    <name>ReportDialog</name>
+    <message>
+        <source>Shift report</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Daily report</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Monthly report</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Report</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Day</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDF (to print)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Excel workbook (XLSX)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Format</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save to</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Make the report</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Month</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Your shift: %1 %2 to %3 (China time), at most the last 12 hours.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The whole day, 00:00 to 24:00 (China time).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The whole month, day by day (China time).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDF (*.pdf)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Excel workbook (*.xlsx)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save the report</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ReportMenu</name>
+    <message>
+        <source>Re&amp;ports</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Shift report (my shift)…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Daily report…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Monthly report…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDF or XLSX, saved where you choose and opened when done</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Making the report</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reading the journal…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation type="unfinished">取消</translation>
+    </message>
+    <message>
+        <source>Reading the journal… %1 records</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Report saved: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Report saved: %1 (no program to open it)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The report was not made</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot write the file there: choose another folder.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot write the file: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>There is no household register yet: import it first (Register → Import).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The report could not be made. The details say why; tell the administrator.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Report cancelled: no file written.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>RevealReasonDialog</name>
     <message>
         <source>Show a number</source>
@@ -1187,8 +1563,84 @@
         <translation>时限</translation>
     </message>
     <message>
+        <source>Acknowledged</source>
+        <translation type="unfinished">已确认</translation>
+    </message>
+    <message>
+        <source>Technician</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Last note</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>No open maintenance ticket. Device troubles (offline, low battery, fault, tamper, end of life) appear here, soonest due first.</source>
         <translation>当前没有未完成的运维工单。设备问题（离线、电量低、故障、防拆报警、到期更换）会显示在这里，最先到期的在最上面。</translation>
+    </message>
+    <message>
+        <source>Acknowledge (A)</source>
+        <translation type="unfinished">确认 (A)</translation>
+    </message>
+    <message>
+        <source>Acknowledge the ticket: you have seen it (A)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Send technician… (D)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Give the ticket to a technician (D)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Note… (R)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Record what was found or done (R)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close… (C)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close the ticket with what was done, or why it is closed without a repair (C)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Overdue tickets (past their service level) first, in red; then the soonest due.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 · overdue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Technician sent: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Select a ticket first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ticket #%1 acknowledged.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ticket #%1 given to %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Note added to ticket #%1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ticket #%1 closed (recorded in the journal).</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1285,24 +1737,52 @@
 <context>
     <name>ValuesDialog</name>
     <message>
-        <source>Cause</source>
-        <translation>原因</translation>
+        <source>Elder: %1</source>
+        <translation>老人：%1</translation>
     </message>
     <message>
-        <source>Feedback</source>
-        <translation>反馈</translation>
+        <source>What was recorded:</source>
+        <translation>已记录的情况：</translation>
     </message>
     <message>
-        <source>Outcome</source>
-        <translation>处置结果</translation>
+        <source>The cause calls for %1, not escalated: escalate (E) first, or say here why not.</source>
+        <translation>该原因应上报%1，尚未上报：请先上报（E），或在此说明不上报的原因。</translation>
     </message>
     <message>
-        <source>Responder</source>
-        <translation>处置人员</translation>
+        <source>— choose —</source>
+        <translation>— 请选择 —</translation>
     </message>
     <message>
-        <source>Finding</source>
-        <translation>现场情况</translation>
+        <source>What was found and done, and who was told (in your words)</source>
+        <translation>现场情况、处置经过、已告知谁（请用自己的话写）</translation>
+    </message>
+    <message>
+        <source>Choose: %1</source>
+        <translation>请选择：%1</translation>
+    </message>
+    <message>
+        <source>Elder reached</source>
+        <translation>已联系到老人</translation>
+    </message>
+    <message>
+        <source>Responder confirmed going</source>
+        <translation>响应人已确认前往</translation>
+    </message>
+    <message>
+        <source>On site confirmed</source>
+        <translation>已确认到场</translation>
+    </message>
+    <message>
+        <source>Elder and guardian informed</source>
+        <translation>已告知老人及监护人</translation>
+    </message>
+    <message>
+        <source>Escalated as the cause calls for</source>
+        <translation>已按原因上报</translation>
+    </message>
+    <message>
+        <source>not recorded</source>
+        <translation>未记录</translation>
     </message>
 </context>
 <context>
@@ -1912,6 +2392,10 @@
         <translation>该原因需要升级上报；请升级上报，或填写不上报的理由：</translation>
     </message>
     <message>
+        <source>Write what was done, or why it is closed without a repair:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Refused (%1).</source>
         <translation>操作被拒绝（%1）。</translation>
     </message>
@@ -2218,6 +2702,18 @@
     <message>
         <source>incident closed</source>
         <translation>警情已关闭</translation>
+    </message>
+    <message>
+        <source>This maintenance ticket belongs to another township.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write who is sent to the ticket.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write the note first.</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>by SMS</source>

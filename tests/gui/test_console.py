@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel, QPlainTextEdit
 
 from console.app.clock import FakeClock
 from console.bootstrap import build_core, templates
@@ -133,7 +133,9 @@ def test_alarm_on_the_bus_appears_in_the_queue(rig: Rig) -> None:
     assert "dev" in rig.journal_types()
 
 
-def test_false_kitchen_smoke_alarm_closed_by_keyboard_in_eight_actions(rig: Rig) -> None:
+def test_false_kitchen_smoke_alarm_closed_by_keyboard_recording_what_happened(rig: Rig) -> None:
+    """By keyboard alone, each step records what happened (closure on evidence): whom the
+    family was told by what, in the officer's own words at the close; Enter alone claims nothing."""
     hh = rig.household()
     rig.alarm(hh)
     rig.qtbot.waitUntil(lambda: rig.row_for(hh.code) >= 0, timeout=10000)
@@ -157,15 +159,37 @@ def test_false_kitchen_smoke_alarm_closed_by_keyboard_in_eight_actions(rig: Rig)
     inc = rig.incident(hh.code)
     assert inc.cause == "cooking_smoke"
     assert set(inc.waived) == {"dispatch", "on_site"}
-    press(Qt.Key.Key_I)  # elder and guardian informed
-    rig.qtbot.waitUntil(lambda: "inform" in rig.incident(hh.code).steps, timeout=5000)
-    press(Qt.Key.Key_C)  # close: feedback dialog
+    press(Qt.Key.Key_I)  # elder and guardian informed: whom, how
     rig.qtbot.waitUntil(lambda: isinstance(rig.window.panel.active_dialog, ValuesDialog))
+    dlg = rig.window.panel.active_dialog
+    assert isinstance(dlg, ValuesDialog)
+    press(Qt.Key.Key_Return)  # nothing chosen: nothing is claimed, the dialog says what to choose
+    assert dlg.isVisible() and dlg.missing.isVisible() and "inform" not in rig.incident(hh.code).steps
+    press(Qt.Key.Key_Down)  # who: the elder
+    press(Qt.Key.Key_Tab)
+    press(Qt.Key.Key_Down)  # how: by phone
+    press(Qt.Key.Key_Tab)
+    press(Qt.Key.Key_Down)  # the call: reached, safe
+    press(Qt.Key.Key_Return)
+    rig.qtbot.waitUntil(lambda: "inform" in rig.incident(hh.code).steps, timeout=5000)
+    assert rig.incident(hh.code).steps["inform"].values == {"who": "elder", "how": "call", "outcome": "safe"}
+    press(Qt.Key.Key_C)  # close: the feedback box is empty, the officer writes it
+    rig.qtbot.waitUntil(lambda: isinstance(rig.window.panel.active_dialog, ValuesDialog))
+    close = rig.window.panel.active_dialog
+    assert isinstance(close, ValuesDialog)
+    box = close.fields["feedback"]
+    assert isinstance(box, QPlainTextEdit) and box.toPlainText() == ""
+    facts = close.findChild(QLabel, "facts")
+    assert facts is not None and "✔ Elder and guardian informed (by phone)" in facts.text()
+    actions += 1
+    box.insertPlainText("厨房油烟，已电话告知老人")  # the officer types (keyClicks sends ASCII only)
     press(Qt.Key.Key_Return)
     rig.qtbot.waitUntil(lambda: rig.row_for(hh.code) < 0, timeout=5000)  # closed: leaves the queue
-    assert actions <= 8
-    closed = rig.core.engine.query(lambda w: w.incidents[inc.id].state).result(5)
-    assert closed == "closed"
+    assert actions <= 16
+    closed = rig.core.engine.query(
+        lambda w: (w.incidents[inc.id].state, w.incidents[inc.id].feedback)
+    ).result(5)
+    assert closed == ("closed", "厨房油烟，已电话告知老人")
 
 
 def test_dispatch_proposes_nearest_responder(rig: Rig) -> None:
