@@ -81,9 +81,23 @@ def main(argv: list[str]) -> int:
     p.add_argument("--size", default="1600x900", help="the main window")
     p.add_argument("--wall-size", default="1920x1080", help="the wall screen")
     p.add_argument("--locale", action="append", choices=LOCALES, help="default: both")
+    p.add_argument(
+        "--shift",
+        action="store_true",
+        help="the gallery of a whole shift instead (login to handover: OUT/shift/LOCALE/*.png)",
+    )
     args = p.parse_args(argv)
     _env()
     from console import bootstrap
+
+    if args.shift:
+        from console.entry.shift_shots import shoot_shift
+
+        app = bootstrap.gui_app("zh_CN")
+        for locale in args.locale or LOCALES:
+            for path in shoot_shift(app, locale, args.out, _size(args.size), _wait):
+                print(f"screenshots: {path}", flush=True)
+        return 0
     from console.sim.district import generate
     from console.sim.storms import hidden_fire
 

@@ -349,7 +349,11 @@ class IncidentPanel(QWidget):
                     # what the gateway said last (or that it said nothing for too long), why (a
                     # failure's or a block's detail) and by whom
                     (words.delivery_late(*late) if late else words.delivery(n.status))
-                    + (f" ({n.detail})" if n.detail and n.status in ("failed", "blocked") else "")
+                    + (
+                        f" ({words.delivery_detail(n.detail)})"
+                        if n.detail and n.status in ("failed", "blocked")
+                        else ""
+                    )
                     + (f" · {n.provider}" if n.provider else ""),
                     str(n.attempt),
                 ]

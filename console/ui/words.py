@@ -189,6 +189,7 @@ def refusal(code: str, detail: str = "", step_title: Callable[[str], str] | None
         "not_delivered": _t("No delivered SMS on record to:"),
         "bad_value": _t("Choose a value from the list:"),
         "escalation_needed": _t("This cause calls for an escalation; escalate, or give the reason not to:"),
+        "ticket_needs_reason": _t("Write what was done, or why it is closed without a repair:"),
     }.get(code)
     if text is None:
         return _t("Refused (%1).").replace("%1", code)
@@ -229,6 +230,8 @@ def _refusal_detail(code: str, detail: str, step_title: Callable[[str], str] | N
         "unknown_ticket",
     ):
         return ""
+    if code == "ticket_needs_reason":
+        return ticket(detail)
     return detail
 
 
@@ -237,8 +240,11 @@ def _join(parts: Iterable[str]) -> str:
 
 
 def field_name(code: str) -> str:
-    """A value a checklist step records."""
+    """A value a checklist step records (and a template's variable)."""
     return {
+        "address": _t("address"),
+        "kinds": _t("alarm kinds"),
+        "incident": _t("incident number"),
         "cause": _t("Cause"),
         "feedback": _t("Feedback"),
         "outcome": _t("Outcome"),
@@ -373,6 +379,40 @@ def platform(code: str) -> str:
         "onenet": _t("OneNET (China Mobile)"),
         "iotda": _t("IoTDA (Huawei Cloud)"),
     }.get(code, code)
+
+
+def delivery_detail(detail: str) -> str:
+    """Why the gateway says a notification failed or was blocked (docs/gateway.md receipts), in
+    words; the provider's own code kept in brackets for IT."""
+    parts = []
+    for one in detail.split(","):
+        head, _, rest = one.partition(":")
+        if head == "provider":
+            provider, _, code = rest.partition(":")
+            parts.append(_t("refused by %1 (%2)").replace("%1", provider).replace("%2", code))
+        elif head == "limit":
+            provider, _, window = rest.partition(":")
+            per = {"minute": _t("a minute"), "hour": _t("an hour"), "day": _t("a day")}.get(
+                window.rsplit("_", 1)[-1], window
+            )
+            parts.append(_t("sending limit of %1 per number (%2)").replace("%1", provider).replace("%2", per))
+        elif head == "template":
+            var, _, why = rest.partition(":")
+            if var == "missing":
+                parts.append(_t("no approved template for it"))
+            elif why == "too_long":
+                parts.append(_t("the %1 does not fit the approved template").replace("%1", field_name(var)))
+            else:
+                parts.append(_t("the template lacks the %1").replace("%1", field_name(var)))
+        else:
+            parts.append(
+                {
+                    "invalid_number": _t("not a valid phone number"),
+                    "unknown_channel": _t("a channel the gateway does not send"),
+                    "no_provider": _t("no provider configured for it"),
+                }.get(one, one)
+            )
+    return list_of(parts)
 
 
 def delivery_late(what: str, seconds: int) -> str:
@@ -595,3 +635,15 @@ def device_trouble(code: str) -> str:
 def list_of(items: Iterable[str]) -> str:
     """Items one after the other in the window's language (、 in Chinese, a comma in English)."""
     return _join(items)
+
+
+def ticket_refusal(code: str, detail: str = "") -> str:
+    """A refused maintenance-ticket action in words: the codes it shares with incidents say
+    "ticket" here (console/domain/world.py ``_ticket_action``)."""
+    if code == "out_of_scope":
+        return _t("This maintenance ticket belongs to another township.")
+    if code == "missing_field":
+        if detail == "assignee":
+            return _t("Write who is sent to the ticket.")
+        return _t("Write the note first.")
+    return refusal(code, detail)

@@ -76,3 +76,16 @@ def test_a_row_counts_the_seconds_without_a_receipt_then_shows_the_providers_ans
         )
     finally:
         install_translations(qapp, "en")
+
+
+def test_why_a_notification_failed_or_was_blocked_is_said_in_words(qtbot: QtBot) -> None:
+    from console.ui import words
+
+    assert words.delivery_detail("provider:aliyun:isv.BUSINESS_LIMIT_CONTROL") == (
+        "refused by aliyun (isv.BUSINESS_LIMIT_CONTROL)"
+    )
+    assert words.delivery_detail("limit:aliyun:minute,limit:tencent:day") == (
+        "sending limit of aliyun per number (a minute), sending limit of tencent per number (a day)"
+    )
+    assert words.delivery_detail("template:address:too_long") == "the address does not fit the approved template"
+    assert words.delivery_detail("invalid_number") == "not a valid phone number"
