@@ -635,6 +635,23 @@ def boundaries_importer_for(core: Core) -> Any:
     return run
 
 
+def report_maker_for(core: Core) -> Any:
+    """The window's Reports menu (console/ui/report_menu.py): a report from this console's store,
+    made on the menu's worker thread."""
+    from console.reports.build import build_report
+
+    def make(kind: str, spec: str, out: Path, shift: str, progress: Any) -> Path:
+        return build_report(core.store, kind, spec, out, shift, progress)
+
+    return make
+
+
+def replay_of(core: Core) -> Any:
+    """A Replay of this console's journal, for the window's "replay this incident" (each call a
+    new one: the journal has grown since the last)."""
+    return lambda: build_replay(core.store, core.world.initial_register)
+
+
 def gui_app(locale: str) -> Any:
     """The QApplication (translations, fonts, map URL schemes), made once per process."""
     from console.ui.app import create_app
@@ -690,6 +707,8 @@ def run_console(
         run_boundaries=boundaries_importer_for(core),
         triage=triage(),  # the file's weights (the world's too), not the queue's own default load
         backup_status=backup_status_of(core.settings.backup_dir),
+        make_report=report_maker_for(core),
+        make_replay=replay_of(core),
     )
     if size is not None:
         window.resize(*size)

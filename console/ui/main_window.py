@@ -110,6 +110,9 @@ class MainWindow(QMainWindow):
         triage: TriageWeights | None = None,
         backup_status: Callable[[], tuple[Any, bool]] | None = None,
         manage_operators: Callable[[Any], Any] | None = None,  # opens the operators screen (admins)
+        make_report: Callable[..., Any] | None = None,  # console/ui/report_menu.py MakeReport
+        open_file: Callable[[Any], Any] | None = None,  # opens a written report (QDesktopServices)
+        make_replay: Callable[[], Any] | None = None,  # a Replay of this console's journal
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -121,6 +124,12 @@ class MainWindow(QMainWindow):
         self.clock = engine.clock
         self.status: Status | None = None
         self.refusals_shown = 0
+        self.shift_start = self.clock.now_ns()  # this officer took the console (the shift report's start)
+        self.make_report = make_report
+        self.open_file = open_file
+        self.make_replay = make_replay
+        self.replay_window: Any = None
+        self.incident_search: Any = None
         self.house_file: HouseholdFile | None = None
         self._results = _Results()
         self._results.ready.connect(lambda cb, value: cb(value))
@@ -203,7 +212,14 @@ class MainWindow(QMainWindow):
         if mode != "replay":
             self.header.send_ack = self.send_ack_misses  # journaled: the incidents hold the acknowledgement
 
-        self.ticket_table = TicketTable(operator.scope)
+        self.ticket_table = TicketTable(
+            operator.scope,
+            send=self.send,
+            who=lambda: (self.op.id, self.console_id),
+            now=self.clock.now_ns,
+            read_only=(mode == "replay"),
+        )
+        self.ticket_table.refused.connect(lambda text: self.statusBar().showMessage(text, 8000))
 
         left = QTabWidget()
         left.setObjectName("leftTabs")
@@ -311,6 +327,28 @@ class MainWindow(QMainWindow):
         self.operators_action = reg.addAction("", self.open_operators)
         self.operators_action.setObjectName("act_operators")
         self.operators_action.setVisible(self.manage_operators is not None and self.op.role == "admin")
+        from console.ui.report_menu import ReportMenu
+
+        self.reports = ReportMenu(
+            self,
+            self.make_report if self.mode != "replay" else None,
+            lambda: self.shift_start,
+            self.clock.now_ns,
+            opener=self.open_file,
+        )
+        bar.addMenu(self.reports.menu)
+        self.find_action = duty.addAction("", self.find_incident)
+        self.find_action.setObjectName("act_find_incident")
+        self.find_action.setShortcut(QKeySequence("Ctrl+F"))
+        self.find_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.find_action.setEnabled(self.make_replay is not None)
+        self.replay_action = duty.addAction("", self.replay_highlighted)
+        self.replay_action.setObjectName("act_replay_incident")
+        self.replay_action.setShortcut(QKeySequence("P"))
+        self.replay_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.replay_action.setEnabled(self.make_replay is not None)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._queue_menu)
         self.view_menu = view = bar.addMenu("")
         self.wall_action = view.addAction("", self.toggle_wall)
         self.wall_action.setObjectName("act_wall")
@@ -371,7 +409,7 @@ class MainWindow(QMainWindow):
                 "No open alarm. New alarms appear here as they come in, the one to take next on top (N selects it)."
             )
         )
-        self.left_tabs.setTabText(1, self.tr("Maintenance (%n)", "", self.ticket_table.rowCount()))
+        self._ticket_tab_text()
         if self.kpi_panel is not None:
             self.left_tabs.setTabText(2, self.tr("KPIs"))
         self.no_register.setText(
@@ -394,6 +432,9 @@ class MainWindow(QMainWindow):
             )
         )
         self.language_menu.setTitle(self.tr("&Language"))
+        self.reports.retranslate()
+        self.find_action.setText(self.tr("Find an incident to replay… (Ctrl+F)"))
+        self.replay_action.setText(self.tr("Replay the selected incident (P)"))
         self._check_language()
 
     def changeEvent(self, e: QEvent) -> None:
@@ -494,6 +535,7 @@ class MainWindow(QMainWindow):
                 ev.Login(at=0, operator=new.id, console=self.console_id, role=new.role, scope=new.scope)
             )
             self.op = Operator(new.id, new.role, new.scope, getattr(new, "name", ""))
+            self.shift_start = self.clock.now_ns()  # the new officer's shift starts now
             self.operators_action.setVisible(self.manage_operators is not None and new.role == "admin")
             self.queue.scope = new.scope
             self.queue.incidents = {k: v for k, v in self.queue.incidents.items() if self.queue.visible(v)}
@@ -596,6 +638,96 @@ class MainWindow(QMainWindow):
             dlg.refresh()
         self.bulk_dialog = dlg
         dlg.show()
+
+    # --- replay from the window ----------------------------------------------------------------
+
+    def _queue_menu(self, pos: Any) -> None:
+        """The queue's context menu: replay the incident under the mouse from its start."""
+        from PySide6.QtWidgets import QMenu
+
+        idx = self.table.indexAt(pos)
+        if not idx.isValid() or self.make_replay is None:
+            return
+        iid = idx.siblingAtColumn(0).data(Qt.ItemDataRole.UserRole)
+        menu = QMenu(self.table)
+        menu.setObjectName("queueMenu")
+        menu.addAction(self.tr("Replay from its start"), lambda: self.open_replay(iid))
+        menu.addAction(self.tr("Find an incident to replay…"), self.find_incident)
+        self.queue_menu = menu
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def replay_highlighted(self) -> None:
+        """P: the highlighted incident in the replay window, at its opening."""
+        iid = self.highlighted()
+        if iid is None:
+            self.statusBar().showMessage(self.tr("Select an incident first, or find one (Ctrl+F)"), 5000)
+            return
+        self.open_replay(iid)
+
+    def find_incident(self) -> None:
+        """Ctrl+F: find a past incident (the queue shows open ones only) and replay it."""
+        from datetime import datetime, timedelta, timezone
+
+        from PySide6.QtCore import QDate
+
+        from console.ui.incident_search import IncidentSearch
+
+        if self.make_replay is None:
+            return
+        if self.incident_search is not None:
+            self.incident_search.raise_()
+            self.incident_search.activateWindow()
+            return
+        d = datetime.fromtimestamp(self.clock.now_ns() / 1e9, tz=timezone(timedelta(hours=8)))
+        dlg = IncidentSearch(self.query, self.register, self.op.scope, QDate(d.year, d.month, d.day), self)
+        dlg.replayRequested.connect(self.open_replay)
+        dlg.finished.connect(lambda _r: setattr(self, "incident_search", None))
+        self.incident_search = dlg
+        dlg.show()
+
+    def open_replay(self, incident: int) -> None:
+        """The replay window (read only) over this console's journal, at ``incident``'s opening
+        with it selected; the window is reused while open when it knows the incident."""
+        from console.ui.replay_window import ReplayWindow
+
+        if self.make_replay is None:
+            return
+        win = self.replay_window
+        if win is not None and win.isVisible() and win.ready and win.replay.marker(incident) is not None:
+            win.jump_to(incident)
+            win.raise_()
+            win.activateWindow()
+            return
+        if win is not None:
+            win.close()
+        try:
+            replay = self.make_replay()
+        except Exception as exc:  # noqa: BLE001 - said to the officer, never a crash
+            self.statusBar().showMessage(
+                self.tr("The replay cannot be opened: %1").replace("%1", str(exc)), 15000
+            )
+            return
+        win = ReplayWindow(
+            replay,
+            self.register,
+            self.templates,
+            self.tr("incident #%1").replace("%1", str(incident)),
+            scope=self.op.scope,
+        )
+        win.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+
+        def at_incident(_length: int) -> None:
+            if win.replay.marker(incident) is None:
+                win.statusBar().showMessage(
+                    self.tr("Incident #%1 is not in the journal.").replace("%1", str(incident)), 15000
+                )
+                return
+            win.jump_to(incident)
+
+        win.indexed.connect(at_incident)
+        self.replay_window = win
+        win.show()
+        win.start()
 
     # --- the one selection ---------------------------------------------------------------------
 
@@ -745,6 +877,11 @@ class MainWindow(QMainWindow):
             return [copy_struct(i) for i in w.incidents.values() if i.is_open or i.opened >= start]
 
         self.query(now_and_today, self._show_incidents)
+        # the open maintenance tickets (after this the deltas carry every change)
+        self.query(
+            lambda w: [copy_struct(t) for t in w.tickets.values() if t.closed is None],
+            lambda tickets: tickets and self.update_tickets(tickets),
+        )
 
     def _show_incidents(self, incidents: list[Incident]) -> None:
         if not incidents:
@@ -814,6 +951,10 @@ class MainWindow(QMainWindow):
                 and (r.incident == 0 or r.incident in bulk.sent.incidents)
             ):
                 continue
+            if r.console == self.console_id and r.incident == 0 and self.ticket_table.takes(r.code):
+                self.refusals_shown += 1
+                self.ticket_table.on_refusal(r.code, r.detail)  # shown on the tab and in the status bar
+                continue
             if r.console == self.console_id:
                 self.refusals_shown += 1
                 text = words.refusal(r.code, r.detail, self.panel.step_title)
@@ -833,6 +974,14 @@ class MainWindow(QMainWindow):
                 self.sound.trigger("bus_lost")  # as loud as a lost bus: nobody is being told
             elif a.kind == "bridge_problem":
                 self.sound.trigger("bus_lost")  # as loud as a lost bus: alarms may not come in
+            elif a.kind == "escalation_unconfigured":
+                self.sound.trigger("missed")  # the service was told nothing: the officer phones it
+                self.statusBar().showMessage(
+                    self.tr("Incident %1: no numbers configured for %2 — phone it yourself")
+                    .replace("%1", str(a.incident))
+                    .replace("%2", words.target(a.detail)),
+                    20000,
+                )
             elif a.kind == "field_reply":
                 role, _, answer = a.detail.partition(":")
                 self.statusBar().showMessage(words.field_reply(a.incident, role, answer), 15000)
@@ -844,8 +993,16 @@ class MainWindow(QMainWindow):
             self.update_banner()
 
     def update_tickets(self, tickets: list[Ticket]) -> None:
-        shown = self.ticket_table.update_tickets(tickets)
-        self.left_tabs.setTabText(1, self.tr("Maintenance (%n)", "", shown))
+        self.ticket_table.update_tickets(tickets)
+        self._ticket_tab_text()
+
+    def _ticket_tab_text(self) -> None:
+        """The tab says how many tickets are open, and how many of them are overdue."""
+        shown, late = len(self.ticket_table.tickets), len(self.ticket_table.overdue())
+        text = self.tr("Maintenance (%n)", "", shown)
+        if late:
+            text = self.tr("Maintenance (%n, %1 overdue)", "", shown).replace("%1", str(late))
+        self.left_tabs.setTabText(1, text)
 
     def blind_reasons(self) -> list[str]:
         return self.status_view.reasons(self.status)
@@ -858,6 +1015,8 @@ class MainWindow(QMainWindow):
         self.queue_empty.setVisible(not self.queue.rows)
         self.panel.tick()
         self.reveals.tick()
+        self.ticket_table.tick()
+        self._ticket_tab_text()
         self.header.refresh()
         self._seconds = getattr(self, "_seconds", 0) + 1
         if self._seconds % 300 == 0 and self.left_tabs.currentIndex() == 2:

@@ -5,15 +5,15 @@
     <name>AssignDialog</name>
     <message>
         <source>Send a technician</source>
-        <translation type="unfinished"></translation>
+        <translation>派人</translation>
     </message>
     <message>
         <source>Technician (name, and a phone or team):</source>
-        <translation type="unfinished"></translation>
+        <translation>维护人员（姓名，及电话或班组）：</translation>
     </message>
     <message>
         <source>e.g. Zhang Wei, maintenance team 2</source>
-        <translation type="unfinished"></translation>
+        <translation>例如：张伟，维修二组</translation>
     </message>
 </context>
 <context>
@@ -91,65 +91,65 @@
     <name>CloseTicketDialog</name>
     <message>
         <source>Close the ticket</source>
-        <translation type="unfinished"></translation>
+        <translation>关闭工单</translation>
     </message>
     <message>
         <source>Acknowledged</source>
-        <translation type="unfinished">已确认</translation>
+        <translation>已确认</translation>
     </message>
     <message>
         <source>Not acknowledged</source>
-        <translation type="unfinished"></translation>
+        <translation>未确认</translation>
     </message>
     <message>
         <source>technician: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>维护人员：%1</translation>
     </message>
     <message>
         <source>no technician sent</source>
-        <translation type="unfinished"></translation>
+        <translation>未派人</translation>
     </message>
     <message numerus="yes">
         <source>%n note(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n 条备注</numerusform>
         </translation>
     </message>
     <message>
         <source>What was done, or why it is closed without a repair (required):</source>
-        <translation type="unfinished"></translation>
+        <translation>怎么处理的，或为什么不维修就关闭（必填）：</translation>
     </message>
     <message>
         <source>e.g. Battery replaced on site, the detector tested</source>
-        <translation type="unfinished"></translation>
+        <translation>例如：已上门更换电池，探测器测试正常</translation>
     </message>
     <message>
         <source>A ticket is closed with its reason; it is recorded in the journal.</source>
-        <translation type="unfinished"></translation>
+        <translation>关闭工单须写明原因，并记入日志。</translation>
     </message>
     <message>
         <source>Detector replaced</source>
-        <translation type="unfinished"></translation>
+        <translation>已更换探测器</translation>
     </message>
     <message>
         <source>Elder refused a replacement (recorded)</source>
-        <translation type="unfinished"></translation>
+        <translation>老人拒绝更换（已登记）</translation>
     </message>
     <message>
         <source>Reinstalled</source>
-        <translation type="unfinished"></translation>
+        <translation>已恢复安装</translation>
     </message>
     <message>
         <source>Battery replaced</source>
-        <translation type="unfinished"></translation>
+        <translation>已更换电池</translation>
     </message>
     <message>
         <source>Repaired</source>
-        <translation type="unfinished"></translation>
+        <translation>已修复</translation>
     </message>
     <message>
         <source>Back online: power or network restored</source>
-        <translation type="unfinished"></translation>
+        <translation>已恢复在线：供电或网络已恢复</translation>
     </message>
 </context>
 <context>
@@ -546,77 +546,77 @@
     <name>IncidentSearch</name>
     <message>
         <source>Find an incident</source>
-        <translation type="unfinished"></translation>
+        <translation>查找警情</translation>
     </message>
     <message>
         <source>Incident number</source>
-        <translation type="unfinished"></translation>
+        <translation>警情编号</translation>
     </message>
     <message>
         <source>Household code, address or resident&apos;s name</source>
-        <translation type="unfinished"></translation>
+        <translation>住户编号、地址或老人姓名</translation>
     </message>
     <message>
         <source>Opened on</source>
-        <translation type="unfinished"></translation>
+        <translation>发生日期</translation>
     </message>
     <message>
         <source>Find</source>
-        <translation type="unfinished"></translation>
+        <translation>查找</translation>
     </message>
     <message>
         <source>Incident</source>
-        <translation type="unfinished">警情</translation>
+        <translation>警情</translation>
     </message>
     <message>
         <source>Opened</source>
-        <translation type="unfinished"></translation>
+        <translation>发生时间</translation>
     </message>
     <message>
         <source>Kind</source>
-        <translation type="unfinished">类型</translation>
+        <translation>类型</translation>
     </message>
     <message>
         <source>Household</source>
-        <translation type="unfinished"></translation>
+        <translation>住户</translation>
     </message>
     <message>
         <source>State</source>
-        <translation type="unfinished">状态</translation>
+        <translation>状态</translation>
     </message>
     <message>
         <source>Cause</source>
-        <translation type="unfinished">原因</translation>
+        <translation>原因</translation>
     </message>
     <message>
         <source>Give a number, a household or a day, then Find.</source>
-        <translation type="unfinished"></translation>
+        <translation>输入编号、住户或日期，再点“查找”。</translation>
     </message>
     <message>
         <source>Replay from its start</source>
-        <translation type="unfinished"></translation>
+        <translation>从头回放</translation>
     </message>
     <message>
         <source>Open the incident in the replay window, at the moment it opened</source>
-        <translation type="unfinished"></translation>
+        <translation>在回放窗口中打开该警情，定位到发生时刻</translation>
     </message>
     <message>
         <source>Close</source>
-        <translation type="unfinished">关闭</translation>
+        <translation>关闭</translation>
     </message>
     <message>
         <source>Searching…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在查找…</translation>
     </message>
     <message numerus="yes">
         <source>%n incident(s) found.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>找到 %n 起警情。</numerusform>
         </translation>
     </message>
     <message>
         <source>No incident found: check the number, the household or the day.</source>
-        <translation type="unfinished"></translation>
+        <translation>没有找到警情：请检查编号、住户或日期。</translation>
     </message>
 </context>
 <context>
@@ -774,11 +774,11 @@
     </message>
     <message>
         <source>Find an incident to replay… (Ctrl+F)</source>
-        <translation type="unfinished"></translation>
+        <translation>查找警情并回放… (Ctrl+F)</translation>
     </message>
     <message>
         <source>Replay the selected incident (P)</source>
-        <translation type="unfinished"></translation>
+        <translation>回放选中的警情 (P)</translation>
     </message>
     <message>
         <source>Reassign incident</source>
@@ -790,27 +790,27 @@
     </message>
     <message>
         <source>Replay from its start</source>
-        <translation type="unfinished"></translation>
+        <translation>从头回放</translation>
     </message>
     <message>
         <source>Find an incident to replay…</source>
-        <translation type="unfinished"></translation>
+        <translation>查找警情并回放…</translation>
     </message>
     <message>
         <source>Select an incident first, or find one (Ctrl+F)</source>
-        <translation type="unfinished"></translation>
+        <translation>请先选中一起警情，或查找警情 (Ctrl+F)</translation>
     </message>
     <message>
         <source>The replay cannot be opened: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>无法打开回放：%1</translation>
     </message>
     <message>
         <source>incident #%1</source>
-        <translation type="unfinished"></translation>
+        <translation>警情 #%1</translation>
     </message>
     <message>
         <source>Incident #%1 is not in the journal.</source>
-        <translation type="unfinished"></translation>
+        <translation>日志中没有警情 #%1。</translation>
     </message>
     <message>
         <source>Select an incident first (N takes the next one)</source>
@@ -827,6 +827,10 @@
     <message>
         <source>Register {version} in force: {n} households</source>
         <translation>住户台账 {version} 已生效：{n} 户</translation>
+    </message>
+    <message>
+        <source>Incident %1: no numbers configured for %2 — phone it yourself</source>
+        <translation>事件 %1：%2 未配置通知号码，请自行电话联系</translation>
     </message>
     <message numerus="yes">
         <source>Maintenance (%n)</source>
@@ -854,8 +858,8 @@
     </message>
     <message numerus="yes">
         <source>Maintenance (%n, %1 overdue)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>运维工单（%n，超时 %1）</numerusform>
         </translation>
     </message>
     <message>
@@ -926,15 +930,15 @@
     <name>NoteDialog</name>
     <message>
         <source>Note on the ticket</source>
-        <translation type="unfinished"></translation>
+        <translation>工单备注</translation>
     </message>
     <message>
         <source>What was found or done:</source>
-        <translation type="unfinished"></translation>
+        <translation>发现的情况或处理结果：</translation>
     </message>
     <message>
         <source>e.g. Called the elder: a technician comes tomorrow morning</source>
-        <translation type="unfinished"></translation>
+        <translation>例如：已电话联系老人，维护人员明早上门</translation>
     </message>
 </context>
 <context>
@@ -1180,150 +1184,154 @@
     <name>ReportDialog</name>
     <message>
         <source>Shift report</source>
-        <translation type="unfinished"></translation>
+        <translation>交班报表</translation>
     </message>
     <message>
         <source>Daily report</source>
-        <translation type="unfinished"></translation>
+        <translation>日报</translation>
     </message>
     <message>
         <source>Monthly report</source>
-        <translation type="unfinished"></translation>
+        <translation>月报</translation>
     </message>
     <message>
         <source>Report</source>
-        <translation type="unfinished"></translation>
+        <translation>报表</translation>
     </message>
     <message>
         <source>Day</source>
-        <translation type="unfinished"></translation>
+        <translation>日期</translation>
     </message>
     <message>
         <source>PDF (to print)</source>
-        <translation type="unfinished"></translation>
+        <translation>PDF（打印用）</translation>
     </message>
     <message>
         <source>Excel workbook (XLSX)</source>
-        <translation type="unfinished"></translation>
+        <translation>Excel 表格（XLSX）</translation>
     </message>
     <message>
         <source>Format</source>
-        <translation type="unfinished"></translation>
+        <translation>格式</translation>
     </message>
     <message>
         <source>Choose…</source>
-        <translation type="unfinished"></translation>
+        <translation>选择…</translation>
     </message>
     <message>
         <source>Save to</source>
-        <translation type="unfinished"></translation>
+        <translation>保存到</translation>
     </message>
     <message>
         <source>Make the report</source>
-        <translation type="unfinished"></translation>
+        <translation>生成报表</translation>
     </message>
     <message>
         <source>Month</source>
-        <translation type="unfinished"></translation>
+        <translation>月份</translation>
     </message>
     <message>
         <source>Your shift: %1 %2 to %3 (China time), at most the last 12 hours.</source>
-        <translation type="unfinished"></translation>
+        <translation>本班次：%1 %2 至 %3（北京时间），最多为最近 12 小时。</translation>
     </message>
     <message>
         <source>The whole day, 00:00 to 24:00 (China time).</source>
-        <translation type="unfinished"></translation>
+        <translation>全天，00:00 至 24:00（北京时间）。</translation>
     </message>
     <message>
         <source>The whole month, day by day (China time).</source>
-        <translation type="unfinished"></translation>
+        <translation>整月，按日统计（北京时间）。</translation>
     </message>
     <message>
         <source>PDF (*.pdf)</source>
-        <translation type="unfinished"></translation>
+        <translation>PDF（*.pdf）</translation>
     </message>
     <message>
         <source>Excel workbook (*.xlsx)</source>
-        <translation type="unfinished"></translation>
+        <translation>Excel 表格（*.xlsx）</translation>
     </message>
     <message>
         <source>Save the report</source>
-        <translation type="unfinished"></translation>
+        <translation>保存报表</translation>
     </message>
 </context>
 <context>
     <name>ReportMenu</name>
     <message>
         <source>Re&amp;ports</source>
-        <translation type="unfinished"></translation>
+        <translation>报表(&amp;P)</translation>
     </message>
     <message>
         <source>Shift report (my shift)…</source>
-        <translation type="unfinished"></translation>
+        <translation>交班报表（本班次）…</translation>
     </message>
     <message>
         <source>Daily report…</source>
-        <translation type="unfinished"></translation>
+        <translation>日报…</translation>
     </message>
     <message>
         <source>Monthly report…</source>
-        <translation type="unfinished"></translation>
+        <translation>月报…</translation>
     </message>
     <message>
         <source>PDF or XLSX, saved where you choose and opened when done</source>
-        <translation type="unfinished"></translation>
+        <translation>PDF 或 XLSX，保存到您选的位置，生成后自动打开</translation>
+    </message>
+    <message>
+        <source>A report is being made: wait for it, or cancel it.</source>
+        <translation>正在生成一份报表：请稍候，或先取消它。</translation>
     </message>
     <message>
         <source>Making the report</source>
-        <translation type="unfinished"></translation>
+        <translation>正在生成报表</translation>
     </message>
     <message>
         <source>Reading the journal…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在读取日志…</translation>
     </message>
     <message>
         <source>Cancel</source>
-        <translation type="unfinished">取消</translation>
+        <translation>取消</translation>
     </message>
     <message>
         <source>Reading the journal… %1 records</source>
-        <translation type="unfinished"></translation>
+        <translation>正在读取日志… 已读 %1 条记录</translation>
     </message>
     <message>
         <source>Cancelling…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在取消…</translation>
     </message>
     <message>
         <source>Report saved: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>报表已保存：%1</translation>
     </message>
     <message>
         <source>Report saved: %1 (no program to open it)</source>
-        <translation type="unfinished"></translation>
+        <translation>报表已保存：%1（没有可打开它的程序）</translation>
     </message>
     <message>
         <source>The report was not made</source>
-        <translation type="unfinished"></translation>
+        <translation>报表未生成</translation>
     </message>
     <message>
         <source>Cannot write the file there: choose another folder.</source>
-        <translation type="unfinished"></translation>
+        <translation>无法写入该位置，请换一个文件夹。</translation>
     </message>
     <message>
         <source>Cannot write the file: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>无法写入文件：%1</translation>
     </message>
     <message>
         <source>There is no household register yet: import it first (Register → Import).</source>
-        <translation type="unfinished"></translation>
+        <translation>还没有住户台账：请先导入（台账 → 导入）。</translation>
     </message>
     <message>
         <source>The report could not be made. The details say why; tell the administrator.</source>
-        <translation type="unfinished"></translation>
+        <translation>报表无法生成。原因见详细信息，请告知管理员。</translation>
     </message>
     <message>
         <source>Report cancelled: no file written.</source>
-        <translation type="unfinished"></translation>
+        <translation>报表已取消：未生成文件。</translation>
     </message>
 </context>
 <context>
@@ -1564,15 +1572,15 @@
     </message>
     <message>
         <source>Acknowledged</source>
-        <translation type="unfinished">已确认</translation>
+        <translation>已确认</translation>
     </message>
     <message>
         <source>Technician</source>
-        <translation type="unfinished"></translation>
+        <translation>维护人员</translation>
     </message>
     <message>
         <source>Last note</source>
-        <translation type="unfinished"></translation>
+        <translation>最新备注</translation>
     </message>
     <message>
         <source>No open maintenance ticket. Device troubles (offline, low battery, fault, tamper, end of life) appear here, soonest due first.</source>
@@ -1580,67 +1588,67 @@
     </message>
     <message>
         <source>Acknowledge (A)</source>
-        <translation type="unfinished">确认 (A)</translation>
+        <translation>确认 (A)</translation>
     </message>
     <message>
         <source>Acknowledge the ticket: you have seen it (A)</source>
-        <translation type="unfinished"></translation>
+        <translation>确认工单：表示已看到 (A)</translation>
     </message>
     <message>
         <source>Send technician… (D)</source>
-        <translation type="unfinished"></translation>
+        <translation>派人… (D)</translation>
     </message>
     <message>
         <source>Give the ticket to a technician (D)</source>
-        <translation type="unfinished"></translation>
+        <translation>把工单派给维护人员 (D)</translation>
     </message>
     <message>
         <source>Note… (R)</source>
-        <translation type="unfinished"></translation>
+        <translation>备注… (R)</translation>
     </message>
     <message>
         <source>Record what was found or done (R)</source>
-        <translation type="unfinished"></translation>
+        <translation>记录发现的情况或处理结果 (R)</translation>
     </message>
     <message>
         <source>Close… (C)</source>
-        <translation type="unfinished"></translation>
+        <translation>关闭… (C)</translation>
     </message>
     <message>
         <source>Close the ticket with what was done, or why it is closed without a repair (C)</source>
-        <translation type="unfinished"></translation>
+        <translation>关闭工单：写明怎么处理的，或为什么不维修就关闭 (C)</translation>
     </message>
     <message>
         <source>Overdue tickets (past their service level) first, in red; then the soonest due.</source>
-        <translation type="unfinished"></translation>
+        <translation>超时工单（超过处理时限）排在最前，标红；其后按时限先后排列。</translation>
     </message>
     <message>
         <source>%1 · overdue</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 · 已超时</translation>
     </message>
     <message>
         <source>Technician sent: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>已派人：%1</translation>
     </message>
     <message>
         <source>Select a ticket first.</source>
-        <translation type="unfinished"></translation>
+        <translation>请先选中一张工单。</translation>
     </message>
     <message>
         <source>Ticket #%1 acknowledged.</source>
-        <translation type="unfinished"></translation>
+        <translation>工单 #%1 已确认。</translation>
     </message>
     <message>
         <source>Ticket #%1 given to %2.</source>
-        <translation type="unfinished"></translation>
+        <translation>工单 #%1 已派给 %2。</translation>
     </message>
     <message>
         <source>Note added to ticket #%1.</source>
-        <translation type="unfinished"></translation>
+        <translation>工单 #%1 已添加备注。</translation>
     </message>
     <message>
         <source>Ticket #%1 closed (recorded in the journal).</source>
-        <translation type="unfinished"></translation>
+        <translation>工单 #%1 已关闭（已记入日志）。</translation>
     </message>
 </context>
 <context>
@@ -2393,11 +2401,23 @@
     </message>
     <message>
         <source>Write what was done, or why it is closed without a repair:</source>
-        <translation type="unfinished"></translation>
+        <translation>请写明怎么处理的，或为什么不维修就关闭：</translation>
     </message>
     <message>
         <source>Refused (%1).</source>
         <translation>操作被拒绝（%1）。</translation>
+    </message>
+    <message>
+        <source>address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>alarm kinds</source>
+        <translation>报警类型</translation>
+    </message>
+    <message>
+        <source>incident number</source>
+        <translation>事件号</translation>
     </message>
     <message>
         <source>Cause</source>
@@ -2664,6 +2684,50 @@
         <translation>IoTDA（华为云）</translation>
     </message>
     <message>
+        <source>refused by %1 (%2)</source>
+        <translation>%1 拒绝发送（%2）</translation>
+    </message>
+    <message>
+        <source>a minute</source>
+        <translation>每分钟</translation>
+    </message>
+    <message>
+        <source>an hour</source>
+        <translation>每小时</translation>
+    </message>
+    <message>
+        <source>a day</source>
+        <translation>每天</translation>
+    </message>
+    <message>
+        <source>sending limit of %1 per number (%2)</source>
+        <translation>%1 单号码发送限制（%2）</translation>
+    </message>
+    <message>
+        <source>no approved template for it</source>
+        <translation>没有已审批的模板</translation>
+    </message>
+    <message>
+        <source>the %1 does not fit the approved template</source>
+        <translation>%1 超出已审批模板的长度</translation>
+    </message>
+    <message>
+        <source>the template lacks the %1</source>
+        <translation>模板缺少%1</translation>
+    </message>
+    <message>
+        <source>not a valid phone number</source>
+        <translation>不是有效的电话号码</translation>
+    </message>
+    <message>
+        <source>a channel the gateway does not send</source>
+        <translation>网关不支持的发送方式</translation>
+    </message>
+    <message>
+        <source>no provider configured for it</source>
+        <translation>未配置服务商</translation>
+    </message>
+    <message>
         <source>No receipt after %1 s</source>
         <translation>无回执，已 %1 秒</translation>
     </message>
@@ -2705,15 +2769,15 @@
     </message>
     <message>
         <source>This maintenance ticket belongs to another township.</source>
-        <translation type="unfinished"></translation>
+        <translation>该工单属于其他镇街。</translation>
     </message>
     <message>
         <source>Write who is sent to the ticket.</source>
-        <translation type="unfinished"></translation>
+        <translation>请填写派去的维护人员。</translation>
     </message>
     <message>
         <source>Write the note first.</source>
-        <translation type="unfinished"></translation>
+        <translation>请先填写备注。</translation>
     </message>
     <message>
         <source>by SMS</source>

@@ -87,5 +87,7 @@ def test_why_a_notification_failed_or_was_blocked_is_said_in_words(qtbot: QtBot)
     assert words.delivery_detail("limit:aliyun:minute,limit:tencent:day") == (
         "sending limit of aliyun per number (a minute), sending limit of tencent per number (a day)"
     )
-    assert words.delivery_detail("template:address:too_long") == "the address does not fit the approved template"
+    assert (
+        words.delivery_detail("template:address:too_long") == "the address does not fit the approved template"
+    )
     assert words.delivery_detail("invalid_number") == "not a valid phone number"
