@@ -93,6 +93,9 @@ def main(argv: list[str]) -> int:
     if args.shift:
         from console.entry.shift_shots import shoot_shift
 
+        if hasattr(time, "tzset"):  # the clock on the screens as a Chongqing workstation shows it
+            os.environ["TZ"] = "Asia/Shanghai"
+            time.tzset()
         app = bootstrap.gui_app("zh_CN")
         for locale in args.locale or LOCALES:
             for path in shoot_shift(app, locale, args.out, _size(args.size), _wait):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import ClassVar
 
 from PySide6.QtCore import Qt
@@ -181,6 +182,9 @@ class ValuesDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         form = QFormLayout(self)
+        heading = QLabel(f"<b>{html.escape(title)}</b>")
+        heading.setObjectName("heading")
+        form.addRow(heading)  # the step, inside the dialog too (a title bar may be far away)
         self.fields: dict[str, QComboBox | QLineEdit | QPlainTextEdit] = {}
         prefill = prefill or {}
         if elder:
