@@ -18,6 +18,20 @@ from console.ui.map import register_schemes
 register_schemes()
 
 
+@pytest.fixture
+def zh(qapp: Any) -> Iterator[Any]:
+    """zh_CN installed for one test; afterwards English and the previous default locale."""
+    from PySide6.QtCore import QLocale
+
+    from console.ui.app import install_translations
+
+    saved = QLocale()
+    assert install_translations(qapp, "zh_CN"), "could not load the zh_CN translations"
+    yield qapp
+    install_translations(qapp, "en")
+    QLocale.setDefault(saved)
+
+
 @pytest.fixture(scope="session")
 def sim_register() -> Any:
     """The synthetic district (2,000 households) shared by the map tests; read-only."""

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from PySide6.QtCore import QLocale
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from console.app.bridges import BridgeProblem
 from console.app.delta import Status
-from console.ui.app import install_translations
 from console.ui.status_view import StatusView
 from tests.support import T0
 
@@ -24,15 +18,6 @@ PROBLEMS = (
 
 def status(*bridges: BridgeProblem) -> Status:
     return Status(now=T0, bus="connected", bus_since=0, journal="ok", bridges=bridges)
-
-
-@pytest.fixture
-def zh(qapp: QApplication) -> Iterator[None]:
-    saved = QLocale()
-    assert install_translations(qapp, "zh_CN")
-    yield
-    install_translations(qapp, "en")
-    QLocale.setDefault(saved)
 
 
 def test_each_bridge_problem_is_a_banner_line(qtbot: QtBot) -> None:

@@ -12,12 +12,10 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import pytest
 from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
 from PySide6.QtGui import QColor, QFontInfo, QFontMetrics
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
@@ -32,16 +30,6 @@ QM = resource("i18n", "guardian_zh_CN.qm")
 SCRIPT = ROOT / "build" / "update_translations.py"
 # Qt %1..%99, %n, %v (QProgressBar), Python %s/%d, and str.format {name} fields.
 PLACEHOLDER = re.compile(r"%L?\d+|%[nsdv]|\{\w*\}")
-
-
-@pytest.fixture
-def zh(qapp: QApplication) -> Iterator[QApplication]:
-    """zh_CN installed for one test; afterwards no translator and the previous default locale."""
-    saved = QLocale()
-    assert install_translations(qapp, "zh_CN"), f"could not load {QM}"
-    yield qapp
-    install_translations(qapp, "en")
-    QLocale.setDefault(saved)
 
 
 def _messages() -> list[tuple[str, ET.Element]]:

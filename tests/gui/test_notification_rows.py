@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -22,15 +19,6 @@ class Clock:
 
     def __call__(self) -> int:
         return self.ns
-
-
-@pytest.fixture
-def zh(qapp: QApplication) -> Iterator[None]:
-    saved = QLocale()
-    assert install_translations(qapp, "zh_CN")
-    yield
-    install_translations(qapp, "en")
-    QLocale.setDefault(saved)
 
 
 def rows(panel: IncidentPanel) -> list[tuple[str, str]]:

@@ -7,14 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QLocale
-from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from console.app.delta import Status
 from console.app.silence import DISTRICT, Silence, SilentArea
 from console.sim.district import generate
-from console.ui.app import install_translations
 from console.ui.status_view import SILENT_LINES, StatusView
 from tests.support import NS, T0
 
@@ -39,15 +37,6 @@ def view(qtbot: QtBot) -> Iterator[StatusView]:
     host.show()
     qtbot.waitExposed(host)
     yield sv
-
-
-@pytest.fixture
-def zh(qapp: QApplication) -> Iterator[None]:
-    saved = QLocale()
-    assert install_translations(qapp, "zh_CN")
-    yield
-    install_translations(qapp, "en")
-    QLocale.setDefault(saved)
 
 
 def test_a_silent_township_raises_the_banner_in_english_and_it_goes_when_heard_again(

@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from console.bridge.push import Malformed, Refused
+from console.bridge.push import Answer, Malformed, Refused
 
 _decoder = msgspec.json.Decoder()
 TOKEN_PARAM = "token"
@@ -79,3 +79,20 @@ def check_token(token: str, headers: Mapping[str, str], query: Mapping[str, str]
         raise Refused("missing_token", 401)
     if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode("utf-8")):
         raise Refused("bad_token", 403)
+
+
+class TokenChecked:
+    """A platform that documents no check of its own on the push (CTWing, IoTDA): the bridge's
+    shared token (``check_token``), no GET, and "ok" for a push taken."""
+
+    def __init__(self, *, token: str = "") -> None:
+        self.token = token
+
+    def answer_get(self, query: Mapping[str, str]) -> Answer | None:
+        return None  # the platform sends no GET
+
+    def verify(self, headers: Mapping[str, str], query: Mapping[str, str], body: bytes) -> None:
+        check_token(self.token, headers, query)
+
+    def ok(self) -> Answer:
+        return Answer(200, b"ok")

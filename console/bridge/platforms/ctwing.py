@@ -30,30 +30,18 @@ import binascii
 from collections.abc import Mapping
 from typing import Any
 
-from console.bridge.platforms.common import check_token, epoch_ms, id_text, load_object, sequence
-from console.bridge.push import DATA, EVENT, OFFLINE, ONLINE, Answer, Malformed, Push
+from console.bridge.platforms.common import TokenChecked, epoch_ms, id_text, load_object, sequence
+from console.bridge.push import DATA, EVENT, OFFLINE, ONLINE, Malformed, Push
 
 NAME = "ctwing"
 # legitimate messages that carry nothing a product table reads
 IGNORED = frozenset({"commandResponse"})
 
 
-class CTWing:
+class CTWing(TokenChecked):
     """CTWing / AEP HTTP subscription push."""
 
     name = NAME
-
-    def __init__(self, *, token: str = "") -> None:
-        self.token = token
-
-    def answer_get(self, query: Mapping[str, str]) -> Answer | None:
-        return None  # CTWing sends no GET
-
-    def verify(self, headers: Mapping[str, str], query: Mapping[str, str], body: bytes) -> None:
-        check_token(self.token, headers, query)
-
-    def ok(self) -> Answer:
-        return Answer(200, b"ok")
 
     def parse(self, headers: Mapping[str, str], body: bytes) -> list[Push]:
         msg = load_object(body)

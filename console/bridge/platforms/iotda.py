@@ -30,8 +30,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from console.bridge.platforms.common import check_token, id_text, load_object
-from console.bridge.push import DATA, OFFLINE, ONLINE, Answer, Malformed, Push
+from console.bridge.platforms.common import TokenChecked, id_text, load_object
+from console.bridge.push import DATA, OFFLINE, ONLINE, Malformed, Push
 
 NAME = "iotda"
 ID_KEYS = ("device_id", "node_id", "gateway_id", "app_id")
@@ -66,22 +66,10 @@ def iotda_ms(value: Any) -> int | None:
     return None
 
 
-class IoTDA:
+class IoTDA(TokenChecked):
     """Huawei IoTDA HTTP(S) data forwarding."""
 
     name = NAME
-
-    def __init__(self, *, token: str = "") -> None:
-        self.token = token
-
-    def answer_get(self, query: Mapping[str, str]) -> Answer | None:
-        return None  # IoTDA sends no GET
-
-    def verify(self, headers: Mapping[str, str], query: Mapping[str, str], body: bytes) -> None:
-        check_token(self.token, headers, query)
-
-    def ok(self) -> Answer:
-        return Answer(200, b"ok")
 
     def parse(self, headers: Mapping[str, str], body: bytes) -> list[Push]:
         msg = load_object(body)
