@@ -37,7 +37,6 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
@@ -49,6 +48,7 @@ from aiohttp import web
 
 from console.app.changes import Changes
 from console.bridge.config import BridgeConfig, PlatformConfig, VendorMqttConfig
+from console.bridge.drain import Drainer
 from console.bridge.outbox import BridgeOutbox, Row, Waiting
 from console.bridge.platforms.mqtt_json import MqttJson
 from console.bridge.products import Products
@@ -68,7 +68,6 @@ CST: Final = timezone(timedelta(hours=8))
 UNREGISTERED: Final = "unregistered"  # the township level of a device the register does not know
 MAX_BODY: Final = 1 << 20
 PRUNE_EVERY_S: Final = 3600.0
-MEM_MAX: Final = 50_000  # events waiting in memory for the drainer; beyond, it reads the outbox
 
 
 async def done(fut: Future[T]) -> T:
@@ -176,19 +175,11 @@ class Bridge:
             "store_errors": 0,
         }
         self.quarantine_reasons: dict[str, int] = {}
-        self.depth = 0  # events in the outbox waiting for the broker's PUBACK
         self.changes = Changes()  # bumped when a push is stored and when events are published
+        self.drainer = Drainer(outbox, cfg.window, clock_ns, self.changes, self._published)
         self._alarms: set[tuple[str, str]] = set()
         self._aliases: dict[tuple[str, str], dict[str, str]] = {}  # (platform, device_id) -> ids
         self._unknown_devices: set[str] = set()
-        self._wake = asyncio.Event()
-        self._acked: list[int] = []
-        # what the drainer publishes next, straight from the store (no read of the outbox) while
-        # it keeps up; past MEM_MAX (a broker down for long) it reads the outbox instead
-        self._mem: deque[Waiting] = deque()
-        self._mem_on = False
-        self._mem_overflow = False
-        self.outbox_reads = 0  # drainer reads of the outbox that found events (not the memory hand-over)
         self._tasks: list[asyncio.Task[Any]] = []
         self._runner: web.AppRunner | None = None
         self.bus: MqttBus | None = None
@@ -208,7 +199,7 @@ class Bridge:
         self.outbox.loop = loop
         self._alarms = await done(self.outbox.alarms())
         self._aliases = {k: msgspec.json.decode(v) for k, v in (await done(self.outbox.aliases())).items()}
-        self.depth = await done(self.outbox.depth())
+        self.drainer.depth = await done(self.outbox.depth())
         district, bid = self.cfg.broker.district, self.cfg.bridge_id
         offline = encode_bridge_status(BridgeStatus(bridge=bid, state="offline"))
         self.bus = MqttBus(
@@ -237,7 +228,7 @@ class Bridge:
             bus.start_async()
             self._vendor_buses[name] = bus
         self._tasks = [
-            asyncio.create_task(self._drain(), name="bridge-drain"),
+            asyncio.create_task(self.drainer.run(self.bus), name="bridge-drain"),
             asyncio.create_task(self._status_loop(), name="bridge-status"),
             asyncio.create_task(self._prune_loop(), name="bridge-prune"),
         ]
@@ -262,7 +253,7 @@ class Bridge:
                 await t
             except (asyncio.CancelledError, Exception):  # noqa: BLE001 (stopping)
                 pass
-        await self._mark_acked()
+        await self.drainer.mark_acked()
         for bus in self._vendor_buses.values():
             bus.stop()
         if self.bus is not None:
@@ -273,6 +264,21 @@ class Bridge:
             except (TimeoutError, Exception):  # noqa: BLE001 (the broker is gone: the will says it)
                 pass
             self.bus.stop()
+
+    @property
+    def depth(self) -> int:
+        """Events in the outbox waiting for the broker's PUBACK."""
+        return self.drainer.depth
+
+    @property
+    def outbox_reads(self) -> int:
+        return self.drainer.outbox_reads
+
+    def _published(self, n: int) -> None:
+        self.counters["published"] += n
+        if self._full_said and self.depth < self.cfg.outbox_soft:
+            self._full_said = False
+            log.warning("bridge outbox drained below its bound: pushes taken again")
 
     def vendor_bus(self, name: str) -> MqttBus:
         return self._vendor_buses[name]
@@ -438,15 +444,10 @@ class Bridge:
                 exc,
             )
             return False
-        self.depth += len(stored.new)
         self.counters["events"] += len(stored.new)
-        if self._mem_on:
-            if len(self._mem) + len(stored.new) <= MEM_MAX:
-                self._mem.extend(
-                    Waiting(seq, taken.rows[i].topic, taken.rows[i].payload) for i, seq in stored.new
-                )
-            else:
-                self._mem_on, self._mem_overflow = False, True
+        self.drainer.hand_over(
+            [Waiting(seq, taken.rows[i].topic, taken.rows[i].payload) for i, seq in stored.new]
+        )
         self.counters["duplicates"] += stored.duplicates
         if taken.quarantined:
             st.quarantined += len(taken.quarantined)
@@ -454,8 +455,6 @@ class Bridge:
             for _, platform, reason, detail, _body in taken.quarantined:
                 self.quarantine_reasons[reason] = self.quarantine_reasons.get(reason, 0) + 1
                 log.warning("bridge: quarantined a push from %s: %s %s", platform, reason, detail[:200])
-        if stored.new:
-            self._wake.set()
         self.changes.bump()
         return True
 
@@ -484,91 +483,6 @@ class Bridge:
         # not stored: not acknowledged, so the vendor's broker delivers it again
 
     # --- to the bus ----------------------------------------------------------------------------
-
-    async def _drain(self) -> None:
-        """Publish waiting events in order, at most ``window`` unacknowledged at a time: first
-        what the outbox holds (from an earlier run, or past MEM_MAX), then, once caught up, what
-        each store hands over in memory. Every event is published after every one stored before
-        it (``last``: the highest seq published; anything at or below it is skipped)."""
-        assert self.bus is not None
-        last = 0
-        inflight: set[asyncio.Future[None]] = set()
-        from_outbox = True
-        while True:
-            if len(inflight) >= self.cfg.window:
-                _, inflight = await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
-                await self._mark_acked()
-                continue
-            room = min(500, self.cfg.window - len(inflight))
-            if self._mem_overflow:
-                from_outbox, self._mem_overflow = True, False
-                self._mem.clear()
-            rows: list[Waiting] = []
-            if from_outbox:
-                rows = await self.outbox.waiting(last, room)
-                self.outbox_reads += bool(rows)
-                if len(rows) < room:
-                    # caught up: stores hand their rows over from now on; what was stored while
-                    # this read ran is read once more (the seq filter drops a row seen twice)
-                    self._mem_on, from_outbox = True, False
-                    tail = await self.outbox.waiting(rows[-1].seq if rows else last, room)
-                    rows.extend(tail)
-            while self._mem and len(rows) < room:
-                r = self._mem.popleft()
-                rows.append(r)
-            rows.sort(key=lambda r: r.seq)
-            fresh: list[Waiting] = []
-            for r in rows:  # each seq once (read again, or both read and handed over), in order
-                if r.seq > (fresh[-1].seq if fresh else last):
-                    fresh.append(r)
-            rows = fresh
-            if not rows:
-                await self._mark_acked()
-                self._wake.clear()
-                if self._mem or self._mem_overflow:
-                    continue
-                try:
-                    await asyncio.wait_for(self._wake.wait(), 1.0)
-                except TimeoutError:
-                    pass
-                continue
-            for r in rows:
-                fut = self.bus.publish(r.topic, r.payload, qos=1)
-                fut.add_done_callback(self._acked_cb(r.seq))
-                inflight.add(fut)
-                last = r.seq
-            await self._mark_acked()
-
-    def _acked_cb(self, seq: int) -> Callable[[asyncio.Future[None]], None]:
-        def cb(fut: asyncio.Future[None]) -> None:
-            if fut.cancelled():
-                return
-            if fut.exception() is not None:
-                log.error(
-                    "bridge: publish of event %d refused: %s; it is sent again after a restart",
-                    seq,
-                    fut.exception(),
-                )
-                return
-            self._acked.append(seq)
-
-        return cb
-
-    async def _mark_acked(self) -> None:
-        if not self._acked:
-            return
-        seqs, self._acked = self._acked, []
-        try:
-            await self.outbox.published(seqs, self.clock_ns())
-        except Exception as exc:  # noqa: BLE001 (published again after a restart: deduplicated)
-            log.error("bridge: cannot mark %d events published: %s", len(seqs), exc)
-            return
-        self.depth = max(0, self.depth - len(seqs))
-        self.counters["published"] += len(seqs)
-        self.changes.bump()
-        if self._full_said and self.depth < self.cfg.outbox_soft:
-            self._full_said = False
-            log.warning("bridge outbox drained below its bound: pushes taken again")
 
     # --- health -----------------------------------------------------------------------------------
 
@@ -610,7 +524,7 @@ class Bridge:
             "bridge %s: connected to the broker; %d events to publish", self.cfg.bridge_id, self.depth
         )
         self._publish_status()
-        self._wake.set()
+        self.drainer.wake()
 
     def _publish_status(self) -> None:
         if self.bus is not None and not self._stopping:

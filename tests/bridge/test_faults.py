@@ -178,9 +178,9 @@ def test_broker_down_while_pushes_continue_then_all_arrive_in_order(
 def test_past_the_memory_bound_the_drainer_reads_the_outbox_and_nothing_is_lost(
     loop: Loop, mosquitto: Any, unique_topic_prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from console.bridge import service
+    from console.bridge import drain
 
-    monkeypatch.setattr(service, "MEM_MAX", 40)  # a broker down long enough to fill memory
+    monkeypatch.setattr(drain, "MEM_MAX", 40)  # a broker down long enough to fill memory
     district = unique_topic_prefix
     events = PersistentEvents(mosquitto, district)
     r = Running(loop, bridge_config(mosquitto, district, window=16), tmp_path / "bridge")
