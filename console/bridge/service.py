@@ -324,10 +324,7 @@ class Bridge:
             return _response(ans) if ans is not None else web.Response(status=405)
         if request.method != "POST":
             return web.Response(status=405)
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            raise
+        body = await request.read()  # over MAX_BODY: aiohttp answers 413 itself
         try:
             platform.verify(headers, query, body)
         except Refused as r:
@@ -437,6 +434,10 @@ class Bridge:
                 taken.rows, taken.quarantined, taken.on, taken.off, taken.aliases
             )
         except Exception as exc:  # noqa: BLE001 (a full disk, a broken file: said, and 503)
+            # nothing of it is stored: the alarm states it changed are as they were (the retry
+            # changes them again)
+            self._alarms.difference_update(taken.on)
+            self._alarms.update(taken.off)
             self.counters["store_errors"] += 1
             log.error(
                 "BRIDGE CANNOT STORE a push (%s: %s): answered 503, the platform retries",

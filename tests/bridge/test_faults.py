@@ -203,3 +203,34 @@ def test_past_the_memory_bound_the_drainer_reads_the_outbox_and_nothing_is_lost(
     finally:
         r.stop()
         events.close()
+
+
+def test_a_full_disk_answers_503_loudly_and_the_retry_is_taken_once_there_is_room(
+    loop: Loop, mosquitto: Any, unique_topic_prefix: str, tmpfs: Path
+) -> None:
+    """The outbox on a real tmpfs filled to the last byte: the push is answered 503 (CTWing
+    retries it), counted and logged; nothing of it is kept (its alarm state neither); once there
+    is room the platform's retry is stored and published, once."""
+    from tests.fixtures.disks import fill
+
+    district = unique_topic_prefix
+    events = PersistentEvents(mosquitto, district)
+    r = Running(loop, bridge_config(mosquitto, district), tmpfs / "bridge")
+    try:
+        assert r.post("ctwing", push(0, status=12))[0] == 200
+        events.wait_count(1)
+        filler = fill(tmpfs)
+        alarm = push(1, status=1)
+        statuses = [r.post("ctwing", alarm)[0] for _ in range(3)]
+        assert statuses == [503] * 3 and r.bridge.counters["store_errors"] == 3
+        assert not r.bridge._in_alarm(IMEI, "smoke")  # the alarm's state went with its store
+        filler.unlink()
+        assert r.post("ctwing", alarm)[0] == 200  # the platform's retry
+        got = events.wait_count(2)
+        assert [e["evt"] for e in got] == ["heartbeat", "alarm"] and r.bridge._in_alarm(IMEI, "smoke")
+        assert r.post("ctwing", alarm)[0] == 200  # and its copy: taken, not published again
+        assert r.post("ctwing", push(2, status=12))[0] == 200
+        assert [e["evt"] for e in events.wait_count(3)] == ["heartbeat", "alarm", "heartbeat"]
+    finally:
+        r.stop()
+        events.close()
