@@ -8,7 +8,6 @@ from console.app.delta import Status
 from console.app.mismatch import UnmatchedReport
 from console.ui.status_view import StatusView
 from tests.gui.test_silent_banner import view as view  # noqa: F401 (the fixture)
-from tests.gui.test_silent_banner import zh as zh  # noqa: F401 (the fixture)
 from tests.support import T0
 
 STRANGERS = UnmatchedReport(messages=57, devices=12, since=T0, registered=4000)
