@@ -34,7 +34,7 @@ def who_and_what(c: ev.Command, session: Session | None, inc: Incident | None) -
 
 
 def refusal_of(
-    c: ev.CompleteStep | ev.Escalate | ev.Reassign,
+    c: ev.CompleteStep | ev.Escalate | ev.Reassign | ev.PlaceCall,
     session: Session | None,
     inc: Incident | None,
     template: Template | None,
@@ -55,6 +55,8 @@ def refusal_of(
         if r is None and rules >= closure.RULES and step is not None:
             r = closure.check(inc, step, c.values)
         return r
+    if isinstance(c, ev.PlaceCall):
+        return None  # the contact is checked against the household by the World
     if isinstance(c, ev.Escalate):
         if c.target not in ESCALATION_TARGETS:
             return Refusal("bad_target", c.target)

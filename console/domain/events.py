@@ -146,6 +146,13 @@ class Escalate(Command, frozen=True, kw_only=True, tag="esc"):
     recipients: tuple[ServiceContact, ...] = ()  # filled by the engine from the district's config
 
 
+class PlaceCall(Command, frozen=True, kw_only=True, tag="call"):
+    """The officer has the gateway call one of the household's contacts now (a voice call, as
+    the alarm's; the outcome is then recorded by the step that asked for it)."""
+
+    contact: str  # the contact's id in the register
+
+
 class Reassign(Command, frozen=True, kw_only=True, tag="reassign"):
     assignee: str
 
@@ -264,6 +271,7 @@ AnyEvent = (
     | CompleteStep
     | Escalate
     | Reassign
+    | PlaceCall
     | BulkClose
     | AckMiss
     | TicketAction
@@ -288,6 +296,7 @@ SOURCE: Final[dict[type, str]] = {
     CompleteStep: "operator",
     Escalate: "operator",
     Reassign: "operator",
+    PlaceCall: "operator",
     BulkClose: "operator",
     AckMiss: "operator",
     TicketAction: "operator",

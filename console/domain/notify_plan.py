@@ -316,6 +316,33 @@ def escalation_requests(
     return out
 
 
+def officer_call(
+    inc: Incident, hh: Household | None, contact_id: str, at: int, operator: str
+) -> PublishRequest | None:
+    """The officer has the gateway call ``contact_id`` now: one more voice call to them (its own
+    attempt number, no retry), shown like any notification. None when the household has no such
+    contact (or none at all)."""
+    c = next((x for x in hh.contacts if x.id == contact_id), None) if hh is not None else None
+    if c is None or hh is None:
+        return None
+    attempt = 1 + max(
+        (n.attempt for n in inc.notifications.values() if n.contact == c.id and n.channel == "voice"),
+        default=0,
+    )
+    n = NotificationRecord(
+        req=f"I{inc.id}-{c.id}-voice-{attempt}",
+        role=c.role,
+        channel="voice",
+        to=c.phone,
+        contact=c.id,
+        attempt=attempt,
+        at=at,
+    )
+    inc.notifications[n.req] = n
+    inc.note(at, f"call_placed:{c.role}", str(attempt), operator)
+    return request_for(inc, hh, n)
+
+
 def waiting(n: NotificationRecord, now: int) -> tuple[str, int] | None:
     """What the gateway has not said about ``n`` that it should have by ``now``: ("no_receipt",
     seconds since it was handed to the bus) past ACCEPT_WITHIN_S with no acceptance, or

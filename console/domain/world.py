@@ -141,7 +141,7 @@ class World:
             return self._device(e)
         if isinstance(e, ev.Tick):
             return self._tick(e.at)
-        if isinstance(e, ev.CompleteStep | ev.Escalate | ev.Reassign):
+        if isinstance(e, ev.CompleteStep | ev.Escalate | ev.Reassign | ev.PlaceCall):
             return self._command(e)
         if isinstance(e, ev.BulkClose):
             return self._bulk(e)
@@ -567,7 +567,7 @@ class World:
 
     # --- operator commands -------------------------------------------------------------------
 
-    def _command(self, c: ev.CompleteStep | ev.Escalate | ev.Reassign) -> list[Effect]:
+    def _command(self, c: ev.CompleteStep | ev.Escalate | ev.Reassign | ev.PlaceCall) -> list[Effect]:
         refusal = self._refuse(c)
         if refusal is not None:
             inc = self.incidents.get(c.incident)
@@ -609,6 +609,15 @@ class World:
                 )
             inc.version += 1
             effects.extend(storm_policy.after_officer(inc, self._household(inc), c.at, "escalate"))
+        elif isinstance(c, ev.PlaceCall):
+            hh = self._household(inc)
+            call = notify_plan.officer_call(inc, hh, c.contact, c.at, c.operator)
+            if call is None:
+                return [
+                    *effects,
+                    CommandRefused(c.console, c.operator, c.incident, "unknown_contact", c.contact),
+                ]
+            effects.append(call)  # (no version step: a call placed changes nothing the officer decides)
         else:
             inc.assignee = c.assignee
             inc.note(c.at, "reassign", c.assignee, c.operator)
@@ -653,7 +662,7 @@ class World:
         """The incident's triage score (None without one)."""
         return None if self.triage_score is None else self.triage_score(inc, hh)
 
-    def _refuse(self, c: ev.CompleteStep | ev.Escalate | ev.Reassign) -> Refusal | None:
+    def _refuse(self, c: ev.CompleteStep | ev.Escalate | ev.Reassign | ev.PlaceCall) -> Refusal | None:
         inc = self.incidents.get(c.incident)
         template = self.templates.get(inc.kind) if inc else None
         return refusal_of(c, self.sessions.get(c.console), inc, template, self.rules)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import ClassVar
 
 from PySide6.QtCore import Qt
@@ -178,6 +179,7 @@ class ValuesDialog(QDialog):
         proposal: str | None = None,
         prefill: dict[str, str] | None = None,
         elder: str = "",
+        place_call: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
@@ -191,6 +193,24 @@ class ValuesDialog(QDialog):
             line = QLabel(self.tr("Elder: %1").replace("%1", elder))
             line.setObjectName("elderLine")
             form.addRow(line)
+        self.call_button: QPushButton | None = None
+        if place_call is not None:
+            # the gateway calls the elder now (a voice call, shown with the notifications); the
+            # outcome is then chosen here, "called through the gateway"
+            b = QPushButton(self.tr("Call the elder through the gateway now"))
+            b.setObjectName("btn_place_call")
+
+            def call() -> None:
+                place_call()
+                b.setEnabled(False)
+                b.setText(self.tr("Calling through the gateway… (see the notifications)"))
+                how = self.fields.get("how")
+                if isinstance(how, QComboBox):
+                    how.setCurrentIndex(how.findData("gateway_call"))
+
+            b.clicked.connect(call)
+            self.call_button = b
+            form.addRow(b)
         if facts:
             box = QLabel("\n".join(self.fact_line(f) for f in facts))
             box.setObjectName("facts")

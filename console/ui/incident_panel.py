@@ -419,6 +419,7 @@ class IncidentPanel(QWidget):
                 proposal=proposed_escalation(inc.cause, inc.escalations) if step.action == "close" else None,
                 prefill=self._prefill(step),
                 elder=self._elder_line(hh) if step.id == "call_elder" else "",
+                place_call=self._caller(hh) if step.id == "call_elder" else None,
             )
             v = dlg
 
@@ -440,6 +441,24 @@ class IncidentPanel(QWidget):
         if inc is not None and step.action == "on_site" and inc.responder:
             return {"who": words.responder(inc.responder)}
         return {}
+
+    def _caller(self, hh: Household | None) -> Callable[[], None] | None:
+        """Have the gateway call the elder now (PlaceCall), when the register has their number."""
+        elders = hh.contacts_by_role("elder") if hh is not None else []
+        inc = self.incident
+        if not elders or inc is None or self.read_only:
+            return None
+        contact = elders[0].id
+
+        def call() -> None:
+            op, console = self.operator()
+            self.send(
+                ev.PlaceCall(
+                    at=0, operator=op, console=console, incident=inc.id, contact=contact, expect_version=None
+                )
+            )
+
+        return call
 
     def _elder_line(self, hh: Household | None) -> str:
         """The elder's name and number, masked (a reveal in the household file shows it), and

@@ -152,6 +152,7 @@ def refusal(code: str, detail: str = "", step_title: Callable[[str], str] | None
         "not_logged_in": _t("You are not logged in on this console."),
         "out_of_scope": _t("This incident belongs to another township."),
         "unknown_incident": _t("Unknown incident."),
+        "unknown_contact": _t("The household has no such contact to call."),
         "unknown_step": _t("This checklist has no such step."),
         "already_done": _t("This step is already done."),
         "out_of_order": _t("Do these steps first:"),
@@ -508,6 +509,16 @@ def timeline_entry(what: str, detail: str, step_title: Callable[[str], str] | No
     elif head == "switch":
         w = _t("%1: switched to %2").replace("%1", role(sub)).replace("%2", channel(sub2))
         d = _t("because: %1").replace("%1", channel(detail)) if detail in ("sms", "voice") else detail
+    elif head == "notify_service":
+        w = _t("%1 told by %2").replace("%1", target(sub)).replace("%2", channel(sub2))
+    elif head == "escalate_unconfigured":
+        w, d = _t("No numbers configured for %1: phone it").replace("%1", target(arg)), ""
+    elif head == "propose_escalation":
+        w = _t("The cause calls for %1").replace("%1", target(arg))
+        d = cause(detail) if detail else ""
+    elif head == "call_placed":
+        w = _t("The officer had the gateway call the %1").replace("%1", role(arg))
+        d = _t("call %1").replace("%1", detail) if detail.isdigit() else detail
     elif head == "retry":
         w = _t("%1: %2 tried again").replace("%1", role(sub)).replace("%2", channel(sub2))
         d = _t("attempt %1").replace("%1", detail) if detail.isdigit() else detail

@@ -1749,6 +1749,14 @@
         <translation>老人：%1</translation>
     </message>
     <message>
+        <source>Call the elder through the gateway now</source>
+        <translation>立即通过网关呼叫老人</translation>
+    </message>
+    <message>
+        <source>Calling through the gateway… (see the notifications)</source>
+        <translation>正在通过网关呼叫…（见通知列表）</translation>
+    </message>
+    <message>
         <source>What was recorded:</source>
         <translation>已记录的情况：</translation>
     </message>
@@ -2272,6 +2280,10 @@
         <translation>警情 %1 已闭环，无需再处理。</translation>
     </message>
     <message>
+        <source>The household has no such contact to call.</source>
+        <translation>该住户没有这个联系人，无法呼叫。</translation>
+    </message>
+    <message>
         <source>This checklist has no such step.</source>
         <translation>处置清单中没有此步骤。</translation>
     </message>
@@ -2766,6 +2778,26 @@
     <message>
         <source>incident closed</source>
         <translation>警情已关闭</translation>
+    </message>
+    <message>
+        <source>%1 told by %2</source>
+        <translation>已通知%1（%2）</translation>
+    </message>
+    <message>
+        <source>No numbers configured for %1: phone it</source>
+        <translation>%1 未配置通知号码：请电话联系</translation>
+    </message>
+    <message>
+        <source>The cause calls for %1</source>
+        <translation>该原因应上报%1</translation>
+    </message>
+    <message>
+        <source>The officer had the gateway call the %1</source>
+        <translation>值班员通过网关呼叫%1</translation>
+    </message>
+    <message>
+        <source>call %1</source>
+        <translation>第 %1 次呼叫</translation>
     </message>
     <message>
         <source>This maintenance ticket belongs to another township.</source>

@@ -140,3 +140,38 @@ def test_the_elder_call_shows_the_masked_number_and_asks_the_outcome(rig: ShiftR
     dlg.accept()
     rig.qtbot.waitUntil(lambda: "call_elder" in rig.incident_of(hh).steps)
     assert rig.incident_of(hh).steps["call_elder"].values == {"outcome": "needs_help", "how": "by_hand"}
+
+
+def test_the_elder_call_dialog_places_the_call_through_the_gateway(rig: ShiftRig) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    hh = next(
+        h
+        for h in rig.register.households.values()
+        if h.contacts_by_role("elder") and any(d.kind == "smoke" for d in h.devices)
+    )
+    rig.device_event(hh, "alarm")
+    inc = rig.incident_of(hh)
+    rig.qtbot.waitUntil(lambda: inc.id in rig.window.queue.incidents, timeout=10_000)
+    rig.window.select(inc.id)
+    rig.window.panel.do_action("acknowledge")
+    rig.caught_up()
+    t = rig.window.panel.template()
+    assert t is not None
+    rig.window.panel.complete(next(s for s in t.steps if s.id == "call_elder"))
+    rig.qtbot.waitUntil(lambda: isinstance(rig.window.panel.active_dialog, ValuesDialog))
+    dlg = rig.window.panel.active_dialog
+    assert isinstance(dlg, ValuesDialog)
+    button = dlg.findChild(QPushButton, "btn_place_call")
+    assert button is not None and button.isEnabled()
+    button.click()
+    rig.qtbot.waitUntil(
+        lambda: any(e.what == "call_placed:elder" for e in rig.incident_of(hh).timeline), timeout=5000
+    )
+    assert not button.isEnabled()
+    how = dlg.fields["how"]
+    assert isinstance(how, QComboBox) and how.currentData() == "gateway_call"
+    choose(dlg, "outcome", "safe")
+    dlg.accept()
+    rig.qtbot.waitUntil(lambda: "call_elder" in rig.incident_of(hh).steps)
+    assert rig.incident_of(hh).steps["call_elder"].values == {"outcome": "safe", "how": "gateway_call"}

@@ -106,3 +106,23 @@ def test_what_each_dialog_asks_and_offers() -> None:
     assert choices(step["call_elder"], "how") == ("gateway_call", "by_hand")
     assert choices(step["inform"], "outcome") == ("safe", "needs_help", "no_answer")
     assert choices(step["close"], "feedback") is None
+
+
+def test_the_officer_has_the_gateway_call_the_elder_and_records_what_it_did() -> None:
+    from tests.unit.helpers import notifies
+
+    w, iid = strict()
+    do(w, iid, "ack", at(10))
+    elder = next(c for c in w.register.households["H1"].contacts if c.role == "elder")
+    call = ev.PlaceCall(at=at(20), operator="op1", console="c1", incident=iid, contact=elder.id)
+    (pub,) = notifies(w.apply(call))
+    inc = w.incidents[iid]
+    assert (pub.request.channel, pub.request.role, pub.request.to) == ("voice", "elder", elder.phone)
+    assert pub.request.req == f"I{iid}-{elder.id}-voice-2"  # after the alarm's own call (attempt 1)
+    n = inc.notifications[pub.request.req]
+    assert n.retries_left == 0 and inc.timeline[-1].what == "call_placed:elder"
+    w.apply(ev.NotifyReceipt(at=at(40), req=pub.request.req, status="answered", provider="sim"))
+    assert do(w, iid, "call_elder", at(50), {"outcome": "safe", "how": "gateway_call"}) == []
+    # a contact the household does not have: refused
+    bad = ev.PlaceCall(at=at(60), operator="op1", console="c1", incident=iid, contact="nobody")
+    assert refused(w.apply(bad)) == [("unknown_contact", "nobody")]
