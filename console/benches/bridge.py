@@ -312,7 +312,7 @@ def _thread_cpu(system: bool = False) -> dict[str, float]:
     out: dict[str, float] = {}
     for t in threading.enumerate():
         try:
-            stat = Path(f"/proc/self/task/{t.native_id}/stat").read_text()
+            stat = Path(f"/proc/self/task/{t.native_id}/stat").read_text(encoding="ascii")
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
@@ -333,7 +333,7 @@ def _thread_cpu(system: bool = False) -> dict[str, float]:
 def _proc_cpu(pid: int) -> float:
     """CPU seconds of another process (Linux /proc; 0 elsewhere)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -342,7 +342,7 @@ def _proc_cpu(pid: int) -> float:
 def _machine() -> tuple[int, int, int]:
     """(busy, steal, total) jiffies of all the CPUs (Linux /proc/stat; zeros elsewhere)."""
     try:
-        first = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        first = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()[1:]
     except OSError:
         return 0, 0, 0
     ticks = [int(x) for x in first[:8]] + [0] * (8 - len(first[:8]))

@@ -86,7 +86,7 @@ def start_broker(workdir: Path) -> tuple[subprocess.Popen[bytes], str, int]:
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            text = logp.read_text(errors="replace") if logp.exists() else ""
+            text = logp.read_text(encoding="utf-8", errors="replace") if logp.exists() else ""
             m = re.search(r"listening on ([\d.]+):(\d+)", text)
             if m:
                 return proc, m.group(1), int(m.group(2))

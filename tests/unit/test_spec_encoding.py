@@ -105,15 +105,7 @@ SKIP_DIRS = {"work", "dist", "__pycache__"}  # build/work, build/dist: PyInstall
 # Offenders in code this test's author does not own, reported for fixing (issue 21). Keyed by
 # file and call (not line: the files move on). Fix the call, then delete its line here: the test
 # fails on a line that no longer matches anything, so the list only shrinks.
-KNOWN: set[tuple[str, str]] = {
-    # /proc files are ASCII on Linux, but the rule has no exceptions
-    ("console/benches/bridge.py", "Path(f'/proc/self/task/{t.native_id}/stat').read_text()"),
-    ("console/benches/bridge.py", "Path(f'/proc/{pid}/stat').read_text()"),
-    ("console/benches/bridge.py", "Path('/proc/stat').read_text()"),
-    # a child's log, decoded with the code page (errors='replace' hides it, does not fix it)
-    ("console/io/processes.py", "logp.read_text(errors='replace')"),
-    ("console/io/store/pgtemp.py", "self.log.read_text(errors='replace')"),
-}
+KNOWN: set[tuple[str, str]] = set()  # nothing left: every text-mode access names its encoding
 
 # open()'s positional parameters: (file, mode, buffering, encoding); Path.open's: (mode, buffering,
 # encoding); read_text's: (encoding,); write_text's: (data, encoding).

@@ -115,7 +115,7 @@ class TempPostgres:
                 "-o", " ".join(opts), "start",
             )  # fmt: skip
         except subprocess.CalledProcessError as exc:
-            tail = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
+            tail = self.log.read_text(encoding="utf-8", errors="replace")[-2000:] if self.log.exists() else ""
             raise RuntimeError(f"pg_ctl start failed: {exc.stderr}\n{tail}") from exc
         self._started = True
         self.create_database(self.dbname)
