@@ -8,7 +8,8 @@ What each step must record under rules 2 (checked with the checklist's own rules
 - the elder call (``call_elder``): ``outcome`` safe | needs_help | no_answer, and how it was
   dialled (``how``: gateway_call | by_hand);
 - on site (``on_site``): who confirmed it (``who``) and how (``confirmed_by``: sms | key — the
-  responder's own answer through the gateway — | phone | in_person, recorded by the officer);
+  responder's own answer through the gateway, which must have come — | phone | in_person,
+  recorded by the officer);
 - informing the elder and guardian (``inform``): whom (``who``: elder | guardian | both) and how
   (``how``: call — with the call's ``outcome`` safe | needs_help —, sms — only when such an SMS
   was delivered —, in_person);
@@ -104,6 +105,10 @@ def check(inc: Incident, step: Step, values: dict[str, str]) -> Refusal | None:
         r = _one_of(values, "confirmed_by", CONFIRMED_BY)
         if r is not None:
             return r
+        how = values["confirmed_by"].strip()
+        if how in ("sms", "key") and not any(a.how == how for a in inc.answers):
+            # "the responder's own answer" is a claim only the gateway can back: one must have come
+            return Refusal("no_answer_from_field", how)
         return None if values.get("who", "").strip() else Refusal("missing_field", "who")
     if step.id == "inform":
         r = _one_of(values, "who", INFORM_WHO) or _one_of(values, "how", INFORM_HOW)

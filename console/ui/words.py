@@ -153,6 +153,9 @@ def refusal(code: str, detail: str = "", step_title: Callable[[str], str] | None
         "out_of_scope": _t("This incident belongs to another township."),
         "unknown_incident": _t("Unknown incident."),
         "unknown_contact": _t("The household has no such contact to call."),
+        "no_answer_from_field": _t(
+            "No answer from the responder came through the gateway: say how the arrival was confirmed (by phone, in person)."
+        ),
         "unknown_step": _t("This checklist has no such step."),
         "already_done": _t("This step is already done."),
         "out_of_order": _t("Do these steps first:"),

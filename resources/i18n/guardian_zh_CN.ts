@@ -2284,6 +2284,10 @@
         <translation>该住户没有这个联系人，无法呼叫。</translation>
     </message>
     <message>
+        <source>No answer from the responder came through the gateway: say how the arrival was confirmed (by phone, in person).</source>
+        <translation>网关未收到响应人的回复：请说明是如何确认到场的（电话、当面）。</translation>
+    </message>
+    <message>
         <source>This checklist has no such step.</source>
         <translation>处置清单中没有此步骤。</translation>
     </message>

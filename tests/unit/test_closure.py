@@ -57,7 +57,13 @@ def test_a_delivered_sms_informs_and_a_real_fire_closes_only_with_119_or_a_reaso
             w.apply(ev.NotifyReceipt(at=at(5), req=req, status="delivered", provider="sim"))
     do(w, iid, "ack", at(10))
     do(w, iid, "dispatch", at(30), {"responder": "GW1"})
-    do(w, iid, "on_site", at(40), {"confirmed_by": "sms", "who": "网格员"})
+    # "by the responder's SMS" needs that SMS: none came yet
+    assert refused(do(w, iid, "on_site", at(40), {"confirmed_by": "sms", "who": "网格员"})) == [
+        ("no_answer_from_field", "sms")
+    ]
+    grid = next(r for r, n in inc.notifications.items() if n.role == "grid_worker" and n.channel == "sms")
+    w.apply(ev.FieldReply(at=at(41), id="r1", req=grid, sender="19900000003", text="1 到了", provider="sim"))
+    assert do(w, iid, "on_site", at(42), {"confirmed_by": "sms", "who": "网格员"}) == []
     do(w, iid, "resolve", at(50), {"cause": "real_fire"})
     assert do(w, iid, "inform", at(60), {"who": "both", "how": "sms"}) == []
     close = {"feedback": "明火已扑灭，老人已转移"}
