@@ -31,10 +31,20 @@ SAMPLES: list[ev.AnyEvent] = [
     ev.CompleteStep(
         at=AT, operator="op", console="c1", incident=3, step="dispatch", values={"responder": "GW1"}
     ),
-    ev.Escalate(at=AT, operator="op", console="c1", incident=3, target="fire_119", expect_version=4),
+    ev.Escalate(
+        at=AT,
+        operator="op",
+        console="c1",
+        incident=3,
+        target="fire_119",
+        expect_version=4,
+        recipients=(ev.ServiceContact(name="消防", phone="02300000119"),),
+    ),
     ev.Reassign(at=AT, operator="op", console="c1", incident=3, assignee="op2"),
     ev.TicketAction(at=AT, operator="op", console="c1", ticket=9, action="close", note="replaced"),
-    ev.RevealContact(at=AT, operator="op", console="c1", household="H1", field="contact:C1:phone"),
+    ev.RevealContact(
+        at=AT, operator="op", console="c1", household="H1", field="contact:C1:phone", reason="回访老人"
+    ),
     ev.Login(at=AT, operator="op", console="c1", role="township_officer", scope="T1"),
     ev.Logout(at=AT, operator="op", console="c1"),
     ev.Handover(at=AT, console="c1", from_operator="a", to_operator="b", open_incidents=(1, 2), note="n"),
@@ -53,6 +63,8 @@ SAMPLES: list[ev.AnyEvent] = [
         at=AT, id="aliyun:1234", req="I12-C7-sms-1", sender="13800138000", text="1", provider="aliyun"
     ),
     ev.GatewayState(at=AT, gateway="gw1", state="offline", failing=("aliyun",)),
+    ev.PlaceCall(at=AT, operator="op", console="c1", incident=3, contact="C1"),
+    ev.TicketAction(at=AT, operator="op", console="c1", ticket=9, action="assign", assignee="老王"),
 ]
 
 
@@ -101,6 +113,7 @@ def test_defaults_are_omitted() -> None:
         (SAMPLES[14], "system", "npub", ""),
         (SAMPLES[15], "system", "sys", ""),
         (SAMPLES[16], "operator", "bulk", "bulk:3"),
+        (SAMPLES[-2], "operator", "call", "incident:3"),
     ],
 )
 def test_index_fields(e: ev.AnyEvent, source: str, type_: str, key: str) -> None:
