@@ -194,6 +194,26 @@ class PersistentEvents:
         wait_until(lambda: len(self.payloads) >= n, timeout, f"{n} events", on=self.changes)
         return self.decoded()
 
+    def distinct(self) -> list[dict[str, Any]]:
+        """The events as the console keeps them: each (dev, id) once, in the order first heard.
+        A broker restarted with a QoS 1 delivery in flight to this subscriber delivers it again
+        (MQTT's at least once): the copy must be the same event, which the console's dedupe
+        drops (the bridge's own ``published`` count says it published each once)."""
+        seen: dict[tuple[str, str], dict[str, Any]] = {}
+        for e in self.decoded():
+            key = (e["dev"], e["id"])
+            if key in seen:
+                assert seen[key] == e, "a copy that differs from the event"
+                continue
+            seen[key] = e
+        return list(seen.values())
+
+    def wait_distinct(self, n: int, timeout: float = 30.0) -> list[dict[str, Any]]:
+        from tests.fixtures.brokers import wait_until
+
+        wait_until(lambda: len(self.distinct()) >= n, timeout, f"{n} distinct events", on=self.changes)
+        return self.distinct()
+
     def close(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
