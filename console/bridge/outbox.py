@@ -151,27 +151,27 @@ class BridgeOutbox(GroupWriter):
 
         return self._op(op)
 
-    def depth(self) -> Future[int]:
+    def depth(self) -> Awaitable[int]:
         """Events waiting for the broker."""
 
         def op(db: sqlite3.Connection) -> int:
             return int(db.execute("SELECT count(*) FROM events WHERE published_ns IS NULL").fetchone()[0])
 
-        return self.submit(op)
+        return self._op(op)
 
-    def alarms(self) -> Future[set[tuple[str, str]]]:
+    def alarms(self) -> Awaitable[set[tuple[str, str]]]:
         def op(db: sqlite3.Connection) -> set[tuple[str, str]]:
             return {(d, k) for d, k in db.execute("SELECT dev, kind FROM alarms")}
 
-        return self.submit(op)
+        return self._op(op)
 
-    def aliases(self) -> Future[dict[tuple[str, str], str]]:
+    def aliases(self) -> Awaitable[dict[tuple[str, str], str]]:
         def op(db: sqlite3.Connection) -> dict[tuple[str, str], str]:
             return {(p, d): ids for p, d, ids in db.execute("SELECT platform, device_id, ids FROM aliases")}
 
-        return self.submit(op)
+        return self._op(op)
 
-    def prune(self, before_ns: int) -> Future[int]:
+    def prune(self, before_ns: int) -> Awaitable[int]:
         """Forget published events older than ``before_ns`` (their keys no longer deduplicate)."""
 
         def op(db: sqlite3.Connection) -> int:
@@ -180,7 +180,7 @@ class BridgeOutbox(GroupWriter):
             )
             return cur.rowcount
 
-        return self.submit(op)
+        return self._op(op)
 
     def quarantined(self) -> Future[list[tuple[str, str, str, bytes]]]:
         """(platform, reason, detail, head) of every quarantined push, oldest first."""

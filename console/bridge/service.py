@@ -38,10 +38,9 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import msgspec
 from aiohttp import web
@@ -63,15 +62,10 @@ from console.domain.codec import (
 from console.io.paho_bus import Incoming, MqttBus
 
 log = logging.getLogger("console.bridge")
-T = TypeVar("T")
 CST: Final = timezone(timedelta(hours=8))
 UNREGISTERED: Final = "unregistered"  # the township level of a device the register does not know
 MAX_BODY: Final = 1 << 20
 PRUNE_EVERY_S: Final = 3600.0
-
-
-async def done(fut: Future[T]) -> T:
-    return await asyncio.wrap_future(fut)
 
 
 def rfc3339(ns: int) -> str:
@@ -197,9 +191,9 @@ class Bridge:
         loop = asyncio.get_running_loop()
         self.started_ns = self.clock_ns()
         self.outbox.loop = loop
-        self._alarms = await done(self.outbox.alarms())
-        self._aliases = {k: msgspec.json.decode(v) for k, v in (await done(self.outbox.aliases())).items()}
-        self.drainer.depth = await done(self.outbox.depth())
+        self._alarms = await self.outbox.alarms()
+        self._aliases = {k: msgspec.json.decode(v) for k, v in (await self.outbox.aliases()).items()}
+        self.drainer.depth = await self.outbox.depth()
         district, bid = self.cfg.broker.district, self.cfg.bridge_id
         offline = encode_bridge_status(BridgeStatus(bridge=bid, state="offline"))
         self.bus = MqttBus(
@@ -541,7 +535,7 @@ class Bridge:
             await asyncio.sleep(PRUNE_EVERY_S)
             before = self.clock_ns() - int(self.cfg.keep_published_s * 1e9)
             try:
-                n = await done(self.outbox.prune(before))
+                n = await self.outbox.prune(before)
             except Exception as exc:  # noqa: BLE001
                 log.error("bridge: cannot prune the outbox: %s", exc)
                 continue
