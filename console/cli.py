@@ -24,7 +24,7 @@ SUBCOMMANDS: dict[str, str] = {
     "import-boundaries": "import the district's township boundaries (GeoJSON, optional)",
     "report": "daily / monthly / handover reports (PDF, XLSX)",
     "selftest": "load every resource and the map page, verify a temp journal",
-    "bench": "benchmarks: ingest, journal, map, kpi, replay",
+    "bench": "benchmarks: ingest, journal, map, kpi, replay, volume, soak, …",
     "operators": "add / list local operator accounts",
     "screenshots": "the storm in the main window and wall mode, zh_CN and en, as PNGs (docs/screenshots)",
 }

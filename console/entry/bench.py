@@ -6,7 +6,20 @@ import importlib
 import json
 import sys
 
-BENCHES = ("ingest", "journal", "map", "kpi", "replay", "bus_drain", "recover", "queue", "notify", "bridge")
+BENCHES = (
+    "ingest",
+    "journal",
+    "map",
+    "kpi",
+    "replay",
+    "bus_drain",
+    "recover",
+    "queue",
+    "notify",
+    "bridge",
+    "volume",
+    "soak",
+)
 EXIT_CODES = "exit codes: 0 the figures are printed; 2 no or an unknown bench name, or bad usage."
 
 
