@@ -50,6 +50,8 @@ def words(a: Alert, facts: dict[str, str]) -> str:
         return f"ENGINE FAILED: {a.detail}"
     if k == "register_missing":
         return f"NO REGISTER: {a.detail}"
+    if k == "seen_unreadable":
+        return f"HEARTBEATS UNREADABLE: a journal record of heartbeats names register {a.detail}; those devices may be called offline"
     if k == "gateway_lost":
         return f"NOTIFICATIONS NOT SENT: the notification gateway {a.detail} is gone"
     if k == "notify_silent":

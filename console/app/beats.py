@@ -1,9 +1,15 @@
 """Heartbeats held for coalescing, with the acknowledgements that wait for them.
 
 At a district's natural rate most ingest batches hold a single heartbeat; a journal record
-each would grow the journal by millions of rows a day. The engine holds heartbeat beats for up
-to ``window_s`` (or ``max_beats``) and journals them as one ``Heartbeats`` record per township.
-Alarms never wait here; only the acknowledgements of the batches the beats came in do.
+each would grow the journal by millions of rows a day. The engine holds heartbeats for up to
+``window_s`` (or ``max_beats``) and journals them together (console/domain/liveness.py: the
+beats that change something in full, the rest as places in one ``Seen`` record). Alarms never
+wait here; only the acknowledgements of the batches the beats came in do, and a beat that
+brings a device back online or changes its period is journaled at once (``liveness.urgent``).
+
+The window bounds how late a device's last sign of life is stamped (the flush's time) and so
+how much later than its beat its offline grace may end: 5 s against a grace of at least 12.5
+minutes (2.5 periods of the shortest, 5-minute, heartbeat).
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from collections.abc import Callable
 
 from console.domain import events as ev
 
-WINDOW_S = 1.0
+WINDOW_S = 5.0
 MAX_BEATS = 500  # unacknowledged messages are a broker resource: flush sooner when this many wait
 
 
@@ -43,11 +49,8 @@ class BeatBuffer:
     def due(self) -> bool:
         return bool(self) and time.monotonic_ns() - self._since >= int(self.window_s * 1_000_000_000)
 
-    def take(self, at: int) -> tuple[list[ev.AnyEvent], list[Callable[[], None]]]:
-        """The held beats as records stamped ``at``, and the acknowledgements waiting on them."""
+    def take(self) -> tuple[dict[str, list[ev.Beat]], list[Callable[[], None]]]:
+        """The held beats by township, and the acknowledgements waiting on them."""
         beats, dones = self._beats, self._dones
         self._beats, self._dones, self._count = {}, [], 0
-        events: list[ev.AnyEvent] = [
-            ev.Heartbeats(at=at, township=township, beats=tuple(bl)) for township, bl in sorted(beats.items())
-        ]
-        return events, dones
+        return beats, dones

@@ -31,7 +31,7 @@ from console.app.intake import Intake
 from console.app.mismatch import Unmatched, UnmatchedReport
 from console.app.ports import Clock, Journal, JournalError, Message, Publisher, UiSink
 from console.app.silence import Silence, SilentArea
-from console.domain import closure
+from console.domain import closure, liveness
 from console.domain import events as ev
 from console.domain.codec import (
     encode_notify,
@@ -482,7 +482,10 @@ class Engine:
             self._commit(out, None if beats else b.done)
         if beats:
             # Held and journaled together later; this batch's ack waits for them, no alarm does.
-            if self.beats.add(beats, b.done):
+            health = self.world.supervisor.health
+            if self.beats.add(beats, b.done) or any(
+                liveness.urgent(health.get(x.dev), x) for bs in beats.values() for x in bs
+            ):
                 self._flush_beats()
         elif not out and b.done is not None:
             # nothing in it needed journaling (duplicates only); their originals may still be
@@ -492,7 +495,10 @@ class Engine:
     def _flush_beats(self, due_only: bool = False) -> None:
         if not self.beats or (due_only and not self.beats.due()):
             return
-        events, dones = self.beats.take(self._now())
+        beats, dones = self.beats.take()
+        w = self.world
+        reg = w.register
+        events = liveness.compact(beats, self._now(), w.supervisor.health, reg.place, reg.digest)
         self._commit(events, _all(dones))
 
     def _commit(self, events: list[ev.AnyEvent], done: Callable[[], None] | None) -> None:

@@ -146,7 +146,17 @@ class KpiFold:
         if e.at > self.last_at:
             self.last_at = e.at
         if isinstance(e, ev.Heartbeats):
-            self._beats(e)
+            self._beats(e.at, ((b.dev, b.hb, b.bat, b.rssi) for b in e.beats))
+            return []
+        if isinstance(e, ev.Seen):
+            devices = self.world.seen_devices(e)
+            if devices is None:  # the World counts and tells it
+                self._flush_all()
+                return self.world.apply(e)
+            self._beats(e.at, ((d, None, None, None) for d in devices))
+            # what the places do not stand for one by one: a device's second beat, unknown ones
+            self.world.counters["heartbeats"] += e.beats - len(devices) + e.unknown
+            self.world.counters["unknown_heartbeats"] += e.unknown
             return []
         if isinstance(e, ev.Tick):
             due = self._flush_due(e.at)
@@ -194,17 +204,15 @@ class KpiFold:
         if hb:
             self._set_hb(dev, hb)
 
-    def _beats(self, e: ev.Heartbeats) -> None:
-        """The hot path: a few dict operations per beat, nothing handed to the World yet."""
-        at = e.at
+    def _beats(self, at: int, beats: Iterable[tuple[str, int | None, int | None, int | None]]) -> None:
+        """The hot path: a few dict operations per beat (device, period, battery, signal),
+        nothing handed to the World yet."""
         pending = self._pending
         last = self.last
         grace = self._grace
         hbs = self._hb
         offline = self._offline
-        for b in e.beats:
-            dev = b.dev
-            hb = b.hb
+        for dev, hb, bat, rssi in beats:
             prev = last.get(dev)
             if prev is None:
                 self.first[dev] = at
@@ -215,15 +223,13 @@ class KpiFold:
             last[dev] = at
             p = pending.get(dev)
             if p is None:
-                pending[dev] = [at, at, hb, b.bat, b.rssi, 1]
+                pending[dev] = [at, at, hb, bat, rssi, 1]
             else:
                 p[1] = at
                 if hb:
                     p[2] = hb
-                bat = b.bat
                 if bat is not None:
                     p[3] = bat
-                rssi = b.rssi
                 if rssi is not None:
                     p[4] = rssi
                 p[5] = (p[5] or 0) + 1

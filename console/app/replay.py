@@ -9,9 +9,10 @@ kept; a seek restores the nearest one at or before the target and applies the fe
 it. The checkpoints are thinned (every other one dropped, interval doubled) whenever they would
 exceed a memory budget, so a journal of any length fits.
 
-Heartbeat batches are most of a journal. For the common case (a registered, tracked, online
+Heartbeat records are most of a journal. For the common case (a registered, tracked, online
 device) replay calls ``Supervisor.seen`` directly instead of going through ``World.apply``;
 anything else (unknown device, untracked, coming back online) goes through ``World.apply``.
+The same for ``Seen`` records (console/domain/liveness.py), all of a record or none of it.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class ReplayClock:
 # --- applying records ------------------------------------------------------------------------
 
 _hb_decoder = msgspec.json.Decoder(ev.Heartbeats)
+_seen_decoder = msgspec.json.Decoder(ev.Seen)
 
 
 class Problem(msgspec.Struct, frozen=True):
@@ -103,6 +105,32 @@ def apply_heartbeats(world: World, e: ev.Heartbeats) -> None:
         world.counters["heartbeats"] += handled
     if rest:
         world.apply(ev.Heartbeats(at=at, township=e.township, beats=tuple(rest)))
+
+
+def apply_seen(world: World, e: ev.Seen) -> None:
+    """``world.apply(e)`` for a ``Seen`` record, with the common case done directly: every place a
+    tracked, online device of the register in force (anything else: the World's own rules)."""
+    if e.reg != world.register.digest or e.unknown:
+        world.apply(e)
+        return
+    devices = world.seen_devices(e)
+    if devices is None:
+        world.apply(e)
+        return
+    sup = world.supervisor
+    health = sup.health
+    seen = sup.seen
+    at = e.at
+    for dev in devices:
+        st = health.get(dev)
+        if st is None or not st.online:
+            world.apply(e)  # as a whole: its places fold in order, each by the World's rules
+            return
+    if at > world.now:
+        world.now = at
+    for dev in devices:
+        seen(health[dev], at, None, None, None)
+    world.counters["heartbeats"] += e.beats
 
 
 class Marker(msgspec.Struct, frozen=True):
@@ -277,7 +305,9 @@ class Replay:
 
     def _apply(self, rec: ReplayRow) -> None:
         try:
-            if rec.type == "hb" and self.fast_heartbeats:
+            if rec.type == "seen" and self.fast_heartbeats:
+                apply_seen(self.world, _seen_decoder.decode(rec.body))
+            elif rec.type == "hb" and self.fast_heartbeats:
                 apply_heartbeats(self.world, _hb_decoder.decode(rec.body))
             else:
                 self.world.apply(ev.decode(rec.body))  # effects dropped: nothing goes out

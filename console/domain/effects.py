@@ -22,6 +22,7 @@ AlertKind = Literal[
     "bulk",
     "engine_failed",
     "register_missing",
+    "seen_unreadable",  # a Seen record whose register or places cannot be read: devices unseen
     "gateway_lost",  # the notification gateway's last will: nothing goes out
     "field_reply",  # someone answered a notification (detail role:answer)
     "notify_silent",  # requests not accepted by any provider in time (engine)

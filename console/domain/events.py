@@ -81,6 +81,16 @@ class Heartbeats(Event, frozen=True, kw_only=True, tag="hb"):
     beats: tuple[Beat, ...]
 
 
+class Seen(Event, frozen=True, kw_only=True, tag="seen"):
+    """Heartbeats that changed nothing but the time the devices were last heard, as the devices'
+    places in the device order of the register ``reg`` names (console/domain/liveness.py)."""
+
+    reg: str  # digest of the register whose device order the places count in
+    places: bytes  # sorted distinct places, delta-coded varints (liveness.encode_places)
+    beats: int  # the heartbeats the places stand for (a device heard twice counts twice)
+    unknown: int = 0  # heartbeats of the same flush from devices the register does not have
+
+
 class Quarantined(Event, frozen=True, kw_only=True, tag="quar"):
     topic: str
     reason: str
@@ -264,6 +274,7 @@ class SystemNote(Event, frozen=True, kw_only=True, tag="sys"):
 AnyEvent = (
     DeviceEvent
     | Heartbeats
+    | Seen
     | Quarantined
     | NotifyReceipt
     | FieldReply
@@ -289,6 +300,7 @@ AnyEvent = (
 SOURCE: Final[dict[type, str]] = {
     DeviceEvent: "bus",
     Heartbeats: "bus",
+    Seen: "bus",
     Quarantined: "bus",
     NotifyReceipt: "bus",
     FieldReply: "bus",

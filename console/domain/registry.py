@@ -112,6 +112,8 @@ class Register:
                 self.device_index.setdefault(d.id, h.code)
         self.version = version
         self._digest: str | None = None
+        self._order: tuple[str, ...] | None = None
+        self._place: dict[str, int] | None = None
 
     @property
     def digest(self) -> str:
@@ -120,6 +122,21 @@ class Register:
         if self._digest is None:
             self._digest = hashlib.sha256(canonical(self)).hexdigest()
         return self._digest
+
+    @property
+    def device_order(self) -> tuple[str, ...]:
+        """The registered device ids, sorted: what a ``Seen`` record's places count in. Sorted, not
+        in file order, so the same content orders its devices the same way however it was saved."""
+        if self._order is None:
+            self._order = tuple(sorted(self.device_index))
+        return self._order
+
+    @property
+    def place(self) -> dict[str, int]:
+        """Each registered device's place in ``device_order``."""
+        if self._place is None:
+            self._place = {d: i for i, d in enumerate(self.device_order)}
+        return self._place
 
     def household_of_device(self, dev: str) -> Household | None:
         code = self.device_index.get(dev)

@@ -13,7 +13,7 @@ from typing import Final
 
 import msgspec
 
-from console.domain import alarms, bulk, closure, field, miss_ack, notify_plan, open_index, privacy
+from console.domain import alarms, bulk, closure, field, liveness, miss_ack, notify_plan, open_index, privacy
 from console.domain import events as ev
 from console.domain import storm as storm_policy
 from console.domain.checklist import CAUSE_ESCALATION, Template
@@ -137,6 +137,8 @@ class World:
             self.now = e.at
         if isinstance(e, ev.Heartbeats):
             return self._heartbeats(e)
+        if isinstance(e, ev.Seen):
+            return self._seen(e)
         if isinstance(e, ev.DeviceEvent):
             return self._device(e)
         if isinstance(e, ev.Tick):
@@ -258,18 +260,48 @@ class World:
 
     def _heartbeats(self, e: ev.Heartbeats) -> list[Effect]:
         for b in e.beats:
-            hh = self.register.household_of_device(b.dev)
-            if hh is None:
-                self.counters["unknown_heartbeats"] += 1
-                continue
-            st = self.supervisor.health.get(b.dev)
-            if st is None:
-                dev = self.register.device(b.dev)
-                st = self.supervisor.track(b.dev, dev.kind if dev else "smoke", hh.code)
-            if self.supervisor.seen(st, e.at, b.hb, b.bat, b.rssi):
-                self._close_ticket(b.dev, "offline", e.at, "back online")
-                self.dirty_households.add(hh.code)
+            self._beat(b.dev, e.at, b.hb, b.bat, b.rssi)
         self.counters["heartbeats"] += len(e.beats)
+        return []
+
+    def _beat(self, dev: str, at: int, hb: int | None, bat: int | None, rssi: int | None) -> None:
+        hh = self.register.household_of_device(dev)
+        if hh is None:
+            self.counters["unknown_heartbeats"] += 1
+            return
+        st = self.supervisor.health.get(dev)
+        if st is None:
+            d = self.register.device(dev)
+            st = self.supervisor.track(dev, d.kind if d else "smoke", hh.code)
+        if self.supervisor.seen(st, at, hb, bat, rssi):
+            self._close_ticket(dev, "offline", at, "back online")
+            self.dirty_households.add(hh.code)
+
+    def seen_devices(self, e: ev.Seen) -> list[str] | None:
+        """The devices of a ``Seen`` record, in its register's order; None when that register is
+        not known or the places cannot be read (counted: ``seen_unreadable``)."""
+        reg = self.register
+        if e.reg != reg.digest:
+            found = self.registers(e.reg) if self.registers is not None else None
+            if found is None:
+                return None
+            reg = found
+        order = reg.device_order
+        try:
+            return [order[p] for p in liveness.decode_places(e.places, len(order))]
+        except ValueError:
+            return None
+
+    def _seen(self, e: ev.Seen) -> list[Effect]:
+        devices = self.seen_devices(e)
+        self.counters["heartbeats"] += e.beats + e.unknown
+        self.counters["unknown_heartbeats"] += e.unknown
+        if devices is None:
+            self.counters["seen_unreadable"] += 1
+            return [Alert("seen_unreadable", 0, f"{e.reg[:16]} ({e.beats} heartbeats)")]
+        at = e.at
+        for dev in devices:
+            self._beat(dev, at, None, None, None)
         return []
 
     def _device(self, e: ev.DeviceEvent) -> list[Effect]:

@@ -172,15 +172,34 @@ def test_bad_payload_is_quarantined_journaled_and_counted(rig: Rig) -> None:
     assert st.rejected == 2 and st.quarantine == {"bad_json": 1, "bad_topic": 1}
 
 
-def test_heartbeats_are_compacted_per_township(rig: Rig) -> None:
+def test_heartbeats_that_change_nothing_are_journaled_as_places_in_the_register(rig: Rig) -> None:
     msgs = [alarm_msg("H1-smoke", f"h{i}", evt="heartbeat") for i in range(3)] + [
         alarm_msg("H2-co", "h9", "T2", evt="heartbeat"),
         alarm_msg("GHOST", "h10", evt="heartbeat"),
     ]
-    assert rig.bus(*msgs).wait(WAIT_S)
-    hbs = rig.bodies("hb")
-    assert [(e.township, len(e.beats)) for e in hbs if isinstance(e, ev.Heartbeats)] == [("T1", 4), ("T2", 1)]
-    assert rig.status().unknown_heartbeats == 1
+    done = rig.bus(*msgs)
+    rig.engine.flush_heartbeats()
+    assert done.wait(WAIT_S)
+    assert rig.bodies("hb") == []  # nothing in them changes more than the time
+    (seen,) = rig.bodies("seen")
+    assert isinstance(seen, ev.Seen) and (seen.beats, seen.unknown) == (4, 1)
+    assert rig.ask(lambda w: w.seen_devices(seen)) == ["H1-smoke", "H2-co"]
+    assert rig.ask(lambda w: w.supervisor.health["H2-co"].last_seen) == seen.at
+    st = rig.status()
+    assert st.unknown_heartbeats == 1
+
+
+def test_heartbeats_that_change_something_are_journaled_in_full(rig: Rig) -> None:
+    beat = alarm_msg("H1-smoke", "b1", evt="heartbeat")
+    with_battery = Msg(beat.topic, beat.payload.replace(b"}", b',"bat":64}'))
+    done = rig.bus(with_battery, alarm_msg("H2-co", "h9", "T2", evt="heartbeat"))
+    rig.engine.flush_heartbeats()
+    assert done.wait(WAIT_S)
+    (hb,) = rig.bodies("hb")
+    assert isinstance(hb, ev.Heartbeats) and [(b.dev, b.bat) for b in hb.beats] == [("H1-smoke", 64)]
+    (seen,) = rig.bodies("seen")
+    assert isinstance(seen, ev.Seen) and rig.ask(lambda w: w.seen_devices(seen)) == ["H2-co"]
+    assert rig.ask(lambda w: w.supervisor.health["H1-smoke"].bat) == 64
 
 
 # --- journal failure -----------------------------------------------------------------------
@@ -492,15 +511,15 @@ def test_heartbeats_are_coalesced_and_alarms_never_wait_for_them() -> None:
     try:
         dones = [r.bus(alarm_msg(dev=f"H{i % 3 + 1}-smoke", id_=f"hb{i}", evt="heartbeat")) for i in range(5)]
         r.until(lambda w: r.engine.status().received == 5)
-        assert "hb" not in r.types()  # held: one record later instead of five
+        assert "seen" not in r.types()  # held: one record later instead of five
         assert not any(d.is_set() for d in dones)  # and not acknowledged before they are journaled
         alarm_done = r.bus(alarm_msg(id_="after-beats"))
         assert alarm_done.wait(WAIT_S)  # the alarm is journaled and acknowledged at once
-        assert "dev" in r.types() and "hb" not in r.types()
+        assert "dev" in r.types() and "seen" not in r.types()
         r.engine.flush_heartbeats()
         assert all(d.wait(WAIT_S) for d in dones)
-        beats = [b for e in r.bodies("hb") if isinstance(e, ev.Heartbeats) for b in e.beats]
-        assert len(beats) == 5
+        (seen,) = r.bodies("seen")
+        assert isinstance(seen, ev.Seen) and seen.beats == 5
         mixed = r.bus(
             alarm_msg(id_="mixed-alarm"), alarm_msg(dev="H2-smoke", id_="mixed-beat", evt="heartbeat")
         )
@@ -519,6 +538,6 @@ def test_held_heartbeats_are_journaled_within_the_window() -> None:
     try:
         done = r.bus(alarm_msg(id_="lone-beat", evt="heartbeat"))
         assert done.wait(WAIT_S)  # the housekeeping pass flushes it
-        assert r.types().count("hb") == 1
+        assert r.types().count("seen") == 1
     finally:
         r.engine.stop()

@@ -8,6 +8,7 @@ import typing
 import pytest
 
 from console.domain import events as ev
+from console.domain import liveness
 from tests.support import T0
 
 AT = T0
@@ -65,6 +66,7 @@ SAMPLES: list[ev.AnyEvent] = [
     ev.GatewayState(at=AT, gateway="gw1", state="offline", failing=("aliyun",)),
     ev.PlaceCall(at=AT, operator="op", console="c1", incident=3, contact="C1"),
     ev.TicketAction(at=AT, operator="op", console="c1", ticket=9, action="assign", assignee="老王"),
+    ev.Seen(at=AT, reg="ab" * 32, places=b"\x00\x02", beats=3, unknown=1),
 ]
 
 
@@ -113,7 +115,7 @@ def test_defaults_are_omitted() -> None:
         (SAMPLES[14], "system", "npub", ""),
         (SAMPLES[15], "system", "sys", ""),
         (SAMPLES[16], "operator", "bulk", "bulk:3"),
-        (SAMPLES[-2], "operator", "call", "incident:3"),
+        (SAMPLES[-3], "operator", "call", "incident:3"),
     ],
 )
 def test_index_fields(e: ev.AnyEvent, source: str, type_: str, key: str) -> None:
@@ -125,3 +127,11 @@ def test_decode_rejects_unknown_tag() -> None:
 
     with pytest.raises(msgspec.ValidationError):
         ev.decode(b'{"at":1,"t":"nope"}')
+
+
+def test_seen_records_carry_their_places_as_bytes() -> None:
+    e = ev.Seen(at=AT, reg="ab" * 32, places=liveness.encode_places([3, 0, 700]), beats=4, unknown=1)
+    assert ev.decode(ev.encode(e)) == e
+    assert (ev.source_of(e), ev.type_of(e), ev.key_of(e)) == ("bus", "seen", "")
+    assert liveness.decode_places(e.places, 701) == [0, 3, 700]
+
