@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "audit": "verify / export / tail / archive the journal",
     "backup": "a verified copy of the SQLite journal, while the console runs (--to FILE)",
     "restore": "a backup restored to a new journal file, verified (FROM --to NEWFILE)",
+    "migrate-journal": "an old journal rewritten with heartbeats as places, verified (--to NEWFILE)",
     "import-register": "import the household register (CSV/XLSX)",
     "import-boundaries": "import the district's township boundaries (GeoJSON, optional)",
     "report": "daily / monthly / handover reports (PDF, XLSX)",

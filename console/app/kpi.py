@@ -155,8 +155,11 @@ class KpiFold:
                 return self.world.apply(e)
             self._beats(e.at, ((d, None, None, None) for d in devices))
             # what the places do not stand for one by one: a device's second beat, unknown ones
-            self.world.counters["heartbeats"] += e.beats - len(devices) + e.unknown
-            self.world.counters["unknown_heartbeats"] += e.unknown
+            extra = e.beats - len(devices) + e.unknown
+            if extra:
+                self.world.counters["heartbeats"] += extra
+            if e.unknown:
+                self.world.counters["unknown_heartbeats"] += e.unknown
             return []
         if isinstance(e, ev.Tick):
             due = self._flush_due(e.at)

@@ -295,7 +295,8 @@ class World:
     def _seen(self, e: ev.Seen) -> list[Effect]:
         devices = self.seen_devices(e)
         self.counters["heartbeats"] += e.beats + e.unknown
-        self.counters["unknown_heartbeats"] += e.unknown
+        if e.unknown:  # a counter is in the projection once it exists: none made at zero
+            self.counters["unknown_heartbeats"] += e.unknown
         if devices is None:
             self.counters["seen_unreadable"] += 1
             return [Alert("seen_unreadable", 0, f"{e.reg[:16]} ({e.beats} heartbeats)")]

@@ -77,18 +77,18 @@ def verify_copy(path: Path) -> Checked:
     return Checked(path, result.records, result.head_seq, result.head_hash)
 
 
-def _exists(path: Path) -> bool:
+def file_exists(path: Path) -> bool:
     return path.exists() or any(p.exists() for p in side_files(path))
 
 
-def _name(partial: Path, dest: Path) -> None:
+def name_copy(partial: Path, dest: Path) -> None:
     """Give the checked copy its name, never over a file that appeared meanwhile."""
     try:
         os.link(partial, dest)  # atomic, and fails if dest exists
     except FileExistsError:
         raise Refused(f"{dest} exists: a backup or restore writes a new file only") from None
     except OSError:  # a file system without hard links (FAT, exFAT: a USB disk)
-        if _exists(dest):
+        if file_exists(dest):
             raise Refused(f"{dest} exists: a backup or restore writes a new file only") from None
         os.replace(partial, dest)
 
@@ -97,7 +97,7 @@ def copy_journal(source: Path, dest: Path) -> Checked:
     """Copy the SQLite journal ``source`` (it may be in use) to the new file ``dest``, verified."""
     if not source.is_file():
         raise Refused(f"no journal at {source}")
-    if _exists(dest):
+    if file_exists(dest):
         raise Refused(f"{dest} exists: a backup or restore writes a new file only")
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".partial")
@@ -114,7 +114,7 @@ def copy_journal(source: Path, dest: Path) -> Checked:
         finally:
             src.close()
         checked = verify_copy(partial)
-        _name(partial, dest)
+        name_copy(partial, dest)
     except (sqlite3.Error, OSError) as exc:
         raise BackupError(f"copying {source} to {dest} failed: {exc}") from exc
     finally:
@@ -130,7 +130,7 @@ def restore(source: Path, dest: Path, live: list[Path]) -> Checked:
         raise Refused(f"{dest} is a live journal: restore to a new file, then point the console at it")
     if target == source.resolve():
         raise Refused(f"{dest} is the backup itself")
-    if _exists(dest):
+    if file_exists(dest):
         raise Refused(f"{dest} exists: restore writes a new file only")
     verify_copy(source)
     return copy_journal(source, dest)

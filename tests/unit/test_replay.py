@@ -9,10 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from console.app.memjournal import MemoryJournal
-from console.app.replay import Replay, apply_heartbeats, replay_all
+from console.app.replay import Replay, apply_heartbeats, apply_seen, replay_all
 from console.app.timings import kpis, timings
 from console.app.world_snapshot import restore, snapshot, unknown_fields
 from console.domain import events as ev
+from console.domain import liveness
 from console.domain.deadlines import DEFAULT_HB_S, OFFLINE_GRACE
 from console.domain.effects import PublishRequest
 from console.domain.world import World
@@ -294,6 +295,51 @@ def test_fast_heartbeats_equal_world_apply(
         e = beats(devs, now, hb, bat)
         a.apply(e)
         apply_heartbeats(b, e)
+    assert a.projection_bytes() == b.projection_bytes()
+    assert a.next_due() == b.next_due()
+    assert a.now == b.now
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 3),  # 0-2: a heartbeat batch, 3: a Tick after a long gap
+            st.lists(st.sampled_from(DEVS), min_size=1, max_size=4),
+            st.sampled_from([None, 0, 60, 600]),
+            st.sampled_from([None, 5, 80]),
+        ),
+        max_size=30,
+    )
+)
+def test_fast_seen_equals_world_apply(
+    script: list[tuple[int, list[str], int | None, int | None]],
+) -> None:
+    """The same for the compact form: each batch compacted as the engine does, then folded by
+    ``World.apply`` on one side and by replay's fast path on the other."""
+    a, b = world(2), world(2)
+    start = ev.SystemNote(at=T0, what="start")
+    a.apply(start)
+    b.apply(start)
+    now = T0
+    for kind, devs, hb, bat in script:
+        if kind == 3:
+            now += 4 * 3600 * NS * 3
+            tick = ev.Tick(at=now)
+            a.apply(tick)
+            b.apply(tick)
+            continue
+        now += 60 * NS
+        reg = a.register
+        for e in liveness.compact(
+            {"T1": list(beats(devs, now, hb, bat).beats)}, now, a.supervisor.health, reg.place, reg.digest
+        ):
+            a.apply(e)
+            if isinstance(e, ev.Seen):
+                apply_seen(b, e)
+            else:
+                assert isinstance(e, ev.Heartbeats)
+                apply_heartbeats(b, e)
     assert a.projection_bytes() == b.projection_bytes()
     assert a.next_due() == b.next_due()
     assert a.now == b.now
