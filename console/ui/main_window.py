@@ -974,6 +974,14 @@ class MainWindow(QMainWindow):
                 self.sound.trigger("bus_lost")  # as loud as a lost bus: nobody is being told
             elif a.kind == "bridge_problem":
                 self.sound.trigger("bus_lost")  # as loud as a lost bus: alarms may not come in
+            elif a.kind == "seen_unreadable":
+                self.sound.trigger("bus_lost")  # devices heard may be taken for offline ones
+                self.statusBar().showMessage(
+                    self.tr(
+                        "Heartbeats in the journal could not be read (register %1): devices may be shown offline wrongly"
+                    ).replace("%1", a.detail),
+                    30000,
+                )
             elif a.kind == "escalation_unconfigured":
                 self.sound.trigger("missed")  # the service was told nothing: the officer phones it
                 self.statusBar().showMessage(

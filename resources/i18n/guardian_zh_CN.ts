@@ -829,6 +829,10 @@
         <translation>住户台账 {version} 已生效：{n} 户</translation>
     </message>
     <message>
+        <source>Heartbeats in the journal could not be read (register %1): devices may be shown offline wrongly</source>
+        <translation>日志中的心跳记录无法读取（登记册 %1）：设备可能被误显示为离线</translation>
+    </message>
+    <message>
         <source>Incident %1: no numbers configured for %2 — phone it yourself</source>
         <translation>事件 %1：%2 未配置通知号码，请自行电话联系</translation>
     </message>
