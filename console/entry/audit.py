@@ -10,6 +10,7 @@ import argparse
 import base64
 import csv
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -96,11 +97,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 print(f"  verified {n:,} records ...", file=sys.stderr)
 
         witnesses, anchor_problems = _anchors(store, args)
-        result = verify_engine(store.engine, progress, witnesses, from_anchor=args.from_anchor)
+        verified, verified_problems = _verified(store, args)
+        anchor_problems += verified_problems
+        result = verify_engine(
+            store.engine,
+            progress,
+            witnesses + verified,
+            from_anchor=args.from_anchor,
+            resume_from=verified if args.resume else (),
+        )
         for note in result.notes:
             print(f"  {note}", file=sys.stderr)
         if args.archives:
             _check_archive_files(store, result)
+        if result.broken is None and not anchor_problems and not args.from_anchor and result.head_seq:
+            _record_verified(store, args, result.head_seq, result.head_hash)
     finally:
         store.close()
     rate = f"{result.records:,} records in {result.seconds:.2f} s ({result.rate:,.0f} records/s)"
@@ -150,6 +161,51 @@ def _anchors(store: SqlStore, args: argparse.Namespace) -> tuple[list[Witness], 
             file=sys.stderr,
         )
     return witnesses, problems
+
+
+def _verified(store: SqlStore, args: argparse.Namespace) -> tuple[list[Witness], list[str]]:
+    """The heads earlier passing verifies reached (``<journal>.verified.jsonl``), those signed
+    by our key: witnesses like anchors, and where ``--resume`` starts."""
+    from console.io.anchors import authentic, key_path, load_key, read_anchors, verified_path
+
+    path = verified_path(store)
+    key = load_key(Path(args.key) if args.key else key_path(), create=False)
+    found = read_anchors(path)
+    problems = [p.replace("anchors line", "verified-heads line") for p in found.problems]
+    out = []
+    for a in found.anchors:
+        wrong = authentic(a, key)
+        if wrong is not None:
+            problems.append(wrong.replace("anchors line", "verified-heads line"))
+            continue
+        out.append(Witness(a.seq, a.hash, f"the verify of {a.console} (line {a.line})", a.at_ns, signed=True))
+    if args.resume and not out:
+        print(f"  no earlier verify recorded in {path}: the whole chain is walked", file=sys.stderr)
+    return out, problems
+
+
+def _record_verified(store: SqlStore, args: argparse.Namespace, seq: int, hash_: str) -> None:
+    """Sign and keep the head this passing verify reached, for the next ``--resume``. Without
+    the anchor key (no console has run here) nothing is recorded, and that is said."""
+    from console.io.anchors import encode, key_path, load_key, verified_path
+
+    key = load_key(Path(args.key) if args.key else key_path(), create=False)
+    path = verified_path(store)
+    if key is None:
+        print("  no anchor key here: the head reached is not recorded for --resume", file=sys.stderr)
+        return
+    try:
+        with path.open("ab") as f:
+            f.write(encode(key, seq, hash_, time.time_ns(), "audit"))
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        print(f"  the head reached could not be recorded in {path}: {exc}", file=sys.stderr)
+        return
+    print(
+        f"  head seq {seq} recorded in {path}: the next --resume walks only what comes after it",
+        file=sys.stderr,
+    )
 
 
 def _bus_anchors(
@@ -392,6 +448,11 @@ def parser() -> argparse.ArgumentParser:
         "--from-anchor",
         action="store_true",
         help="walk the chain only after the newest matching signed anchor",
+    )
+    v.add_argument(
+        "--resume",
+        action="store_true",
+        help="walk the chain only after the head the last passing verify reached (a daily check costs a day)",
     )
     v.add_argument("--broker-host", help="also check the anchors the broker keeps (retained) for --district")
     v.add_argument("--broker-port", type=int, default=1883)

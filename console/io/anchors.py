@@ -33,6 +33,7 @@ EVERY_S: Final = 300.0
 MIN_GAP_S: Final = 1.0  # at most one anchor (one fsync) a second, however fast records come
 KEY_NAME: Final = "anchor.key"
 SUFFIX: Final = ".anchors.jsonl"
+VERIFIED_SUFFIX: Final = ".verified.jsonl"
 
 
 def anchors_path(store: Any) -> Path:
@@ -46,6 +47,15 @@ def anchors_path(store: Any) -> Path:
     from console.paths import data_dir
 
     return data_dir() / f"anchors-{journal_tag(str(store.url))}.jsonl"
+
+
+def verified_path(store: Any) -> Path:
+    """``<journal>.verified.jsonl`` beside the anchors: the signed heads that passing ``audit
+    verify`` runs reached (``--resume`` walks only after the newest the journal still matches)."""
+    p = anchors_path(store)
+    return p.with_name(
+        p.name[: -len(SUFFIX)] + VERIFIED_SUFFIX if p.name.endswith(SUFFIX) else p.name + VERIFIED_SUFFIX
+    )
 
 
 def key_path() -> Path:

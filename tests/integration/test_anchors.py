@@ -289,3 +289,49 @@ def test_the_bus_copy_catches_a_journal_shortened_with_its_anchors_file_gone(
     )
     assert out.returncode == 1, out.stdout + out.stderr  # ... but the broker kept the newest anchor
     assert "journal shortened" in out.stdout and f"anchored up to {head.seq}" in out.stdout
+
+
+def _append_notes(j: Journal, n: int) -> None:
+    from console.domain import events as ev
+    from console.io.store.store import SqlStore
+
+    store = SqlStore(j.db)
+    try:
+        notes = [ev.SystemNote(at=time.time_ns(), what="operator_note", detail=str(i)) for i in range(n)]
+        store.journal.append([(e.at, "system", "sys", "", ev.encode(e)) for e in notes], "an1")
+    finally:
+        store.close()
+
+
+def test_a_daily_check_walks_only_what_came_after_the_last_passing_verify(journal: Journal) -> None:
+    first = verify(journal, "--resume")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "no earlier verify recorded" in first.stderr  # the first check walks the whole chain
+    assert first.stdout.startswith(f"OK {journal.last} records")
+    assert f"head seq {journal.last} recorded in {journal.db}.verified.jsonl" in first.stderr
+
+    _append_notes(journal, 7)  # the next day's records
+    daily = verify(journal, "--resume")
+    assert daily.returncode == 0, daily.stdout + daily.stderr
+    assert f"resumed after seq {journal.last}" in daily.stderr
+    assert daily.stdout.startswith("OK 7 records")  # a day's worth, not the whole chain
+    assert f"head seq {journal.last + 7} recorded" in daily.stderr
+
+    # the recorded heads witness the chain as anchors do: with the anchors file gone, a journal
+    # re-sealed from an early record on still shows, and --resume does not start after it
+    Path(str(journal.db) + ".anchors.jsonl").unlink()
+    _rehash_from(journal, 5)
+    out = verify(journal, "--resume")
+    assert out.returncode == 1, out.stdout
+    assert "no earlier verify's head matches the journal: the whole chain was walked" in out.stderr
+    assert f"BROKEN at seq {journal.last}: anchor_mismatch" in out.stdout
+
+
+def test_a_verified_head_signed_by_another_key_is_not_trusted(journal: Journal, tmp_path: Path) -> None:
+    assert verify(journal).returncode == 0  # records the head, signed with this console's key
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "anchor.key").write_text("00" * 32 + "\n")
+    out = verify(journal, "--resume", "--key", str(other / "anchor.key"))
+    assert out.returncode == 1
+    assert "verified-heads line 1" in out.stdout and "unknown key" in out.stdout

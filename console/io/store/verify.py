@@ -202,10 +202,13 @@ def verify_engine(
     progress: Callable[[int], None] | None = None,
     witnesses: Sequence[Witness] = (),
     from_anchor: bool = False,
+    resume_from: Sequence[Witness] = (),
 ) -> VerifyResult:
     """Verify the whole stored chain (live part after archive marks; archive files on their own)
     and compare it with ``witnesses`` (checked anchors) and the checkpoints it holds.
-    ``from_anchor``: walk only after the newest signed anchor the journal matches."""
+    ``from_anchor``: walk only after the newest signed anchor the journal matches.
+    ``resume_from``: walk only after the newest of these (signed heads that earlier verifies
+    reached, ``audit verify --resume``) the journal matches; the whole chain when none does."""
     result = VerifyResult()
     t0 = time.perf_counter()
     try:
@@ -223,7 +226,20 @@ def verify_engine(
             known = list(witnesses) + _stored_witnesses(raw, tables)
             result.head_seq, result.head_hash = expect - 1, prev
             live_start = expect
-            if from_anchor:
+            if resume_from:
+                w = _resume(engine, list(resume_from), expect)
+                if w is None:
+                    result.notes.append(
+                        "no earlier verify's head matches the journal: the whole chain was walked"
+                    )
+                else:
+                    prev, expect = w.hash, w.seq + 1
+                    result.head_seq, result.head_hash = w.seq, w.hash
+                    result.notes.append(
+                        f"resumed after seq {w.seq}, where the verify of {_iso(w.at_ns)} ended: records up to"
+                        " it were walked then, not again"
+                    )
+            elif from_anchor:
                 w = _resume(engine, known, expect)
                 if w is None:
                     result.notes.append("no signed anchor matches the journal: the whole chain was walked")
@@ -251,7 +267,7 @@ def verify_engine(
             cur.close()
             if result.broken is None:
                 _judge(engine, known, {s: h for s, h in seen.items() if h}, live_start, result)
-            if result.records == 0 and result.broken is None and not from_anchor:
+            if result.records == 0 and result.broken is None and not (from_anchor or resume_from):
                 result.notes.append("journal is empty")
         finally:
             raw.rollback()
