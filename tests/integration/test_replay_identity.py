@@ -174,6 +174,12 @@ def test_the_live_day_is_a_real_one(day: LiveDay) -> None:
     assert any(missed for _, missed in day.incidents.values())
     seqs = [m[0] for m in day.moments]
     assert seqs == sorted(seqs) and seqs[-1] > 2000
+    store = SqlStore(day.path, readonly=True)
+    try:  # heartbeats in both forms: as places (most) and in full (the ones that change something)
+        types = [r.type for r in store.journal.read_rows()]
+    finally:
+        store.close()
+    assert types.count("seen") > 50 and types.count("hb") > 0
 
 
 def test_replay_ends_in_the_live_projection_byte_for_byte(day: LiveDay) -> None:
