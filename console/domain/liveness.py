@@ -69,8 +69,11 @@ def changes(h: _Health | None, b: ev.Beat) -> bool:
 
 def urgent(h: _Health | None, b: ev.Beat) -> bool:
     """Whether beat ``b`` should be journaled now rather than at the end of the window: it brings
-    a device back online (its ticket closes, the map turns) or changes its offline due time."""
-    return h is not None and (not h.online or bool(b.hb and b.hb != h.hb_s))
+    a device back online (its ticket closes, the map turns). A new period need not hurry: held
+    beats are journaled before any device is called offline (the engine's timers), and a
+    device's first beats (a new register, a first start: every device at once) would otherwise
+    make a record of every batch."""
+    return h is not None and not h.online
 
 
 # --- places ------------------------------------------------------------------------------------
