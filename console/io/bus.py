@@ -186,6 +186,8 @@ class BusClient:
                 "state": self._state,
                 "state_detail": self._state_detail,
                 "state_since_ns": self._state_since_ns,
+                # socket reads of the live connection (bus_config.ReadBuffer): far fewer than messages
+                "socket_reads": getattr(getattr(self._client, "read_buffer", None), "fills", 0),
             }
 
     @property

@@ -148,6 +148,55 @@ def _client_class() -> type[Any]:
     return _Client
 
 
+READ_CHUNK = 65536  # bytes a socket read takes at most (buffered_reads)
+
+
+class ReadBuffer:
+    """paho reads each packet in pieces: its first byte, each byte of its length, then the rest,
+    one ``recv`` each, and one packet per ``loop_read``: ~4 system calls and an event-loop turn
+    a message in a backlog drain. This gives paho's reads from a buffer filled ``READ_CHUNK``
+    at a time (through paho's own ``_sock_recv``, so TLS and its errors are as before), and has
+    ``loop_read`` go on while the buffer holds bytes (the socket may not be readable again for
+    them). The buffer belongs to one socket: a new connection starts empty."""
+
+    def __init__(self, paho: Any) -> None:
+        self.fills = 0  # socket reads made
+        self._paho = paho
+        self._recv = paho._sock_recv
+        self._loop_read = paho.loop_read
+        self._sock: Any = None
+        self._data = b""
+        self._pos = 0
+        paho._sock_recv = self.recv
+        paho.loop_read = self.loop_read
+
+    def buffered(self) -> int:
+        return len(self._data) - self._pos if self._sock is self._paho._sock else 0
+
+    def recv(self, bufsize: int) -> bytes:
+        if self._sock is not self._paho._sock:
+            self._sock, self._data, self._pos = self._paho._sock, b"", 0
+        if self._pos >= len(self._data):
+            data = self._recv(READ_CHUNK)  # BlockingIOError / OSError / b"" go to paho as before
+            self.fills += 1
+            if len(data) <= bufsize:
+                self._data, self._pos = b"", 0
+                return data
+            self._data, self._pos = data, 0
+        end = self._pos + bufsize
+        out = self._data[self._pos : end]
+        self._pos = end
+        return out
+
+    def loop_read(self, max_packets: int = 1) -> Any:
+        import paho.mqtt.client as mqtt
+
+        rc = self._loop_read(max_packets)
+        while rc == mqtt.MQTT_ERR_SUCCESS and self.buffered() and self._paho._sock is not None:
+            rc = self._loop_read(max_packets)
+        return rc
+
+
 def make_client(cfg: BusConfig, queue: asyncio.Queue[Any], offline: bytes) -> Any:
     """An aiomqtt client for ``cfg``: persistent session, last will, manual (after-journal) ack."""
     import aiomqtt
@@ -186,6 +235,7 @@ def make_client(cfg: BusConfig, queue: asyncio.Queue[Any], offline: bytes) -> An
     # (~2 a message, 4 % of the bus thread in a backlog drain); its errors reach us as return
     # codes and aiomqtt's exceptions, which aiomqtt logs on its own logger
     paho.disable_logger()
+    client.read_buffer = ReadBuffer(paho)
     client.pending_calls_threshold = 1_000_000  # our outbox bounds this, not a log line
     return client
 

@@ -176,3 +176,29 @@ def test_on_batch_error_is_counted_not_fatal(any_broker: Any, unique_topic_prefi
         assert client.state == "connected"
     finally:
         client.stop()
+
+
+def test_a_backlog_is_read_in_large_pieces_and_every_message_arrives(
+    mosquitto: Any, unique_topic_prefix: str
+) -> None:
+    """paho reads a packet in pieces, one socket read each; the bus reads 64 KB at a time and
+    hands paho the pieces from that (bus_config.ReadBuffer): a queued backlog comes through in
+    a few reads, each message once, whole, in order."""
+    d = unique_topic_prefix
+    rec = Recorder()
+    first = BusClient(bus_config(mosquitto, d, console_id="rb"), rec.on_batch, rec.on_status)
+    first.start()
+    wait_until(lambda: connected(first), what="connected", on=first.changes)
+    first.stop()  # the persistent session stays; the backlog queues at the broker
+    sent = [(evt(d, "tw0", f"dev{i}"), b'{"n":%d,"pad":"%s"}' % (i, b"x" * (i % 300))) for i in range(3000)]
+    publish_paho(mosquitto, sent)
+    rec = Recorder()
+    client = BusClient(bus_config(mosquitto, d, console_id="rb"), rec.on_batch, rec.on_status)
+    client.start()
+    try:
+        rec.wait_for(lambda: rec.count() >= 3000, what="3000 messages")
+        assert [(m.topic, m.payload) for m in rec.messages] == sent  # whole, once, in order
+        wait_until(lambda: client.stats()["acked"] == 3000, what="3000 acks", on=client.changes)
+        assert 0 < client.stats()["socket_reads"] < 300, client.stats()["socket_reads"]
+    finally:
+        client.stop()
