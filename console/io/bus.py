@@ -41,6 +41,7 @@ from console.io.bus_config import (
     no_delay,
     payload_bytes,
     rfc3339,
+    send_acks,
 )
 
 log = logging.getLogger(__name__)
@@ -407,9 +408,7 @@ class BusClient:
         client = self._client
         live = client is not None and token.generation == self._generation
         if live:
-            paho = client._client
-            for mid, qos in token.acks:
-                paho.ack(mid, qos)
+            send_acks(client._client, token.acks)
         with self._lock:
             self._c.in_flight -= token.size
             if live:

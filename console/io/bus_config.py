@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import functools
 import random
+import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
@@ -195,6 +196,22 @@ class ReadBuffer:
         while rc == mqtt.MQTT_ERR_SUCCESS and self.buffered() and self._paho._sock is not None:
             rc = self._loop_read(max_packets)
         return rc
+
+
+_PUBACK = struct.Struct("!BBH")  # PUBACK, remaining length 2, packet id: paho's own, also in v5
+
+
+def send_acks(paho: Any, acks: list[tuple[int, int]]) -> None:
+    """Acknowledge ``(mid, qos)`` of one journaled batch: the QoS 1 PUBACKs as one write (the
+    same bytes paho's ``ack`` sends one packet and one socket write each), QoS 2 through paho."""
+    import paho.mqtt.client as mqtt
+
+    ones = [mid for mid, qos in acks if qos == 1]
+    if ones:
+        paho._packet_queue(mqtt.PUBACK, b"".join(_PUBACK.pack(mqtt.PUBACK, 2, mid) for mid in ones), 0, 1)
+    for mid, qos in acks:
+        if qos == 2:
+            paho.ack(mid, qos)
 
 
 def make_client(cfg: BusConfig, queue: asyncio.Queue[Any], offline: bytes) -> Any:
