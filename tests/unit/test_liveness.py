@@ -75,7 +75,9 @@ def test_what_changes_more_than_the_time() -> None:
     assert liveness.changes(None, ev.Beat("D", T0))
     offline = Health(dev="D", kind="smoke", household="H", online=False)
     assert liveness.changes(offline, ev.Beat("D", T0)) and liveness.urgent(offline, ev.Beat("D", T0))
-    assert not liveness.urgent(h, ev.Beat("D", T0, None, None, 300)) and not liveness.urgent(h, ev.Beat("D", T0, 10))
+    assert not liveness.urgent(h, ev.Beat("D", T0, None, None, 300)) and not liveness.urgent(
+        h, ev.Beat("D", T0, 10)
+    )
     never_heard = Health(dev="D", kind="smoke", household="H")  # watched from the start, hb_s 0
     assert liveness.changes(never_heard, ev.Beat("D", T0, 90, -70, 3600))
     assert not liveness.urgent(never_heard, ev.Beat("D", T0, 90, -70, 3600))
@@ -116,9 +118,7 @@ step = st.one_of(
 
 
 def _health(w: World) -> dict[str, tuple[Any, ...]]:
-    return {
-        d: (h.online, h.last_seen, h.hb_s, h.bat, h.rssi is None) for d, h in w.supervisor.health.items()
-    }
+    return {d: (h.online, h.last_seen, h.hb_s, h.bat, h.rssi is None) for d, h in w.supervisor.health.items()}
 
 
 def _tickets(w: World) -> list[tuple[Any, ...]]:
