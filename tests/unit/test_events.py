@@ -134,4 +134,3 @@ def test_seen_records_carry_their_places_as_bytes() -> None:
     assert ev.decode(ev.encode(e)) == e
     assert (ev.source_of(e), ev.type_of(e), ev.key_of(e)) == ("bus", "seen", "")
     assert liveness.decode_places(e.places, 701) == [0, 3, 700]
-
