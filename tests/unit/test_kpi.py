@@ -10,6 +10,7 @@ from console.app.kpi import KpiFold, compute
 from console.app.kpi_defs import DAY_NS, cst_day_start, percentile
 from console.app.memjournal import MemoryJournal
 from console.domain import events as ev
+from console.domain import liveness
 from console.domain.world import World
 from tests.unit.helpers import NS, T0, publish, step, world
 
@@ -91,8 +92,9 @@ def _events() -> list[ev.AnyEvent]:
     return sorted(out, key=lambda e: e[1] if isinstance(e, tuple) else e.at)  # type: ignore[index]
 
 
-def _journal() -> MemoryJournal:
-    """Journal the events as the engine would, NotifyPublished and the gateway's receipts included."""
+def _journal(compact: bool = False) -> MemoryJournal:
+    """Journal the events as the engine would, NotifyPublished and the gateway's receipts included;
+    ``compact``: heartbeats as the engine journals them now (console/domain/liveness.py)."""
     w = world(3)
     j = MemoryJournal()
     effects: list[object] = []
@@ -107,14 +109,23 @@ def _journal() -> MemoryJournal:
                     w.apply(r)
                     j.append([(r.at, ev.source_of(r), ev.type_of(r), ev.key_of(r), ev.encode(r))], "c1")
             continue
-        effects = w.apply(e)
-        j.append([(e.at, ev.source_of(e), ev.type_of(e), ev.key_of(e), ev.encode(e))], "c1")
+        records: list[ev.AnyEvent] = [e]
+        if compact and isinstance(e, ev.Heartbeats):
+            reg = w.register
+            records = liveness.compact(
+                {e.township: list(e.beats)}, e.at, w.supervisor.health, reg.place, reg.digest
+            )
+        for x in records:
+            effects = w.apply(x)
+            j.append([(x.at, ev.source_of(x), ev.type_of(x), ev.key_of(x), ev.encode(x))], "c1")
     return j
 
 
-@pytest.fixture(scope="module")
-def folded() -> tuple[KpiFold, World, MemoryJournal]:
-    j = _journal()
+@pytest.fixture(scope="module", params=["full", "compact"])
+def folded(request: pytest.FixtureRequest) -> tuple[KpiFold, World, MemoryJournal]:
+    j = _journal(compact=request.param == "compact")
+    if request.param == "compact":
+        assert {r.type for r in j.records} >= {"seen", "hb"}
     w0 = world(3)
     fold = KpiFold(w0.register, w0.templates, w0.weights)
     plain = world(3)
