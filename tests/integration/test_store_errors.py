@@ -54,6 +54,48 @@ def test_damaged_pages_are_corrupt_and_left_untouched(tmp_path: Path) -> None:
     assert _sha(path) == before
 
 
+def _journal_pages(path: Path) -> tuple[int, int]:
+    """(page size, the page number of the journal table's right-most leaf: its newest rows)."""
+    with sqlite3.connect(path) as c:
+        size = c.execute("PRAGMA page_size").fetchone()[0]
+        (last,) = c.execute(
+            "SELECT pageno FROM dbstat WHERE name = 'journal' AND pagetype = 'leaf' ORDER BY path DESC LIMIT 1"
+        ).fetchone()
+    return size, last
+
+
+def test_a_large_journal_is_probed_at_open_and_checked_whole_by_the_backup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past QUICK_CHECK_MAX_BYTES an open does not read every page (a year's journal would take
+    half a minute at each start): it probes the schema and the newest records, and a page
+    damaged there is still refused; one damaged elsewhere is found by the backup's check."""
+    from console.io import backup
+    from console.io.store import db
+
+    monkeypatch.setattr(db, "QUICK_CHECK_MAX_BYTES", 0)  # every file counts as large here
+    newest, middle = tmp_path / "newest.sqlite", tmp_path / "middle.sqlite"
+    _filled(newest)
+    shutil.copy(newest, middle)
+    size, last = _journal_pages(newest)
+    data = bytearray(newest.read_bytes())
+    data[(last - 1) * size + 8 : (last - 1) * size + 208] = os.urandom(200)
+    newest.write_bytes(bytes(data))
+    with pytest.raises(JournalError) as info:
+        SqlStore(newest)
+    assert info.value.kind == "corrupt"
+
+    data = bytearray(middle.read_bytes())
+    page = len(data) // size // 2
+    assert page != last
+    data[page * size : page * size + 200] = os.urandom(200)
+    middle.write_bytes(bytes(data))
+    SqlStore(middle, readonly=True).close()  # the probe does not read that page
+    with pytest.raises(backup.BackupError, match=r"integrity_check failed|not a readable|broken"):
+        backup.copy_journal(middle, tmp_path / "copy.sqlite")
+    assert not (tmp_path / "copy.sqlite").exists()
+
+
 def test_truncated_header_is_corrupt(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
     path.write_bytes(b"SQLite format 3\x00" + b"\x00" * 20)

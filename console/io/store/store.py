@@ -9,6 +9,7 @@ read-only, empty or damaged journal is reported at start-up rather than at the f
 
 from __future__ import annotations
 
+import copy
 import logging
 import shutil
 from collections.abc import Mapping, Sequence
@@ -228,7 +229,20 @@ class SqlStore:
         return self.registers(digest) if digest is not None else None
 
     def load_register(self) -> Register | None:
-        return register_store.load_register(self.engine)
+        """The register in force. Read from its kept version (one blob, checked against its
+        digest: ~1.2 s for 29k households) rather than from the rows (~3.1 s); the same object
+        ``first_register`` and a World's ``registers`` then find in the cache, with the label
+        of the rows. From the rows when no version is kept (a store older than versions)."""
+        digest = register_store.register_digest(self.engine)
+        kept = self.registers(digest) if digest is not None else None
+        if kept is None:
+            return register_store.load_register(self.engine)
+        version = register_store.register_version(self.engine)
+        if version is None or version == kept.version:
+            return kept
+        labelled = copy.copy(kept)  # the same content under the label this save gave it
+        labelled.version = version
+        return labelled
 
     # --- township boundaries (console/io/boundaries.py validates them) --------------------
 
