@@ -19,7 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -28,6 +28,7 @@ from console.app.memjournal import MemoryJournal
 from console.app.replay import Replay
 from console.app.world_snapshot import gc_paused
 from console.domain import events as ev
+from console.domain import liveness
 from console.domain.chain import Record
 from console.domain.effects import PublishRequest
 from console.domain.registry import Register
@@ -37,6 +38,7 @@ T0: Final = FIXED_START_NS
 NS: Final = 1_000_000_000
 HB_PERIODS: Final = {"smoke": (4 * 3600, 24 * 3600), "co": (4 * 3600, 24 * 3600), "gas": (1800, 3600)}
 HB_ELECTRIC: Final = (300, 900)
+WINDOW_NS: Final = 50_000_000  # heartbeats journaled together per township per 50 ms
 VALUES: Final = {"responder": "GW1", "outcome": "ok", "feedback": "老人安全，已告知监护人"}
 CAUSES: Final = ("cooking_smoke", "cooking_smoke", "false_alarm", "real_fire", "electrical_fault", "gas_leak")
 
@@ -93,6 +95,9 @@ class DayBuilder:
                 self.world.apply(r)
 
     def timers(self) -> None:
+        # what a headless engine does after each batch (Engine._flush): nobody else empties the
+        # dirty marks, and World.next_due looks again at every incident marked since then
+        self.world.take_dirty()
         due = self.world.next_due()
         if due is not None and due <= self.now:
             self.commit([ev.Tick(at=self._tick_at())])
@@ -110,25 +115,51 @@ class DayBuilder:
 def build_day(
     register: Register,
     make_world: Callable[[], World],
-    records: int,
+    records: int | None = None,
     seed: int = 7,
     journal: Any = None,
     alarms_per_min: float = 2.0,
     progress: Callable[[int], None] | None = None,
+    *,
+    until_ns: int | None = None,
+    window_ns: int = WINDOW_NS,
+    periods: Mapping[str, tuple[int, int]] | None = None,
+    realistic: bool = False,
+    compact: bool = False,
+    marks: Sequence[int] = (),
+    on_mark: Callable[[int, DayBuilder], None] | None = None,
 ) -> tuple[Any, World]:
-    """A synthetic journal of about ``records`` records; returns (journal, the live world)."""
+    """A synthetic journal of about ``records`` records, or up to the simulated time
+    ``until_ns``; returns (journal, the live world).
+
+    ``window_ns``: heartbeats are journaled together per window (the engine's flush).
+    ``periods``: heartbeat periods (s) by kind (default ``HB_PERIODS``, others ``HB_ELECTRIC``).
+    ``realistic``: each device keeps a battery (smoke/co lose 1 with 2 % chance a beat) and a
+    base signal with ±3 dB jitter, as console/sim/traffic.py; else a random battery every beat.
+    ``compact``: each window's beats are journaled through ``liveness.compact`` against the
+    builder's world, as the engine does, instead of one ``Heartbeats`` per township.
+    ``on_mark(mark, builder)`` is called once the simulated time has passed each of ``marks``."""
+    if records is None and until_ns is None:
+        raise ValueError("build_day: give records or until_ns")
     journal = journal if journal is not None else MemoryJournal()
     b = DayBuilder(make_world(), journal, seed)
     rng = b.rng
     devs = [(d.id, d.kind, h.township) for h in register.households.values() for d in h.devices]
     district = next(iter(register.households.values())).district if len(register) else "SIM"
     silent = {i for i in range(len(devs)) if rng.random() < 0.003}
+    table = HB_PERIODS if periods is None else periods
     heap: list[tuple[int, int, int]] = []  # (due, device index, period s)
     for i, (_, kind, _) in enumerate(devs):
-        lo, hi = HB_PERIODS.get(kind, HB_ELECTRIC)
+        lo, hi = table.get(kind, HB_ELECTRIC)
         period = rng.randint(lo, hi)
         heap.append((T0 + int(rng.uniform(0, period) * NS), i, period))
     heapq.heapify(heap)
+    # realistic device state: battery, base signal (console/sim/traffic.py)
+    drains = [kind in ("smoke", "co") for _, kind, _ in devs] if realistic else []
+    bats = [rng.randint(40, 100) if d else 100 for d in drains]
+    rssis = [rng.randint(-105, -60) for _ in drains]
+    pending = sorted(marks)
+    next_mark = 0
     # operator actions and other timed inputs: (due, order, event factory)
     todo: list[tuple[int, int, Callable[[int], list[ev.AnyEvent]]]] = []
     order = 0
@@ -143,9 +174,8 @@ def build_day(
     b.commit([ev.BusStatus(at=b._tick_at(), state="connected")])
     next_alarm = T0 + int(rng.expovariate(alarms_per_min / 60) * NS)
     seq = 0
-    window = 50_000_000
-    while b.records < records:
-        end = b.now + window
+    while (records is None or b.records < records) and (until_ns is None or b.now < until_ns):
+        end = b.now + window_ns
         beats: dict[str, list[ev.Beat]] = {}
         others: list[ev.AnyEvent] = []
         while heap and heap[0][0] <= end:
@@ -154,7 +184,13 @@ def build_day(
             if i in silent and due > T0 + 3 * 3600 * NS:
                 continue  # this device goes quiet after three hours
             dev, kind, township = devs[i]
-            beats.setdefault(township, []).append(ev.Beat(dev, due, rng.randint(60, 100), -80, period))
+            if realistic:
+                if drains[i] and bats[i] > 5 and rng.random() < 0.02:
+                    bats[i] -= 1
+                beat = ev.Beat(dev, due, bats[i], rssis[i] + rng.randint(-3, 3), period)
+            else:
+                beat = ev.Beat(dev, due, rng.randint(60, 100), -80, period)
+            beats.setdefault(township, []).append(beat)
         if rng.random() < 0.0005:
             b.now += 1
             others.append(
@@ -187,13 +223,29 @@ def build_day(
             b.commit(fn(b.now))
         b.now = max(b.now, end)
         out = others
-        if beats:
-            b.now += 1
-            out += [ev.Heartbeats(at=b.now, township=t, beats=tuple(bl)) for t, bl in sorted(beats.items())]
-        b.commit(out)
+        if compact:
+            # as the engine: alarms at once, then the window's flush against the world they left
+            b.commit(out)
+            if beats:
+                b.now += 1
+                w = b.world
+                reg = w.register
+                out = liveness.compact(beats, b.now, w.supervisor.health, reg.place, reg.digest)
+                b.commit(out)
+        else:
+            if beats:
+                b.now += 1
+                out += [
+                    ev.Heartbeats(at=b.now, township=t, beats=tuple(bl)) for t, bl in sorted(beats.items())
+                ]
+            b.commit(out)
         b.timers()
         if progress is not None and b.records % 50_000 < len(out) + 2:
             progress(b.records)
+        while next_mark < len(pending) and b.now >= pending[next_mark]:
+            if on_mark is not None:
+                on_mark(pending[next_mark], b)
+            next_mark += 1
     return journal, b.world
 
 
