@@ -52,14 +52,9 @@ def periods_for(name: str) -> dict[str, tuple[int, int]]:
 
 
 def _machine() -> tuple[int, int, int]:
-    """(busy, steal, total) jiffies of all the CPUs (Linux /proc/stat; zeros elsewhere)."""
-    try:
-        first = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()[1:]
-    except OSError:
-        return 0, 0, 0
-    ticks = [int(x) for x in first[:8]] + [0] * (8 - len(first[:8]))
-    idle = ticks[3] + ticks[4]
-    return sum(ticks) - idle - ticks[7], ticks[7], sum(ticks)
+    from console.benches.bridge import _machine as machine  # (busy, steal, total) jiffies
+
+    return machine()
 
 
 def journal_bytes(store: Any) -> int:

@@ -264,18 +264,19 @@ def test_advance_moves_the_simulated_clock_at_the_chosen_speed(day: Live) -> Non
 DEVS = ["H1-smoke", "H1-co", "H1-gas", "H2-smoke", "H2-gas", "Z-unregistered"]
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.integers(0, 3),  # 0-2: a heartbeat batch, 3: a Tick after a long gap
-            st.lists(st.sampled_from(DEVS), min_size=1, max_size=4),
-            st.sampled_from([None, 0, 60, 600]),
-            st.sampled_from([None, 5, 80]),
-        ),
-        max_size=30,
-    )
+SCRIPTS = st.lists(
+    st.tuples(
+        st.integers(0, 3),  # 0-2: a heartbeat batch, 3: a Tick after a long gap
+        st.lists(st.sampled_from(DEVS), min_size=1, max_size=4),
+        st.sampled_from([None, 0, 60, 600]),
+        st.sampled_from([None, 5, 80]),
+    ),
+    max_size=30,
 )
+
+
+@settings(max_examples=60, deadline=None)
+@given(SCRIPTS)
 def test_fast_heartbeats_equal_world_apply(
     script: list[tuple[int, list[str], int | None, int | None]],
 ) -> None:
@@ -301,17 +302,7 @@ def test_fast_heartbeats_equal_world_apply(
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.integers(0, 3),  # 0-2: a heartbeat batch, 3: a Tick after a long gap
-            st.lists(st.sampled_from(DEVS), min_size=1, max_size=4),
-            st.sampled_from([None, 0, 60, 600]),
-            st.sampled_from([None, 5, 80]),
-        ),
-        max_size=30,
-    )
-)
+@given(SCRIPTS)
 def test_fast_seen_equals_world_apply(
     script: list[tuple[int, list[str], int | None, int | None]],
 ) -> None:
