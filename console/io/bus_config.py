@@ -149,7 +149,8 @@ def _client_class() -> type[Any]:
     return _Client
 
 
-READ_CHUNK = 65536  # bytes a socket read takes at most (buffered_reads)
+READ_CHUNK = 65536  # bytes a socket read takes at most (ReadBuffer)
+MAX_TURN_PACKETS = 200  # packets one readable event handles at most before the loop's other work
 
 
 class ReadBuffer:
@@ -158,7 +159,10 @@ class ReadBuffer:
     a message in a backlog drain. This gives paho's reads from a buffer filled ``READ_CHUNK``
     at a time (through paho's own ``_sock_recv``, so TLS and its errors are as before), and has
     ``loop_read`` go on while the buffer holds bytes (the socket may not be readable again for
-    them). The buffer belongs to one socket: a new connection starts empty."""
+    them) — for at most ``MAX_TURN_PACKETS`` packets: under a backlog the buffer is never empty,
+    and a loop that kept reading starved the event loop (acknowledgements, pings) until the
+    broker dropped us for silence; the socket is still readable, so the next turn goes on. The
+    buffer belongs to one socket: a new connection starts empty."""
 
     def __init__(self, paho: Any) -> None:
         self.fills = 0  # socket reads made
@@ -193,8 +197,15 @@ class ReadBuffer:
         import paho.mqtt.client as mqtt
 
         rc = self._loop_read(max_packets)
-        while rc == mqtt.MQTT_ERR_SUCCESS and self.buffered() and self._paho._sock is not None:
+        turns = 1
+        while (
+            rc == mqtt.MQTT_ERR_SUCCESS
+            and turns < MAX_TURN_PACKETS
+            and self.buffered()
+            and self._paho._sock is not None
+        ):
             rc = self._loop_read(max_packets)
+            turns += 1
         return rc
 
 
