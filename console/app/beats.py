@@ -5,7 +5,7 @@ each would grow the journal by millions of rows a day. The engine holds heartbea
 ``window_s`` (or ``max_beats``) and journals them together (console/domain/liveness.py: the
 beats that change something in full, the rest as places in one ``Seen`` record). Alarms never
 wait here; only the acknowledgements of the batches the beats came in do, and a beat that
-brings a device back online or changes its period is journaled at once (``liveness.urgent``).
+brings a device back online is journaled at once (``liveness.urgent``).
 
 The window bounds how late a device's last sign of life is stamped (the flush's time) and so
 how much later than its beat its offline grace may end: 5 s against a grace of at least 12.5
