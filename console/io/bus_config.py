@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import random
 import struct
 from dataclasses import dataclass
@@ -149,20 +150,19 @@ def _client_class() -> type[Any]:
     return _Client
 
 
+log = logging.getLogger(__name__)
 READ_CHUNK = 65536  # bytes a socket read takes at most (ReadBuffer)
-MAX_TURN_PACKETS = 200  # packets one readable event handles at most before the loop's other work
 
 
 class ReadBuffer:
     """paho reads each packet in pieces: its first byte, each byte of its length, then the rest,
-    one ``recv`` each, and one packet per ``loop_read``: ~4 system calls and an event-loop turn
-    a message in a backlog drain. This gives paho's reads from a buffer filled ``READ_CHUNK``
-    at a time (through paho's own ``_sock_recv``, so TLS and its errors are as before), and has
-    ``loop_read`` go on while the buffer holds bytes (the socket may not be readable again for
-    them) — for at most ``MAX_TURN_PACKETS`` packets: under a backlog the buffer is never empty,
-    and a loop that kept reading starved the event loop (acknowledgements, pings) until the
-    broker dropped us for silence; the socket is still readable, so the next turn goes on. The
-    buffer belongs to one socket: a new connection starts empty."""
+    one ``recv`` each: ~4 system calls a message in a backlog drain. This gives paho's reads
+    from a buffer filled ``READ_CHUNK`` at a time (through paho's own ``_sock_recv``, so TLS and
+    its errors are as before). Bytes left in the buffer when ``loop_read`` returns are handled
+    in the event loop's next turn (``call_soon``), not in a loop of our own: the socket may not
+    be readable again for them, and a loop that kept reading starved the event loop (pings,
+    acknowledgements) until the broker dropped us for silence. The buffer belongs to one
+    socket: a new connection starts empty."""
 
     def __init__(self, paho: Any) -> None:
         self.fills = 0  # socket reads made
@@ -172,6 +172,7 @@ class ReadBuffer:
         self._sock: Any = None
         self._data = b""
         self._pos = 0
+        self._again = False  # a turn for the buffered bytes is scheduled
         paho._sock_recv = self.recv
         paho.loop_read = self.loop_read
 
@@ -197,16 +198,23 @@ class ReadBuffer:
         import paho.mqtt.client as mqtt
 
         rc = self._loop_read(max_packets)
-        turns = 1
-        while (
-            rc == mqtt.MQTT_ERR_SUCCESS
-            and turns < MAX_TURN_PACKETS
-            and self.buffered()
-            and self._paho._sock is not None
-        ):
-            rc = self._loop_read(max_packets)
-            turns += 1
+        if rc == mqtt.MQTT_ERR_SUCCESS and self.buffered() and not self._again:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # not in an event loop (paho's own loop): go on here
+                return self.loop_read(max_packets) if self.buffered() else rc
+            self._again = True
+            loop.call_soon(self._turn)
         return rc
+
+    def _turn(self) -> None:
+        self._again = False
+        if self._paho._sock is None or not self.buffered():
+            return
+        try:
+            self.loop_read()
+        except Exception:  # what aiomqtt's reader does with it: the link is gone; its checks say so
+            log.debug("bus: a buffered read failed", exc_info=True)
 
 
 _PUBACK = struct.Struct("!BBH")  # PUBACK, remaining length 2, packet id: paho's own, also in v5

@@ -184,7 +184,7 @@ def test_a_backlog_is_read_in_large_pieces_and_every_message_arrives(
     """paho reads a packet in pieces, one socket read each; the bus reads 64 KB at a time and
     hands paho the pieces from that (bus_config.ReadBuffer): a queued backlog comes through in
     a few reads, each message once, whole, in order, and the event loop still gets its turns
-    (a readable event handles at most MAX_TURN_PACKETS), so no keepalive drop meanwhile."""
+    (buffered bytes wait for the loop's next turn), so no keepalive drop meanwhile."""
     d = unique_topic_prefix
     rec = Recorder()
     first = BusClient(bus_config(mosquitto, d, console_id="rb"), rec.on_batch, rec.on_status)
