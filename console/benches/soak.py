@@ -14,7 +14,9 @@ every event ever seen) and CPU that creeps. Every part is the real one, each its
   closes an incident and nobody closes them here: the open-incident count grows by one an alarm
   (``open_start`` / ``open_end`` say by how much). At the default 5 s that is 36 new incidents in
   3 minutes, more than resources/triage.toml's storm (30 in 3 minutes): the console is in a storm
-  for the whole run (``storm_end``), and with no gateway every notification stays unaccepted.
+  for the whole run (``storm_end``);
+- the gateway simulator (``python -m console gateway`` without a config; ``--no-gateway``: none,
+  and every notification stays unaccepted and is retried, which grows each open incident).
 
 Devices with 4-24 h periods (smoke, CO) are first heard from hours into a run, and each first
 beat adds that device's state (bounded: once per device): a fresh start's hour grows by that too.
@@ -280,7 +282,22 @@ def _soak(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     broker = _Mosquitto(work, None)
     console: _Console | None = None
     pub: subprocess.Popen[str] | None = None
+    gateway: subprocess.Popen[str] | None = None
     try:
+        if args.gateway:  # the gateway simulator takes the notifications, as a district's gateway does
+            gw_cmd = [
+                sys.executable,
+                "-m",
+                "console",
+                "gateway",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(broker.port),
+            ]
+            gw_cmd += ["--district", args.district, "--data-dir", str(work / "gateway")]
+            gw_log = (work / "gateway.log").open("w", encoding="utf-8")
+            gateway = subprocess.Popen(gw_cmd, cwd=ROOT, stdout=gw_log, stderr=subprocess.STDOUT, text=True)
         console = _Console(work, broker.port, args.district, register)
         console.wait_connected(180)
         proc = psutil.Process(console.proc.pid)
@@ -338,6 +355,13 @@ def _soak(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             pub.kill()
             pub.wait(10)
         exit_code = console.stop() if console is not None else None
+        if gateway is not None and gateway.poll() is None:
+            gateway.terminate()
+            try:
+                gateway.wait(20)
+            except subprocess.TimeoutExpired:
+                gateway.kill()
+                gateway.wait(10)
         broker.close()
     assert console is not None
     records, by_type, keys = _journal(console.db)
@@ -415,6 +439,13 @@ def run(argv: list[str]) -> dict[str, Any]:
         help="first one heartbeat of every device at once (a burst, before the warm-up ends): the"
         " per-device state is then whole from the start, as after a day's run, so what still grows"
         " is not the first beats of devices with 4-24 h periods (default; --no-prime: as a fresh start)",
+    )
+    p.add_argument(
+        "--gateway",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run the gateway simulator, which accepts and delivers the notifications (default;"
+        " --no-gateway: none, every notification stays unaccepted and is retried)",
     )
     p.add_argument("--district", default="SOAK")
     p.add_argument("--seed", type=int, default=7)
