@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from console.app.compaction import Item, Old, Rewriter
 from console.domain import events as ev
@@ -36,6 +36,14 @@ BATCH: Final = 2000
 _OLD: Final = "SELECT seq, at_ns, source, type, key, console, body FROM journal WHERE seq >= ? ORDER BY seq"
 # what names the old chain's seqs and hashes: not true of the new one
 _CLEARED: Final = ("journal", "checkpoints", "fold_checkpoints")
+
+
+class Appended(NamedTuple):
+    """What the rewrite read: the old records, those of heartbeats, those kept undecoded."""
+
+    old_records: int
+    old_heartbeat_records: int
+    unreadable: int
 
 
 @dataclass(frozen=True)
@@ -107,7 +115,7 @@ def rewrite_journal(
                 dst.close()
         finally:
             src.close()
-        result = _append(source, partial, make_world, total, old_head, progress, t0)
+        result = _append(source, partial, make_world, total, old_head, progress)
         checked_new = verify_copy(partial)
         name_copy(partial, dest)
     except (sqlite3.Error, OSError) as exc:
@@ -137,8 +145,7 @@ def _append(
     total: int,
     old_head: tuple[int, str],
     progress: Callable[[int, int], None] | None,
-    t0: float,
-) -> Rewrite:
+) -> Appended:
     from console.io.store.store import SqlStore
 
     old = SqlStore(str(source), readonly=True)
@@ -186,15 +193,4 @@ def _append(
     finally:
         old.close()
         new.close()
-    return Rewrite(
-        path=partial,
-        old_records=done,
-        old_heartbeat_records=rewriter.old_heartbeat_records,
-        new_records=0,
-        old_bytes=0,
-        new_bytes=0,
-        head_seq=0,
-        head_hash="",
-        unreadable=rewriter.unreadable,
-        seconds=time.perf_counter() - t0,
-    )
+    return Appended(done, rewriter.old_heartbeat_records, rewriter.unreadable)
