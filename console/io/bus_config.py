@@ -183,7 +183,7 @@ class ReadBuffer:
         if self._sock is not self._paho._sock:
             self._sock, self._data, self._pos = self._paho._sock, b"", 0
         if self._pos >= len(self._data):
-            data = self._recv(READ_CHUNK)  # BlockingIOError / OSError / b"" go to paho as before
+            data: bytes = self._recv(READ_CHUNK)  # BlockingIOError / OSError / b"" go to paho as before
             self.fills += 1
             if len(data) <= bufsize:
                 self._data, self._pos = b"", 0
