@@ -1,5 +1,5 @@
 """``migrate-journal`` on a journal written by the console before heartbeats were journaled as
-places (tests/fixtures/journals/old_heartbeats.sqlite.gz, made by make_old_journal.py beside it
+places (tests/fixtures/journals/old_heartbeats.sqlite.gz, made by build/make_old_journal.py
 from the engine of that commit, over a real Mosquitto): the new journal verifies, keeps every
 other record byte for byte, folds to the same incidents, tickets and device health, replays
 like its own live run, and the old file is left exactly as it was."""
